@@ -1,14 +1,18 @@
+import { InputError } from '../../errors.js';
 import type { Attribute, Node } from './graph.js';
 import type { Tensor } from './tensor.js';
 
-/** Typed attribute accessors; each returns `fallback` when the attribute is absent and throws on a type mismatch. */
+/**
+ * Typed attribute accessors; each returns `fallback` when the attribute is absent. An attribute of the wrong kind is
+ * a defect of the model file, so it raises an InputError.
+ */
 
 export function findAttr(node: Node, name: string): Attribute | undefined {
   return node.attributes.find((a) => a.name === name);
 }
 
-function wrongKind(node: Node, a: Attribute, want: string): TypeError {
-  return new TypeError(`${node.opType} ${node.name ?? ''}: attribute ${a.name} is ${a.value.kind}, expected ${want}`);
+function wrongKind(node: Node, a: Attribute, want: string): InputError {
+  return new InputError(`${node.opType} ${node.name ?? ''}: attribute ${a.name} is ${a.value.kind}, expected ${want}`);
 }
 
 export function getInt(node: Node, name: string, fallback: number): number;

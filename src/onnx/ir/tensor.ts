@@ -38,10 +38,20 @@ export function elementCount(dims: readonly number[]): number {
   return n;
 }
 
+/**
+ * A copy of the bytes in a fresh ArrayBuffer. (Buffer#slice returns a view, not a copy, so `.slice()` on bytes
+ * that may be a Node Buffer is never used for copying.)
+ */
+export function copyBytes(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.byteLength);
+  out.set(data);
+  return out;
+}
+
 /** A view of `data` usable as a typed array of `bytesPerElement`, copying only when the offset is misaligned. */
 function aligned(data: Uint8Array, bytesPerElement: number): ArrayBuffer {
   if (data.byteOffset % bytesPerElement === 0 && data.buffer instanceof ArrayBuffer) return data.buffer;
-  return data.slice().buffer;
+  return copyBytes(data).buffer as ArrayBuffer;
 }
 
 function typedView<T>(data: Uint8Array, bpe: number, make: (b: ArrayBuffer, off: number, n: number) => T): T {
@@ -85,10 +95,10 @@ export function toIntegers(t: Tensor): Int32Array | Float64Array | Int8Array | U
   const d = t.data;
   switch (t.dtype) {
     case DataType.INT8:
-      return new Int8Array(d.buffer, d.byteOffset, n).slice();
+      return new Int8Array(copyBytes(d.subarray(0, n)).buffer);
     case DataType.UINT8:
     case DataType.BOOL:
-      return d.slice(0, n);
+      return copyBytes(d.subarray(0, n));
     case DataType.INT16:
       return typedView(d, 2, (b, o, k) => new Int16Array(b, o, k)).slice(0, n);
     case DataType.UINT16:

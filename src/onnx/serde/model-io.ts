@@ -13,8 +13,10 @@ export const PROTOBUF_LIMIT = 2 ** 31 - 1;
 /** Parse a serialized ModelProto. Bad bytes raise an InputError naming `label`. */
 export function modelFromBytes(bytes: Uint8Array, label = 'model'): Model {
   let proto;
+  // A Node Buffer's subarray/slice semantics differ from Uint8Array's; parse a plain view so tensors are plain too.
+  const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
-    proto = fromBinary(ModelProtoSchema, bytes, { readUnknownFields: true });
+    proto = fromBinary(ModelProtoSchema, view, { readUnknownFields: true });
   } catch (e) {
     throw new InputError(`${label} is not a valid ONNX model (protobuf: ${oneLine(e)})`);
   }

@@ -1,6 +1,6 @@
 import { TensorProto_DataLocation, TensorProtoSchema, type TensorProto } from './schemas.js';
 import { DataType } from '../ir/dtypes.js';
-import type { ExternalLocation, Tensor, TensorField } from '../ir/tensor.js';
+import { copyBytes, type ExternalLocation, type Tensor, type TensorField } from '../ir/tensor.js';
 import { has, restOf, withRest } from './rest.js';
 
 const MODELED = new Set([
@@ -31,7 +31,7 @@ function int32DataToBytes(values: number[], dtype: number): Uint8Array {
 /** int32_data as onnx's own helpers write it: INT8/INT16 sign-extended, every other type unsigned. */
 function bytesToInt32Data(data: Uint8Array, dtype: number): number[] {
   const w = int32Width(dtype);
-  const copy = data.slice();
+  const copy = copyBytes(data);
   if (w === 4) return Array.from(new Int32Array(copy.buffer));
   if (w === 2) return Array.from(dtype === DataType.INT16 ? new Int16Array(copy.buffer) : new Uint16Array(copy.buffer));
   return Array.from(dtype === DataType.INT8 ? new Int8Array(copy.buffer) : copy);
@@ -103,14 +103,14 @@ export function encodeTensor(t: Tensor): TensorProto {
   const d = t.data;
   switch (t.field) {
     case 'raw_data': p.rawData = d as Uint8Array<ArrayBuffer>; break;
-    case 'float_data': p.floatData = Array.from(new Float32Array(d.slice().buffer)); break;
+    case 'float_data': p.floatData = Array.from(new Float32Array(copyBytes(d).buffer)); break;
     case 'int32_data': p.int32Data = bytesToInt32Data(d, t.dtype); break;
-    case 'int64_data': p.int64Data = Array.from(new BigInt64Array(d.slice().buffer)); break;
-    case 'double_data': p.doubleData = Array.from(new Float64Array(d.slice().buffer)); break;
+    case 'int64_data': p.int64Data = Array.from(new BigInt64Array(copyBytes(d).buffer)); break;
+    case 'double_data': p.doubleData = Array.from(new Float64Array(copyBytes(d).buffer)); break;
     case 'uint64_data':
       p.uint64Data = t.dtype === DataType.UINT32
-        ? Array.from(new Uint32Array(d.slice().buffer), BigInt)
-        : Array.from(new BigUint64Array(d.slice().buffer));
+        ? Array.from(new Uint32Array(copyBytes(d).buffer), BigInt)
+        : Array.from(new BigUint64Array(copyBytes(d).buffer));
       break;
     case 'string_data': p.stringData = (t.strings ?? []) as Uint8Array<ArrayBuffer>[]; break;
     case 'none':

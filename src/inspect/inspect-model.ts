@@ -1,0 +1,151 @@
+import { checkModel, type CheckResult } from '../check/check-model.js';
+import { InputError } from '../errors.js';
+import { dtypeName } from '../onnx/ir/dtypes.js';
+import { isDefaultDomain, mainGraph, nodeLabel, type Dim, type Model, type ValueInfo } from '../onnx/ir/graph.js';
+import { indexGraph } from '../onnx/ir/graph-index.js';
+import { elementCount } from '../onnx/ir/tensor.js';
+import { traceWeight, type Granularity, type ScaleStats, type WeightFormat } from './weight-trace.js';
+
+/** Which input of each op holds the weight. MatMul may take its constant on either side. */
+const WEIGHT_INPUTS: Readonly<Record<string, readonly number[]>> = Object.freeze({
+  Conv: [1], ConvTranspose: [1], Gemm: [1, 0], MatMul: [1, 0],
+});
+const CONV_OPS = new Set(['Conv', 'ConvTranspose']);
+
+export interface WeightRow {
+  node: string;
+  opType: string;
+  /** Name of the stored tensor. */
+  tensor: string;
+  /** Stored shape (a blocked INT4 weight is stored 2-D and reshaped for the Conv). */
+  shape: number[];
+  params: number;
+  storage: string;
+  format: WeightFormat;
+  bits: number;
+  declaredBits: number;
+  granularity: Granularity;
+  /** True for blocked layouts with one block per row of a 2-D weight: numerically per-channel. */
+  blockedPerChannel: boolean;
+  scales?: ScaleStats;
+  chain: string[];
+}
+
+export interface IoRow {
+  name: string;
+  dtype: string;
+  shape: Dim[] | null;
+}
+
+export interface InspectReport {
+  file?: string;
+  fileBytes?: number;
+  irVersion?: number;
+  producer?: string;
+  opsets: Array<{ domain: string; version: number | null }>;
+  inputs: IoRow[];
+  outputs: IoRow[];
+  opHistogram: Record<string, number>;
+  nodeCount: number;
+  /** Elements of every initializer and Constant tensor. */
+  parameterCount: number;
+  metadata: Record<string, string>;
+  weights: WeightRow[];
+  conv: {
+    weightParams: number;
+    /** weight params (Conv/ConvTranspose) per effective bit width */
+    paramsByBits: Record<string, number>;
+    /** % of Conv weight parameters at 4 bits or fewer */
+    percentAt4Bits: number;
+  };
+}
+
+function io(v: ValueInfo): IoRow {
+  return { name: v.name, dtype: v.type ? dtypeName(v.type.elemType) : 'unknown', shape: v.type?.shape ?? null };
+}
+
+function weightRows(model: Model): WeightRow[] {
+  const graph = mainGraph(model);
+  const index = indexGraph(graph);
+  const rows: WeightRow[] = [];
+  graph.nodes.forEach((node, i) => {
+    const slots = WEIGHT_INPUTS[node.opType];
+    if (!slots || !isDefaultDomain(node.domain)) return;
+    for (const slot of slots) {
+      const input = node.inputs[slot];
+      const trace = input ? traceWeight(graph, index, input) : undefined;
+      if (!trace) continue;
+      const g = trace.granularity;
+      rows.push({
+        node: nodeLabel(node, i), opType: node.opType, tensor: trace.source.name, shape: trace.source.dims,
+        params: elementCount(trace.source.dims), storage: dtypeName(trace.source.dtype), format: trace.format,
+        bits: trace.effectiveBits, declaredBits: trace.declaredBits, granularity: g,
+        blockedPerChannel: g.kind === 'blocked' && trace.source.dims.length === 2 && trace.source.dims[g.axis] === g.blockSize,
+        ...(trace.scales ? { scales: trace.scales } : {}), chain: trace.chain,
+      });
+      break;
+    }
+  });
+  return rows;
+}
+
+function parameterCount(model: Model): number {
+  const graph = mainGraph(model);
+  let n = 0;
+  for (const t of graph.initializers) n += elementCount(t.dims);
+  for (const node of graph.nodes) {
+    if (node.opType !== 'Constant') continue;
+    for (const a of node.attributes) if (a.value.kind === 'tensor') n += elementCount(a.value.value.dims);
+  }
+  return n;
+}
+
+/** Everything `yoloq inspect` shows, as plain data (the CLI formats it). */
+export function inspectModel(model: Model, file?: { path: string; bytes: number }): InspectReport {
+  const graph = mainGraph(model);
+  const index = indexGraph(graph);
+  const histogram: Record<string, number> = {};
+  for (const n of graph.nodes) {
+    const key = isDefaultDomain(n.domain) ? n.opType : `${n.domain}::${n.opType}`;
+    histogram[key] = (histogram[key] ?? 0) + 1;
+  }
+  const weights = weightRows(model);
+  const convRows = weights.filter((w) => CONV_OPS.has(w.opType));
+  const byBits: Record<string, number> = {};
+  let convParams = 0;
+  let at4 = 0;
+  for (const w of convRows) {
+    convParams += w.params;
+    byBits[String(w.bits)] = (byBits[String(w.bits)] ?? 0) + w.params;
+    if (w.bits <= 4) at4 += w.params;
+  }
+  const report: InspectReport = {
+    opsets: model.opsetImports.map((o) => ({ domain: o.domain || 'ai.onnx', version: o.version ?? null })),
+    inputs: index.realInputs.map(io),
+    outputs: graph.outputs.map(io),
+    opHistogram: Object.fromEntries(Object.entries(histogram).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+    nodeCount: graph.nodes.length,
+    parameterCount: parameterCount(model),
+    metadata: Object.fromEntries(model.metadata),
+    weights,
+    conv: { weightParams: convParams, paramsByBits: byBits, percentAt4Bits: convParams ? (100 * at4) / convParams : 0 },
+  };
+  if (file) {
+    report.file = file.path;
+    report.fileBytes = file.bytes;
+  }
+  if (model.irVersion !== undefined) report.irVersion = model.irVersion;
+  if (model.producerName !== undefined) report.producer = `${model.producerName} ${model.producerVersion ?? ''}`.trim();
+  return report;
+}
+
+/** Check rules whose errors leave nothing sensible to inspect (the graph has no order, or tensors cannot be read). */
+const FATAL_RULES = new Set(['cycle', 'tensor-size', 'bad-dtype', 'bad-shape']);
+
+/** Throws an InputError when `model` cannot be inspected meaningfully; returns the check result otherwise. */
+export function assertInspectable(model: Model, label: string): CheckResult {
+  const result = checkModel(model);
+  const fatal = result.findings.find((f) => f.severity === 'error' && FATAL_RULES.has(f.rule));
+  if (fatal) throw new InputError(`${label}: ${fatal.node ? `${fatal.node}: ` : ''}${fatal.message}`);
+  return result;
+}
