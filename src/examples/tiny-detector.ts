@@ -3,7 +3,7 @@ import { GraphBuilder } from '../onnx/ir/builder.js';
 import type { Model } from '../onnx/ir/graph.js';
 import { makeTensor } from '../onnx/ir/tensor.js';
 import { seededRandom } from '../quant/rounding.js';
-import { quantizeSymmetric } from '../quant/weight-rtn.js';
+import { maxAbsScales, quantizeCodes } from '../quant/weights/codes.js';
 
 /**
  * A tiny convolutional network shaped like a YOLO stem (Conv → SiLU as Sigmoid×Mul, strided, a depthwise Conv, a
@@ -39,7 +39,9 @@ function weightInput(b: GraphBuilder, spec: ConvSpec, w: Float32Array, format: E
   const dims = [spec.cout, spec.cin, spec.k, spec.k];
   if (format === 'float') return b.constant(`${spec.name}.weight`, DataType.FLOAT, dims, w);
   const bits = format === 'w8-qdq' ? 8 : 4;
-  const { q, scales } = quantizeSymmetric(w, dims, bits, 0);
+  const perChannel = { kind: 'per-channel', axis: 0 } as const;
+  const scales = maxAbsScales(w, dims, perChannel, bits);
+  const q = quantizeCodes(w, dims, perChannel, scales, bits, true);
   if (format === 'int4-blocked') {
     const k = spec.cin * spec.k * spec.k;
     const stored = b.tensor(makeTensor(b.fresh(`${spec.name}.weight_q`), DataType.INT4, [spec.cout, k], q));

@@ -1,7 +1,8 @@
 /** Round half to even, as ONNX QuantizeLinear (and numpy.round) do. */
 export function roundHalfEven(x: number): number {
   const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  // Math.round sends .5 up; step back when that lands on an odd number.
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** A seeded PRNG (mulberry32): the same seed gives the same sequence on every machine. */

@@ -1,0 +1,90 @@
+import { InputError } from '../errors.js';
+import { intAttr } from '../onnx/ir/attributes.js';
+import { DataType } from '../onnx/ir/dtypes.js';
+import { makeTensor } from '../onnx/ir/tensor.js';
+import { codeRange } from '../quant/weights/layout.js';
+import type { GraphEdit } from './graph-edit.js';
+import type { ResolvedWeight } from './resolve-plan.js';
+
+/**
+ * Per-format weight emission: each function adds the initializers and nodes that rebuild one float weight from
+ * its codes and returns the value name the consuming node should read. Zero points are 0 everywhere (symmetric).
+ */
+export type WeightEmitter = (edit: GraphEdit, w: ResolvedWeight) => string;
+
+function scaleTensor(edit: GraphEdit, w: ResolvedWeight, dims: number[]) {
+  return edit.addInitializer(makeTensor(edit.fresh(`${w.weight.name}_scale`), DataType.FLOAT, dims, w.scales));
+}
+
+/** DequantizeLinear attributes for the plan's granularity on the stored (unreshaped) weight. */
+function perAxisAttrs(w: ResolvedWeight) {
+  const g = w.decision.granularity;
+  return g.kind === 'per-channel' ? [intAttr('axis', g.axis)] : [];
+}
+
+function int8Dequantize(edit: GraphEdit, w: ResolvedWeight, clip: boolean): string {
+  const g = w.decision.granularity;
+  if (g.kind === 'blocked') {
+    throw new InputError(`${w.decision.node}: blocked scales need DequantizeLinear-21; export this plan with --format int4`);
+  }
+  const name = w.weight.name;
+  const dims = g.kind === 'per-channel' ? [w.weight.dims[g.axis]!] : [];
+  let x = edit.addInitializer(makeTensor(edit.fresh(`${name}_quant`), DataType.INT8, w.weight.dims, w.codes));
+  const [qmin, qmax] = codeRange(w.decision.bits, w.decision.narrow);
+  if (clip && (qmin !== -128 || qmax !== 127)) {
+    const lo = edit.addInitializer(makeTensor(edit.fresh(`${name}_clip_min`), DataType.INT8, [], [qmin]));
+    const hi = edit.addInitializer(makeTensor(edit.fresh(`${name}_clip_max`), DataType.INT8, [], [qmax]));
+    x = edit.addNode({ opType: 'Clip', name: `${name}_clip`, inputs: [x, lo, hi], attributes: [] });
+  }
+  const scale = scaleTensor(edit, w, dims);
+  const zp = edit.addInitializer(makeTensor(edit.fresh(`${name}_zero_point`), DataType.INT8, dims, new Array(dims[0] ?? 1).fill(0)));
+  return edit.addNode({ opType: 'DequantizeLinear', name: `${name}_dequantize`, inputs: [x, scale, zp], attributes: perAxisAttrs(w) });
+}
+
+/** Brevitas-style QCDQ: int8 codes → Clip to the b-bit range → DequantizeLinear (opset 13). */
+export const emitQcdq: WeightEmitter = (edit, w) => int8Dequantize(edit, w, true);
+
+/** Plain QDQ with int8-carried codes and no Clip, which ORT CPU and TensorRT fuse into integer Convs. */
+export const emitQdq: WeightEmitter = (edit, w) => int8Dequantize(edit, w, false);
+
+function storedType(bits: number): number {
+  return bits <= 4 ? DataType.INT4 : DataType.INT8;
+}
+
+/**
+ * Native INT4 (opset 21): ≤4-bit codes packed two per byte, DequantizeLinear straight from the packed tensor.
+ * With `cudaLayout`, every weight whose rows are output channels is stored 2-D [Cout, K] and dequantized with
+ * blocked scales [Cout, blocks] (per-channel = one block per row), then reshaped back: ORT's CUDA EP implements
+ * INT4 DequantizeLinear only for blocked quantization. Blocked plans always take this layout.
+ */
+export function emitInt4(cudaLayout: boolean): WeightEmitter {
+  return (edit, w) => {
+    const d = w.decision;
+    const g = d.granularity;
+    const name = w.weight.name;
+    const dims = w.weight.dims;
+    const rows = dims[0]!;
+    const k = w.codes.length / rows;
+    const blocked = g.kind === 'blocked' || (cudaLayout && d.bits <= 4 && (g.kind === 'per-tensor' || (g.kind === 'per-channel' && g.axis === 0)));
+    if (!blocked) {
+      const x = edit.addInitializer(makeTensor(edit.fresh(`${name}_quant`), storedType(d.bits), dims, w.codes));
+      const scale = scaleTensor(edit, w, g.kind === 'per-channel' ? [dims[g.axis]!] : []);
+      return edit.addNode({ opType: 'DequantizeLinear', name: `${name}_dequantize`, inputs: [x, scale], attributes: perAxisAttrs(w) });
+    }
+    const blockSize = g.kind === 'blocked' ? g.blockSize : k;
+    const blocks = Math.ceil(k / blockSize);
+    // Per-tensor in the CUDA layout repeats its one scale per row.
+    const scales = g.kind === 'per-tensor' ? new Float32Array(rows).fill(w.scales[0]!) : w.scales;
+    const x = edit.addInitializer(makeTensor(edit.fresh(`${name}_quant`), storedType(d.bits), [rows, k], w.codes));
+    const scale = edit.addInitializer(makeTensor(edit.fresh(`${name}_scale`), DataType.FLOAT, [rows, blocks], scales));
+    let out = edit.addNode({
+      opType: 'DequantizeLinear', name: `${name}_dequantize`, inputs: [x, scale],
+      attributes: [intAttr('axis', 1), intAttr('block_size', blockSize)],
+    });
+    if (dims.length !== 2) {
+      const shape = edit.addInitializer(makeTensor(edit.fresh(`${name}_shape`), DataType.INT64, [dims.length], dims));
+      out = edit.addNode({ opType: 'Reshape', name: `${name}_reshape`, inputs: [out, shape], attributes: [] });
+    }
+    return out;
+  };
+}

@@ -1,0 +1,40 @@
+import { InputError } from '../errors.js';
+import { nodeLabel, type Model } from '../onnx/ir/graph.js';
+import type { QuantPlan } from '../quant/plan.js';
+import { emitActivations } from './emit-activations.js';
+import { emitInt4, emitQcdq, emitQdq, type WeightEmitter } from './emit-weights.js';
+import { GraphEdit } from './graph-edit.js';
+import { resolveWeights } from './resolve-plan.js';
+
+export type ExportFormat = 'qcdq' | 'int4' | 'qdq';
+export const EXPORT_FORMATS: readonly ExportFormat[] = Object.freeze(['qcdq', 'int4', 'qdq']);
+
+export interface ExportOptions {
+  format: ExportFormat;
+  /** int4 only: blocked INT4 layout that ORT's CUDA EP can dequantize. */
+  cudaLayout?: boolean;
+}
+
+const FORMAT_OPSET: Readonly<Record<ExportFormat, number>> = Object.freeze({ qcdq: 13, qdq: 13, int4: 21 });
+
+/**
+ * A pure function of (float model, plan): the quantized model in one format. The float model must be the one the
+ * plan was made for (FP32 activations); the source model is not modified. The default-domain opset is raised to
+ * the format's (13, or 21 for INT4), never lowered.
+ */
+export function exportModel(model: Model, plan: QuantPlan, options: ExportOptions): Model {
+  if (options.cudaLayout && options.format !== 'int4') throw new InputError('--cuda-layout applies to --format int4 only');
+  const resolved = resolveWeights(model, plan);
+  const edit = new GraphEdit(model);
+  edit.requireOpset(FORMAT_OPSET[options.format]);
+  const emit: WeightEmitter = options.format === 'qcdq' ? emitQcdq : options.format === 'qdq' ? emitQdq : emitInt4(options.cudaLayout ?? false);
+  const labels = model.graph!.nodes.map((n, i) => nodeLabel(n, i));
+  for (const w of resolved) {
+    const node = edit.graph.nodes[labels.indexOf(w.decision.node)]!;
+    node.inputs[w.decision.input] = emit(edit, w);
+  }
+  const quantized = new Set(plan.weights.map((w) => w.node));
+  // Labels of the original nodes keep their indices: new nodes were appended after them.
+  emitActivations(edit, plan.activations, quantized, (i) => labels[i] ?? '');
+  return edit.finish();
+}

@@ -1,0 +1,124 @@
+import { InputError } from '../errors.js';
+import { isSchemeName, type SchemeName } from './scheme.js';
+
+/**
+ * The QuantPlan: every quantization decision, per tensor, as JSON. Producers (RTN, GPTQ, calibration, policy)
+ * write it; exporters (qcdq, int4, qdq) only read it. A saved plan re-applies to the same model bit for bit.
+ */
+
+export type ObserverName = 'minmax' | 'percentile' | 'mse' | 'entropy';
+
+/**
+ * How a weight's scales are laid out.
+ * - per-tensor: one scale.
+ * - per-channel: one scale per output channel; `axis` is that axis of the stored weight (0 for Conv, 1 for
+ *   ConvTranspose, Gemm with transB=0 and MatMul).
+ * - blocked: the weight viewed 2-D as [Cout, K] (K = Cin·kh·kw, row-major as stored), one scale per block of
+ *   `blockSize` consecutive elements of a row: scales [Cout, ceil(K / blockSize)]. Only Conv and Gemm(transB=1).
+ */
+export type WeightGranularity =
+  | { kind: 'per-tensor' }
+  | { kind: 'per-channel'; axis: number }
+  | { kind: 'blocked'; blockSize: number };
+
+export interface WeightDecision {
+  /** The consuming node's name. */
+  node: string;
+  opType: string;
+  /** Which input of the node holds the weight. */
+  input: number;
+  /** The float initializer that is quantized. */
+  tensor: string;
+  shape: number[];
+  bits: number;
+  /** Symmetric range [-(2^(b-1)-1), 2^(b-1)-1] when true (Brevitas' default), [-2^(b-1), 2^(b-1)-1] otherwise. */
+  narrow: boolean;
+  granularity: WeightGranularity;
+  /** Row-major scales, float32 values (see WeightGranularity for the layout). Zero points are always 0. */
+  scales: number[];
+  /** The algorithm that chose scales and codes, e.g. "rtn". */
+  algorithm: string;
+  /** Base64 of the int8 codes (row-major, one byte each) when they differ from round-to-nearest of the float weight. */
+  codes?: string;
+  /** Why the policy gave this weight these bits. */
+  reason: string;
+}
+
+export interface ActivationDecision {
+  /** Value name in the float graph. */
+  value: string;
+  bits: 8;
+  signed: boolean;
+  /** float32 scale and integer zero point of the per-tensor quantizer. */
+  scale: number;
+  zeroPoint: number;
+  observer: ObserverName;
+  /** [min, max] seen during calibration, and the range the scale encodes. */
+  observed: [number, number];
+  range: [number, number];
+  /** Values that share this scale (a Concat's inputs share its output's). */
+  group?: string;
+}
+
+export interface QuantPlan {
+  yoloqPlan: 1;
+  scheme: SchemeName;
+  /** SHA-256 of the float model's bytes: a plan applies only to the model it was made for. */
+  modelSha256: string;
+  weights: WeightDecision[];
+  activations: ActivationDecision[];
+  /** Quantizable nodes left in float, and why. */
+  float: Array<{ node: string; reason: string }>;
+  calibration?: { source: string; images: number; seed: number; observer: ObserverName; skipped: number };
+}
+
+/** Stable JSON: keys in a fixed order per object, so equal plans give equal bytes. */
+export function planToJson(plan: QuantPlan): string {
+  return JSON.stringify(plan, null, 1) + '\n';
+}
+
+function fail(msg: string): never {
+  throw new InputError(`plan: ${msg}`);
+}
+
+function isNumArray(x: unknown): x is number[] {
+  return Array.isArray(x) && x.every((v) => typeof v === 'number' && Number.isFinite(v));
+}
+
+function checkWeight(w: Partial<WeightDecision>, i: number): void {
+  const at = `weights[${i}]`;
+  if (typeof w.node !== 'string' || typeof w.tensor !== 'string') fail(`${at} needs "node" and "tensor" names`);
+  if (!Number.isInteger(w.bits) || w.bits! < 2 || w.bits! > 8) fail(`${at}.bits must be an integer in [2, 8]`);
+  if (!isNumArray(w.shape) || !isNumArray(w.scales) || w.scales.some((s) => !(s > 0))) fail(`${at} needs a shape and positive scales`);
+  const g = w.granularity;
+  if (!g || !['per-tensor', 'per-channel', 'blocked'].includes(g.kind)) fail(`${at}.granularity.kind must be per-tensor, per-channel or blocked`);
+  if (g.kind === 'blocked' && !(Number.isInteger(g.blockSize) && g.blockSize > 0)) fail(`${at}.granularity.blockSize must be a positive integer`);
+  if (g.kind === 'per-channel' && !(Number.isInteger(g.axis) && g.axis >= 0 && g.axis < w.shape.length)) fail(`${at}.granularity.axis is out of range`);
+}
+
+function checkActivation(a: Partial<ActivationDecision>, i: number): void {
+  const at = `activations[${i}]`;
+  if (typeof a.value !== 'string') fail(`${at} needs a "value" name`);
+  if (a.bits !== 8) fail(`${at}.bits must be 8`);
+  if (!(typeof a.scale === 'number' && a.scale > 0 && Number.isFinite(a.scale))) fail(`${at}.scale must be a positive number`);
+  const [lo, hi] = a.signed ? [-128, 127] : [0, 255];
+  if (!Number.isInteger(a.zeroPoint) || a.zeroPoint! < lo || a.zeroPoint! > hi) fail(`${at}.zeroPoint must be an integer in [${lo}, ${hi}]`);
+}
+
+/** Parse and validate a plan file's text; InputError with the first problem found. */
+export function parsePlan(text: string): QuantPlan {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    fail('not valid JSON');
+  }
+  const p = raw as Partial<QuantPlan>;
+  if (!p || typeof p !== 'object' || p.yoloqPlan !== 1) fail('not a yoloq plan (missing "yoloqPlan": 1)');
+  if (typeof p.scheme !== 'string' || !isSchemeName(p.scheme)) fail(`unknown scheme ${JSON.stringify(p.scheme)}`);
+  if (typeof p.modelSha256 !== 'string') fail('missing "modelSha256"');
+  if (!Array.isArray(p.weights) || !Array.isArray(p.activations) || !Array.isArray(p.float)) fail('"weights", "activations" and "float" must be arrays');
+  p.weights.forEach(checkWeight);
+  p.activations.forEach(checkActivation);
+  return p as QuantPlan;
+}
