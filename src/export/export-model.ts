@@ -5,6 +5,7 @@ import { emitActivations } from './emit-activations.js';
 import { emitInt4, emitQcdq, emitQdq, type WeightEmitter } from './emit-weights.js';
 import { GraphEdit } from './graph-edit.js';
 import { resolveWeights } from './resolve-plan.js';
+import { upgradeOpset } from '../onnx/passes/upgrade-opset.js';
 
 export type ExportFormat = 'qcdq' | 'int4' | 'qdq';
 export const EXPORT_FORMATS: readonly ExportFormat[] = Object.freeze(['qcdq', 'int4', 'qdq']);
@@ -25,8 +26,8 @@ const FORMAT_OPSET: Readonly<Record<ExportFormat, number>> = Object.freeze({ qcd
 export function exportModel(model: Model, plan: QuantPlan, options: ExportOptions): Model {
   if (options.cudaLayout && options.format !== 'int4') throw new InputError('--cuda-layout applies to --format int4 only');
   const resolved = resolveWeights(model, plan);
-  const edit = new GraphEdit(model);
-  edit.requireOpset(FORMAT_OPSET[options.format]);
+  // Upgrading keeps every node at its index and name, so the plan's labels still apply.
+  const edit = new GraphEdit(upgradeOpset(model, FORMAT_OPSET[options.format]));
   const emit: WeightEmitter = options.format === 'qcdq' ? emitQcdq : options.format === 'qdq' ? emitQdq : emitInt4(options.cudaLayout ?? false);
   const labels = model.graph!.nodes.map((n, i) => nodeLabel(n, i));
   for (const w of resolved) {

@@ -51,15 +51,6 @@ export class GraphEdit {
     return outputs[0]!;
   }
 
-  /** Set the default-domain opset (never lowers it) and the IR version it needs. */
-  requireOpset(version: number): void {
-    const o = this.model.opsetImports.find((x) => !x.domain || x.domain === 'ai.onnx');
-    if (o) o.version = Math.max(o.version ?? 0, version);
-    else this.model.opsetImports.push({ domain: '', version });
-    const ir = version >= 21 ? 10 : version >= 19 ? 9 : version >= 15 ? 8 : 7;
-    this.model.irVersion = Math.max(this.model.irVersion ?? 0, ir);
-  }
-
   /** Drop initializers nothing reads any more, restore topological order, and return the model. */
   finish(): Model {
     const g = this.graph;
