@@ -1,0 +1,113 @@
+import { getInt, intAttr } from '../ir/attributes.js';
+import { DataType, type DataTypeCode } from '../ir/dtypes.js';
+import { defaultOpset, isDefaultDomain, type Attribute, type Graph, type Model, type Node, type ValueInfo } from '../ir/graph.js';
+import { makeTensor, toFloat32, type Tensor } from '../ir/tensor.js';
+
+/**
+ * Change the floating-point type a graph computes in, between FP32 and FP16, keeping the model's interface: graph
+ * inputs and outputs keep their names and types, with a Cast inserted behind each input and in front of each
+ * output whose type differs. Initializers, Constant tensors, Cast targets, ConstantOfShape values and declared
+ * value types of the `from` type are converted. yoloq plans and calibrates on an FP32 working graph (so FP16
+ * models such as yolov5n_fp16 work), and W4A16's GPU graph is the FP32 export converted back to FP16.
+ * Returns a new model; the input is not modified.
+ */
+
+export interface PrecisionOptions {
+  from: typeof DataType.FLOAT | typeof DataType.FLOAT16;
+  to: typeof DataType.FLOAT | typeof DataType.FLOAT16;
+  /**
+   * FP16 only: initializers that must stay FP32, e.g. DequantizeLinear scales below opset 19, which allows only
+   * FP32 scales (their DequantizeLinear output is then cast to FP16).
+   */
+  keepFloat32?: ReadonlySet<string>;
+}
+
+function convertTensor(t: Tensor, from: DataTypeCode, to: DataTypeCode): Tensor {
+  if (t.dtype !== from) return t;
+  const converted = makeTensor(t.name, to, t.dims, toFloat32(t));
+  return t.docString === undefined ? converted : { ...converted, docString: t.docString };
+}
+
+function convertAttribute(a: Attribute, node: Node, from: DataTypeCode, to: DataTypeCode): Attribute {
+  if (a.value.kind === 'tensor' && a.value.value.dtype === from) return { ...a, value: { kind: 'tensor', value: convertTensor(a.value.value, from, to) } };
+  if (node.opType === 'Cast' && a.name === 'to' && getInt(node, 'to') === from) return intAttr('to', to);
+  return a;
+}
+
+function convertValue(v: ValueInfo, from: DataTypeCode, to: DataTypeCode): ValueInfo {
+  return v.type?.elemType === from ? { ...v, type: { ...v.type, elemType: to } } : v;
+}
+
+export function changeFloatPrecision(model: Model, options: PrecisionOptions): Model {
+  const { from, to } = options;
+  const g = model.graph!;
+  const keep = options.keepFloat32 ?? new Set<string>();
+  const names = new Set([...g.initializers.map((t) => t.name), ...g.inputs.map((v) => v.name), ...g.nodes.flatMap((n) => n.outputs)]);
+  const fresh = (base: string) => { let n = base; for (let i = 1; names.has(n); i++) n = `${base}_${i}`; names.add(n); return n; };
+  const nodes: Node[] = g.nodes.map((n) => ({
+    ...n, inputs: [...n.inputs], outputs: [...n.outputs],
+    attributes: isDefaultDomain(n.domain) ? n.attributes.map((a) => convertAttribute(a, n, from, to)) : n.attributes,
+  }));
+  const initializers = g.initializers.map((t) => (keep.has(t.name) ? t : convertTensor(t, from, to)));
+  const prologue: Node[] = [];
+  const rename = new Map<string, string>();
+  for (const input of g.inputs) {
+    if (input.type?.elemType !== from || initializers.some((t) => t.name === input.name)) continue;
+    const inner = fresh(`${input.name}_${to === DataType.FLOAT ? 'fp32' : 'fp16'}`);
+    rename.set(input.name, inner);
+    prologue.push({ opType: 'Cast', name: fresh(`${input.name}_cast`), inputs: [input.name], outputs: [inner], attributes: [intAttr('to', to)] });
+  }
+  for (const n of nodes) n.inputs = n.inputs.map((v) => rename.get(v) ?? v);
+  const epilogue: Node[] = [];
+  for (const output of g.outputs) {
+    if (output.type?.elemType !== from) continue;
+    const inner = fresh(`${output.name}_${to === DataType.FLOAT ? 'fp32' : 'fp16'}`);
+    for (const n of nodes) {
+      n.outputs = n.outputs.map((v) => (v === output.name ? inner : v));
+      n.inputs = n.inputs.map((v) => (v === output.name ? inner : v));
+    }
+    epilogue.push({ opType: 'Cast', name: fresh(`${output.name}_cast`), inputs: [inner], outputs: [output.name], attributes: [intAttr('to', from)] });
+  }
+  const graph: Graph = {
+    ...g, nodes: [...prologue, ...castAfterKeptDequantize(nodes, keep, to, fresh), ...epilogue], initializers,
+    valueInfo: g.valueInfo.map((v) => convertValue(v, from, to)),
+  };
+  return dropNoOpCasts({ ...model, graph });
+}
+
+/** FP16 graphs whose DequantizeLinear keeps an FP32 scale: cast its output to FP16 for the consumers. */
+function castAfterKeptDequantize(nodes: Node[], keep: ReadonlySet<string>, to: DataTypeCode, fresh: (b: string) => string): Node[] {
+  if (to !== DataType.FLOAT16 || keep.size === 0) return nodes;
+  const out: Node[] = [];
+  for (const n of nodes) {
+    out.push(n);
+    if (n.opType !== 'DequantizeLinear' || !keep.has(n.inputs[1] ?? '')) continue;
+    const orig = n.outputs[0]!;
+    const inner = fresh(`${orig}_fp32`);
+    n.outputs = [inner];
+    out.push({ opType: 'Cast', name: fresh(`${n.name ?? 'dequantize'}_to_fp16`), inputs: [inner], outputs: [orig], attributes: [intAttr('to', DataType.FLOAT16)] });
+  }
+  return out;
+}
+
+/** Remove Casts whose input already has the target type (graph inputs and initializers only: types known for sure). */
+function dropNoOpCasts(model: Model): Model {
+  const g = model.graph!;
+  const known = new Map<string, number>([...g.inputs.map((v) => [v.name, v.type?.elemType ?? -1] as const), ...g.initializers.map((t) => [t.name, t.dtype] as const)]);
+  const outputs = new Set(g.outputs.map((o) => o.name));
+  const rename = new Map<string, string>();
+  const nodes = g.nodes.filter((n) => {
+    const src = n.inputs[0] ?? '';
+    if (n.opType !== 'Cast' || known.get(src) !== getInt(n, 'to') || outputs.has(n.outputs[0]!)) return true;
+    rename.set(n.outputs[0]!, src);
+    return false;
+  });
+  for (const n of nodes) n.inputs = n.inputs.map((v) => rename.get(v) ?? v);
+  return { ...model, graph: { ...g, nodes } };
+}
+
+/** FP32 scales of DequantizeLinear nodes that must stay FP32 in an FP16 graph (opset < 19 allows no FP16 scale). */
+export function scalesKeptFloat32(model: Model): Set<string> {
+  if ((defaultOpset(model) ?? 0) >= 19) return new Set();
+  return new Set(model.graph!.nodes.filter((n) => n.opType === 'DequantizeLinear').map((n) => n.inputs[1] ?? ''));
+}
