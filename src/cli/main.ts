@@ -3,9 +3,10 @@ import { isInputError, oneLine } from '../errors.js';
 import { helpText, parseCommandArgs, type Command, type CommandIo } from './command.js';
 import { checkCommand } from './commands/check.js';
 import { inspectCommand } from './commands/inspect.js';
+import { quantizeCommand } from './commands/quantize.js';
 
 /** Every command, in the order `yoloq --help` lists them. */
-const COMMANDS: readonly Command[] = Object.freeze([inspectCommand, checkCommand]);
+const COMMANDS: readonly Command[] = Object.freeze([inspectCommand, checkCommand, quantizeCommand]);
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

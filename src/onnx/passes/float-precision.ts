@@ -20,6 +20,11 @@ export interface PrecisionOptions {
    * FP32 scales (their DequantizeLinear output is then cast to FP16).
    */
   keepFloat32?: ReadonlySet<string>;
+  /**
+   * Keep Constant-node tensors in their narrower type and Cast their output instead (exact, and folded by ORT
+   * at load): an FP16 model's anchor grids then stay FP16 in the file rather than doubling in size.
+   */
+  castConstants?: boolean;
 }
 
 function convertTensor(t: Tensor, from: DataTypeCode, to: DataTypeCode): Tensor {
@@ -44,10 +49,22 @@ export function changeFloatPrecision(model: Model, options: PrecisionOptions): M
   const keep = options.keepFloat32 ?? new Set<string>();
   const names = new Set([...g.initializers.map((t) => t.name), ...g.inputs.map((v) => v.name), ...g.nodes.flatMap((n) => n.outputs)]);
   const fresh = (base: string) => { let n = base; for (let i = 1; names.has(n); i++) n = `${base}_${i}`; names.add(n); return n; };
-  const nodes: Node[] = g.nodes.map((n) => ({
-    ...n, inputs: [...n.inputs], outputs: [...n.outputs],
-    attributes: isDefaultDomain(n.domain) ? n.attributes.map((a) => convertAttribute(a, n, from, to)) : n.attributes,
-  }));
+  const nodes: Node[] = [];
+  for (const n of g.nodes) {
+    const keepConstant = options.castConstants && n.opType === 'Constant' && isDefaultDomain(n.domain)
+      && n.attributes.some((a) => a.name === 'value' && a.value.kind === 'tensor' && a.value.value.dtype === from);
+    if (keepConstant) {
+      const out = n.outputs[0]!;
+      const inner = fresh(`${out}_${from === DataType.FLOAT16 ? 'fp16' : 'fp32'}`);
+      nodes.push({ ...n, inputs: [], outputs: [inner] });
+      nodes.push({ opType: 'Cast', name: fresh(`${n.name ?? 'constant'}_cast`), inputs: [inner], outputs: [out], attributes: [intAttr('to', to)] });
+      continue;
+    }
+    nodes.push({
+      ...n, inputs: [...n.inputs], outputs: [...n.outputs],
+      attributes: isDefaultDomain(n.domain) ? n.attributes.map((a) => convertAttribute(a, n, from, to)) : n.attributes,
+    });
+  }
   const initializers = g.initializers.map((t) => (keep.has(t.name) ? t : convertTensor(t, from, to)));
   const prologue: Node[] = [];
   const rename = new Map<string, string>();

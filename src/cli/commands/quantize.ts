@@ -1,0 +1,144 @@
+import { readFileSync, statSync } from 'node:fs';
+import { InputError } from '../../errors.js';
+import { cocoImagePaths } from '../../data/coco-images.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../../export/export-model.js';
+import { inspectModel } from '../../inspect/inspect-model.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
+import { loadModel, modelToBytes, saveModel } from '../../onnx/serde/model-io.js';
+import { calibrationSet, type CalibrationSource } from '../../quant/calibration/samples.js';
+import { isObserverName } from '../../quant/observers/observers.js';
+import { planToJson, type QuantPlan } from '../../quant/plan.js';
+import { applyPlan, makePlan, type ActivationDtype } from '../../quant/quantize-model.js';
+import { isSchemeName } from '../../quant/scheme.js';
+import { measureSqnr } from '../../quant/sqnr.js';
+import type { WeightPolicyOptions } from '../../quant/policy/weight-policy.js';
+import { isFamilyName } from '../../yolo/families/index.js';
+import { numberOpt, stringOpt, type Command, type CommandIo, type ParsedArgs } from '../command.js';
+
+function choice<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[], fallback: T): T {
+  const v = stringOpt(args, name) ?? fallback;
+  if (!allowed.includes(v as T)) throw new InputError(`--${name} ${v}: expected one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+function readModelBytes(path: string | undefined): Uint8Array {
+  if (!path) throw new InputError('give the float model with --model');
+  try {
+    if (!statSync(path).isFile()) throw new Error();
+    return readFileSync(path);
+  } catch {
+    throw new InputError(`cannot read model file ${path}`);
+  }
+}
+
+/** --granularity per-channel | per-tensor | block:N */
+function granularity(args: ParsedArgs): WeightPolicyOptions['granularity'] {
+  const g = stringOpt(args, 'granularity') ?? 'per-channel';
+  if (g === 'per-channel' || g === 'per-tensor') return g;
+  const m = /^block:(\d+)$/.exec(g);
+  if (!m || Number(m[1]) < 1) throw new InputError(`--granularity ${g}: expected per-channel, per-tensor or block:N`);
+  return { blockSize: Number(m[1]) };
+}
+
+function calibrationSource(args: ParsedArgs): CalibrationSource | undefined {
+  const calib = stringOpt(args, 'calib');
+  if (!calib) return undefined;
+  const images = calib.endsWith('.json') ? cocoImagePaths(calib, stringOpt(args, 'calib-images')) : calib;
+  const family = stringOpt(args, 'family');
+  if (family !== undefined && !isFamilyName(family)) throw new InputError(`--family ${family}: unknown family`);
+  return {
+    images, count: numberOpt(args, 'calib-count', 64, { min: 1, integer: true }), seed: numberOpt(args, 'seed', 0, { min: 0, integer: true }),
+    ...(family ? { detect: { family } } : {}),
+  };
+}
+
+function progress(io: CommandIo) {
+  return (stage: string, done: number, total: number) => io.progress(`${stage} ${done}/${total}`);
+}
+
+export const quantizeCommand: Command = {
+  name: 'quantize',
+  summary: 'post-training quantization of an FP ONNX YOLO model (W4A8, W4A16, W8A8, W8A16)',
+  usage: 'yoloq quantize --model in.onnx --scheme w4a8 --calib <images dir | instances.json> [options] -o out.onnx',
+  options: {
+    model: { type: 'string' }, scheme: { type: 'string' }, calib: { type: 'string' }, 'calib-images': { type: 'string' },
+    'calib-count': { type: 'string' }, seed: { type: 'string' }, format: { type: 'string' }, 'cuda-layout': { type: 'boolean' },
+    'act-dtype': { type: 'string' }, observer: { type: 'string' }, percentile: { type: 'string' }, 'act-mode': { type: 'string' },
+    granularity: { type: 'string' }, 'no-keep-first-last': { type: 'boolean' }, include: { type: 'string', multiple: true },
+    exclude: { type: 'string', multiple: true }, plan: { type: 'string' }, 'sqnr-images': { type: 'string' },
+    family: { type: 'string' }, threads: { type: 'string' }, output: { type: 'string', short: 'o' },
+  },
+  details: [
+    '  --scheme S          w4a8 | w4a16 | w8a8 | w8a16 (A8: int8 activations, calibrated; A16: float activations)',
+    '  --calib P           calibration images: a folder, or a COCO instances JSON (images in --calib-images, default its folder)',
+    '  --calib-count N     images drawn for calibration (default 64), with --seed (default 0)',
+    '  --format F          qcdq (Brevitas-style, opset 13; default) | int4 (native INT4, opset 21) | qdq (int8-carried, no Clip)',
+    '  --cuda-layout       int4: blocked DequantizeLinear layout that ORT\'s CUDA EP implements',
+    '  --act-dtype D       A16 schemes: fp16 (GPU graph, default) | fp32 (twin for CPU: ORT\'s x86 CPU EP has no FP16 Conv)',
+    '  --observer O        activation ranges: minmax (default) | percentile | mse | entropy; --percentile P (default 99.99)',
+    '  --act-mode M        asymmetric (uint8 + zero point, default) | symmetric (zero point 0, TensorRT)',
+    '  --granularity G     4-bit weight scales: per-channel (default) | per-tensor | block:N (N input elements per scale; int4 only)',
+    '  --no-keep-first-last  also put the stem and prediction layers at the scheme\'s bits (default keeps them at 8)',
+    '  --include P / --exclude P  layers by node name, op type or /regex/ (repeatable)',
+    '  --plan FILE         write the QuantPlan (JSON); re-apply it with `yoloq apply`',
+    '  --sqnr-images N     raw-output SQNR against the float model on N calibration-folder images (default 32, 0: skip)',
+    '  --family F          yolox | yolov5 | yolov8 | yolov10, when auto-detection cannot tell',
+    '  --threads N         ONNX Runtime intra-op threads (default: ORT\'s choice)',
+    '  -o, --output FILE   the quantized model',
+    '',
+  ],
+  async run(args, io) {
+    const scheme = stringOpt(args, 'scheme');
+    if (!scheme || !isSchemeName(scheme)) throw new InputError(`--scheme ${scheme ?? '(missing)'}: expected w4a8, w4a16, w8a8 or w8a16`);
+    const out = stringOpt(args, 'output');
+    if (!out) throw new InputError('give the output file with -o');
+    const modelPath = stringOpt(args, 'model');
+    const bytes = readModelBytes(modelPath);
+    const format = choice<ExportFormat>(args, 'format', EXPORT_FORMATS, 'qcdq');
+    const actDtype = stringOpt(args, 'act-dtype') === undefined ? undefined : choice<ActivationDtype>(args, 'act-dtype', ['fp16', 'fp32'], 'fp16');
+    const observer = stringOpt(args, 'observer') ?? 'minmax';
+    if (!isObserverName(observer)) throw new InputError(`--observer ${observer}: expected minmax, percentile, mse or entropy`);
+    const calibration = calibrationSource(args);
+    const threads = numberOpt(args, 'threads', 0, { min: 0, integer: true });
+    const t0 = performance.now();
+    const { plan, work } = await makePlan(bytes, {
+      scheme, calibration, observer, threads, onProgress: progress(io),
+      activationMode: choice(args, 'act-mode', ['asymmetric', 'symmetric'] as const, 'asymmetric'),
+      percentile: numberOpt(args, 'percentile', 99.99, { min: 50, max: 100 }),
+      weights: { granularity: granularity(args), keepFirstLast: !args.values['no-keep-first-last'], include: args.values.include as string[] | undefined, exclude: args.values.exclude as string[] | undefined },
+    });
+    const model = applyPlan(work, plan, { format, cudaLayout: Boolean(args.values['cuda-layout']), ...(actDtype ? { actDtype } : {}) });
+    const sqnrImages = numberOpt(args, 'sqnr-images', 32, { min: 0, integer: true });
+    const sqnr = sqnrImages > 0 && calibration
+      ? await measureSqnr(bytes, modelToBytes(model), calibrationSet(work, { ...calibration, count: sqnrImages, seed: (calibration.seed ?? 0) + 1 }).feeds(), threads, (n) => io.progress(`SQNR ${n}/${sqnrImages}`))
+      : undefined;
+    saveModel(model, out);
+    const planPath = stringOpt(args, 'plan');
+    if (planPath) writeFileAtomic(planPath, planToJson(plan));
+    io.progress('');
+    const summary = quantizeSummary(modelPath!, out, plan, format, sqnr?.sqnrDb, sqnr?.images, (performance.now() - t0) / 1000);
+    io.out(args.values.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+    return 0;
+  },
+};
+
+function quantizeSummary(input: string, output: string, plan: QuantPlan, format: string, sqnrDb: number | undefined, sqnrImages: number | undefined, seconds: number) {
+  const report = inspectModel(loadModel(output));
+  return {
+    input, output, scheme: plan.scheme, format, inputBytes: statSync(input).size, outputBytes: statSync(output).size,
+    sizeRatio: statSync(output).size / statSync(input).size, percentConvParamsAt4Bits: report.conv.percentAt4Bits,
+    weights: plan.weights.length, activations: plan.activations.length, keptFloat: plan.float.length,
+    ...(plan.calibration ? { calibration: plan.calibration } : {}),
+    ...(sqnrDb !== undefined ? { sqnrDb, sqnrImages } : {}), seconds,
+  };
+}
+
+function formatSummary(s: ReturnType<typeof quantizeSummary>): string {
+  return [
+    `${s.output}: ${s.scheme} ${s.format}, ${(s.outputBytes / 1e6).toFixed(2)} MB (${s.sizeRatio.toFixed(3)}× the input)`,
+    `${s.percentConvParamsAt4Bits.toFixed(1)}% of Conv weight parameters at 4 bits; ${s.weights} weights quantized, ${s.activations} activations, ${s.keptFloat} layers left float`,
+    ...(s.calibration ? [`calibration: ${s.calibration.images} images from ${s.calibration.source} (${s.calibration.skipped} skipped), observer ${s.calibration.observer}`] : []),
+    ...(s.sqnrDb !== undefined ? [`raw-output SQNR vs the float model: ${s.sqnrDb.toFixed(2)} dB on ${s.sqnrImages} images`] : []),
+    `${s.seconds.toFixed(1)} s`,
+  ].join('\n');
+}

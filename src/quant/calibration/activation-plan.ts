@@ -1,0 +1,53 @@
+import { mainGraph, nodeLabel, type Model } from '../../onnx/ir/graph.js';
+import type { HostTensor } from '../../runtime/host-tensor.js';
+import { activationQuantizer, type ActivationMode } from '../observers/activation-range.js';
+import { OBSERVERS } from '../observers/observers.js';
+import type { ActivationDecision, ObserverName, WeightDecision } from '../plan.js';
+import { collectHistograms } from './collect.js';
+
+export interface ActivationPlanOptions {
+  observer: ObserverName;
+  mode: ActivationMode;
+  /** For the percentile observer; default 99.99. */
+  percentile?: number;
+  threads?: number;
+  onProgress?: (done: number) => void;
+}
+
+/**
+ * The activations an A8 scheme quantizes: every non-constant value a quantized node reads as data (Conv/Gemm
+ * input 0, both MatMul operands). Q/DQ sits only there, so no operator ever receives two integer inputs with
+ * different scales (Concat and Add stay float between them) and no scales need to be shared.
+ */
+export function activationValues(model: Model, weights: readonly WeightDecision[]): string[] {
+  const graph = mainGraph(model);
+  const quantized = new Set(weights.map((w) => w.node));
+  const inits = new Set(graph.initializers.map((t) => t.name));
+  const values: string[] = [];
+  const seen = new Set<string>();
+  graph.nodes.forEach((n, i) => {
+    if (!quantized.has(nodeLabel(n, i))) return;
+    const slots = n.opType === 'MatMul' ? [0, 1] : [0];
+    for (const s of slots) {
+      const v = n.inputs[s];
+      if (v && !inits.has(v) && !seen.has(v)) {
+        seen.add(v);
+        values.push(v);
+      }
+    }
+  });
+  return values;
+}
+
+/** Calibrate: collect histograms of the activation values on `feeds`, then pick each one's range and quantizer. */
+export async function planActivations(model: Model, weights: readonly WeightDecision[], feeds: AsyncIterable<Record<string, HostTensor>>, options: ActivationPlanOptions): Promise<ActivationDecision[]> {
+  const values = activationValues(model, weights);
+  const hists = await collectHistograms(model, values, feeds, { threads: options.threads, onProgress: options.onProgress });
+  const levels = options.mode === 'symmetric' ? 254 : 255;
+  return values.map((v) => {
+    const h = hists.get(v)!;
+    if (h.total === 0) return activationQuantizer(v, [0, 0], [0, 0], options.observer, options.mode);
+    const range = OBSERVERS[options.observer](h, { percentile: options.percentile ?? 99.99, levels });
+    return activationQuantizer(v, [h.min, h.max], range, options.observer, options.mode);
+  });
+}

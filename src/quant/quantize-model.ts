@@ -1,0 +1,76 @@
+import { InputError } from '../errors.js';
+import { exportModel, type ExportFormat } from '../export/export-model.js';
+import { sha256 } from '../export/resolve-plan.js';
+import { DataType } from '../onnx/ir/dtypes.js';
+import type { Model } from '../onnx/ir/graph.js';
+import { changeFloatPrecision, scalesKeptFloat32 } from '../onnx/passes/float-precision.js';
+import { modelFromBytes } from '../onnx/serde/model-io.js';
+import type { ActivationMode } from './observers/activation-range.js';
+import { planActivations } from './calibration/activation-plan.js';
+import { calibrationSet, type CalibrationSource } from './calibration/samples.js';
+import type { ObserverName, QuantPlan } from './plan.js';
+import { findQuantTargets } from './policy/targets.js';
+import { planWeightsRtn, type WeightPolicyOptions } from './policy/weight-policy.js';
+import { SCHEMES, type SchemeName } from './scheme.js';
+
+/**
+ * The library side of `yoloq quantize`: FP model bytes → plan → quantized model(s). Plans are made on an FP32
+ * working graph (FP16 models are converted, their FP16 interface kept), so one plan serves every format and both
+ * W4A16 twins.
+ */
+
+export interface PlanRequest {
+  scheme: SchemeName;
+  weights?: WeightPolicyOptions;
+  /** Required for A8 schemes. */
+  calibration?: CalibrationSource;
+  observer?: ObserverName;
+  activationMode?: ActivationMode;
+  percentile?: number;
+  threads?: number;
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+/** The FP32 working graph of a model (FP16 weights/activations converted, interface kept). */
+export function workingGraph(model: Model): Model {
+  const hasFp16 = model.graph!.initializers.some((t) => t.dtype === DataType.FLOAT16);
+  return hasFp16 ? changeFloatPrecision(model, { from: DataType.FLOAT16, to: DataType.FLOAT, castConstants: true }) : model;
+}
+
+export async function makePlan(modelBytes: Uint8Array, req: PlanRequest): Promise<{ plan: QuantPlan; work: Model }> {
+  const scheme = SCHEMES[req.scheme];
+  const work = workingGraph(modelFromBytes(modelBytes));
+  const { weights, float } = planWeightsRtn(findQuantTargets(work), scheme, req.weights);
+  const plan: QuantPlan = { yoloqPlan: 1, scheme: scheme.name, modelSha256: sha256(modelBytes), weights, activations: [], float };
+  if (scheme.activations === 'int8') {
+    if (!req.calibration) throw new InputError(`${scheme.name} quantizes activations: give calibration images (--calib)`);
+    const set = calibrationSet(work, req.calibration);
+    const observer = req.observer ?? 'minmax';
+    const total = set.paths.length;
+    plan.activations = await planActivations(work, weights, set.feeds(), {
+      observer, mode: req.activationMode ?? 'asymmetric', percentile: req.percentile, threads: req.threads,
+      onProgress: (done) => req.onProgress?.('calibrating', done, total),
+    });
+    if (set.skipped.length === total) throw new InputError(`calibration: none of the ${total} images could be decoded (first: ${set.skipped[0]})`);
+    plan.calibration = { source: typeof req.calibration.images === 'string' ? req.calibration.images : `${total} files`, images: total - set.skipped.length, seed: req.calibration.seed ?? 0, observer, skipped: set.skipped.length };
+  }
+  return { plan, work };
+}
+
+export type ActivationDtype = 'fp16' | 'fp32';
+
+export interface ExportRequest {
+  format: ExportFormat;
+  cudaLayout?: boolean;
+  /** A16 schemes: FP16 activations (the GPU graph, default) or FP32 (the CPU twin). */
+  actDtype?: ActivationDtype;
+}
+
+/** Apply a plan to the FP32 working graph in one format; W4A16/W8A16 with fp16 activations get the FP16 graph. */
+export function applyPlan(work: Model, plan: QuantPlan, req: ExportRequest): Model {
+  const out = exportModel(work, plan, { format: req.format, cudaLayout: req.cudaLayout ?? false });
+  const floatActs = SCHEMES[plan.scheme].activations === 'float';
+  if (req.actDtype !== undefined && !floatActs) throw new InputError(`--act-dtype applies to the A16 schemes (w4a16, w8a16), not ${plan.scheme}`);
+  if (!floatActs || req.actDtype === 'fp32') return out;
+  return changeFloatPrecision(out, { from: DataType.FLOAT, to: DataType.FLOAT16, keepFloat32: scalesKeptFloat32(out) });
+}
