@@ -4,9 +4,11 @@ import { helpText, parseCommandArgs, type Command, type CommandIo } from './comm
 import { checkCommand } from './commands/check.js';
 import { inspectCommand } from './commands/inspect.js';
 import { quantizeCommand } from './commands/quantize.js';
+import { applyCommand } from './commands/apply.js';
+import { convertCommand } from './commands/convert.js';
 
 /** Every command, in the order `yoloq --help` lists them. */
-const COMMANDS: readonly Command[] = Object.freeze([inspectCommand, checkCommand, quantizeCommand]);
+const COMMANDS: readonly Command[] = Object.freeze([inspectCommand, checkCommand, quantizeCommand, applyCommand, convertCommand]);
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -51,9 +51,17 @@ export class GraphEdit {
     return outputs[0]!;
   }
 
-  /** Drop initializers nothing reads any more, restore topological order, and return the model. */
+  /** Drop nodes and initializers nothing reads any more, restore topological order, and return the model. */
   finish(): Model {
     const g = this.graph;
+    const outputs = new Set(g.outputs.map((o) => o.name));
+    // Rewiring leaves the replaced chains (an int8 weight's Clip, say) without readers: remove them.
+    for (let changed = true; changed;) {
+      const read = indexGraph(g).consumers;
+      const before = g.nodes.length;
+      g.nodes = g.nodes.filter((n) => n.outputs.some((o) => o && (read.has(o) || outputs.has(o))));
+      changed = g.nodes.length !== before;
+    }
     const index = indexGraph(g);
     const used = new Set<string>([...index.consumers.keys(), ...g.outputs.map((o) => o.name)]);
     g.initializers = g.initializers.filter((t) => used.has(t.name));

@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readModelBytes } from '../read-input.js';
 import { InputError } from '../../errors.js';
 import { cocoImagePaths } from '../../data/coco-images.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../../export/export-model.js';
@@ -19,16 +20,6 @@ function choice<T extends string>(args: ParsedArgs, name: string, allowed: reado
   const v = stringOpt(args, name) ?? fallback;
   if (!allowed.includes(v as T)) throw new InputError(`--${name} ${v}: expected one of ${allowed.join(', ')}`);
   return v as T;
-}
-
-function readModelBytes(path: string | undefined): Uint8Array {
-  if (!path) throw new InputError('give the float model with --model');
-  try {
-    if (!statSync(path).isFile()) throw new Error();
-    return readFileSync(path);
-  } catch {
-    throw new InputError(`cannot read model file ${path}`);
-  }
 }
 
 /** --granularity per-channel | per-tensor | block:N */
