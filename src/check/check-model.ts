@@ -4,6 +4,7 @@ import { indexGraph } from '../onnx/ir/graph-index.js';
 import type { Finding } from './finding.js';
 import { checkGraphOpsets, checkModelOpsets } from './rules/opsets.js';
 import { checkQuantization } from './rules/quantization.js';
+import { checkFixedInputTypes } from './rules/input-types.js';
 import { checkStructure } from './rules/structure.js';
 import { valueTypes } from './value-types.js';
 
@@ -20,6 +21,7 @@ function checkGraph(model: Model, graph: Graph, outer: ReadonlyMap<string, DataT
   checkGraphOpsets(model, graph, sink);
   const types = valueTypes(graph, index, outer);
   checkQuantization(graph, index, types, defaultOpset(model) ?? 0, sink);
+  checkFixedInputTypes(graph, types, sink);
   // Subgraphs (If/Loop/Scan bodies) see every name of the enclosing scopes.
   const names = new Set(outerNames);
   for (const v of graph.inputs) names.add(v.name);

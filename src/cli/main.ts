@@ -6,9 +6,11 @@ import { inspectCommand } from './commands/inspect.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { applyCommand } from './commands/apply.js';
 import { convertCommand } from './commands/convert.js';
+import { evalCommand } from './commands/eval.js';
+import { benchCommand } from './commands/bench.js';
 
 /** Every command, in the order `yoloq --help` lists them. */
-const COMMANDS: readonly Command[] = Object.freeze([inspectCommand, checkCommand, quantizeCommand, applyCommand, convertCommand]);
+const COMMANDS: readonly Command[] = Object.freeze([inspectCommand, checkCommand, evalCommand, benchCommand, quantizeCommand, applyCommand, convertCommand]);
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -47,6 +47,13 @@ const CASES: Array<{ title: string; format: Parameters<typeof buildTinyDetector>
     const w = init(m, 'stem.weight');
     w.data = w.data.subarray(0, w.data.byteLength - 4);
   } },
+  { title: 'Resize scales in FP16', format: 'float', rule: 'input-type', node: 'resize', mutate: (m) => {
+    const g = m.graph!;
+    const x = node(m, 'head').outputs[0]!;
+    g.initializers.push(makeTensor('scales16', DataType.FLOAT16, [4], [1, 1, 2, 2]));
+    g.nodes.push({ opType: 'Resize', name: 'resize', inputs: [x, '', 'scales16'], outputs: ['resized'], attributes: [] });
+    g.outputs.push({ name: 'resized', type: { elemType: DataType.FLOAT } });
+  } },
   { title: 'axis attribute below opset 13', format: 'qdq4', rule: 'qdq-attribute', node: 'stem.weight_dq', mutate: (m) => {
     m.opsetImports[0]!.version = 11; m.irVersion = 6;
     node(m, 'stem.weight_dq').attributes = [intAttr('axis', 0)];

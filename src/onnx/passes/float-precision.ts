@@ -85,11 +85,31 @@ export function changeFloatPrecision(model: Model, options: PrecisionOptions): M
     }
     epilogue.push({ opType: 'Cast', name: fresh(`${output.name}_cast`), inputs: [inner], outputs: [output.name], attributes: [intAttr('to', from)] });
   }
+  const guarded = to === DataType.FLOAT16 ? guardFloat32Inputs(nodes, fresh) : nodes;
   const graph: Graph = {
-    ...g, nodes: [...prologue, ...castAfterKeptDequantize(nodes, keep, to, fresh), ...epilogue], initializers,
+    ...g, nodes: [...prologue, ...castAfterKeptDequantize(guarded, keep, to, fresh), ...epilogue], initializers,
     valueInfo: g.valueInfo.map((v) => convertValue(v, from, to)),
   };
   return dropNoOpCasts({ ...model, graph });
+}
+
+/** Inputs that ONNX types as FP32 whatever the data type: op type → input slots. */
+const FLOAT32_ONLY_INPUTS: Readonly<Record<string, readonly number[]>> = Object.freeze({ Resize: [2], Upsample: [1] });
+
+/** In an FP16 graph, Cast what feeds an FP32-only input (Resize scales) back to FP32; ORT folds it for constants. */
+function guardFloat32Inputs(nodes: Node[], fresh: (b: string) => string): Node[] {
+  const out: Node[] = [];
+  for (const n of nodes) {
+    for (const slot of (isDefaultDomain(n.domain) ? FLOAT32_ONLY_INPUTS[n.opType] : undefined) ?? []) {
+      const v = n.inputs[slot];
+      if (!v) continue;
+      const cast = fresh(`${v}_fp32`);
+      out.push({ opType: 'Cast', name: fresh(`${n.name ?? n.opType}_scales_cast`), inputs: [v], outputs: [cast], attributes: [intAttr('to', DataType.FLOAT)] });
+      n.inputs[slot] = cast;
+    }
+    out.push(n);
+  }
+  return out;
 }
 
 /** FP16 graphs whose DequantizeLinear keeps an FP32 scale: cast its output to FP16 for the consumers. */

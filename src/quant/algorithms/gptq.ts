@@ -1,0 +1,157 @@
+import type { WeightGranularity } from '../plan.js';
+import { roundHalfEven } from '../rounding.js';
+import { codeRange } from '../weights/layout.js';
+import { choleskyInverse, choleskyLower, choleskyUpper } from './linalg.js';
+
+/**
+ * GPTQ (Frantar et al., 2022) for one weight matrix W [rows, K] with the Hessian H = Σ x·xᵀ [K, K] of the inputs
+ * its rows see (for a Conv: im2col patches, K = Cin/group·kh·kw). Columns are quantized one at a time; the
+ * rounding error of each is spread over the columns not yet quantized through the upper Cholesky factor of H⁻¹.
+ * Scales are fixed before the sweep ("static groups"), chosen per scale group by a search over clipping ratios
+ * that minimises the diag(H)-weighted rounding error — so act-order and blocked scales combine freely.
+ */
+
+export interface GptqOptions {
+  bits: number;
+  narrow: boolean;
+  /** Per-channel (one scale per row) or blocked along K (`blockSize` columns per scale, in stored order). */
+  granularity: WeightGranularity;
+  /** Dampening added to diag(H), as a fraction of its mean (default 0.01). */
+  damp?: number;
+  /** Quantize columns in order of decreasing diag(H) (default true). */
+  actOrder?: boolean;
+  /** Clipping ratios tried per scale group (default 1, 0.98, …, 0.6); [1] is max-abs. */
+  clipRatios?: readonly number[];
+}
+
+export interface GptqResult {
+  /** int8 codes [rows, K], row-major, stored column order. */
+  codes: Int8Array;
+  /** float32 scales: [rows] per-channel, [rows, ceil(K / blockSize)] blocked. */
+  scales: Float32Array;
+}
+
+export const DEFAULT_CLIP_RATIOS: readonly number[] = Object.freeze(Array.from({ length: 21 }, (_, i) => 1 - i * 0.02));
+
+/** Number of scale blocks per row and the block of column k. */
+function blocking(k: number, g: WeightGranularity): { blocks: number; size: number } {
+  if (g.kind === 'blocked') return { blocks: Math.ceil(k / g.blockSize), size: g.blockSize };
+  if (g.kind === 'per-channel') return { blocks: 1, size: k };
+  throw new RangeError('GPTQ needs per-channel or blocked scales');
+}
+
+function quantizeValue(w: number, s: number, qmin: number, qmax: number): number {
+  const v = roundHalfEven(Math.fround(w / s));
+  return v < qmin ? qmin : v > qmax ? qmax : v;
+}
+
+/**
+ * Scales by clipping search: for each group of columns [a, b) of a row, the ratio r minimising
+ * Σ diag(H)_k·(w_k − q(w_k))² with s = r·max|w| / qmax. Returns float32 scales [rows, blocks].
+ */
+export function searchScales(w: Float64Array, rows: number, k: number, diag: Float64Array, opts: GptqOptions): Float32Array {
+  const { blocks, size } = blocking(k, opts.granularity);
+  const [qmin, qmax] = codeRange(opts.bits, opts.narrow);
+  const ratios = opts.clipRatios ?? DEFAULT_CLIP_RATIOS;
+  const scales = new Float32Array(rows * blocks);
+  for (let r = 0; r < rows; r++) {
+    for (let b = 0; b < blocks; b++) {
+      const a0 = r * k + b * size;
+      const a1 = r * k + Math.min(k, (b + 1) * size);
+      let m = 0;
+      for (let i = a0; i < a1; i++) m = Math.max(m, Math.abs(w[i]!));
+      if (m === 0) { scales[r * blocks + b] = 1; continue; }
+      let best = Infinity;
+      let bestS = Math.fround(m / qmax);
+      for (const ratio of ratios) {
+        const s = Math.fround((ratio * m) / qmax);
+        let err = 0;
+        for (let i = a0; i < a1 && err < best; i++) {
+          const d = w[i]! - Math.fround(quantizeValue(w[i]!, s, qmin, qmax) * s);
+          err += diag[i - r * k]! * d * d;
+        }
+        if (err < best) { best = err; bestS = s; }
+      }
+      scales[r * blocks + b] = bestS;
+    }
+  }
+  return scales;
+}
+
+/** Column order: by decreasing diag(H) (stable) with act-order, else stored order. */
+function columnOrder(diag: Float64Array, actOrder: boolean): Int32Array {
+  const idx = Int32Array.from({ length: diag.length }, (_, i) => i);
+  if (actOrder) idx.sort((a, b) => diag[b]! - diag[a]! || a - b);
+  return idx;
+}
+
+/** Upper Cholesky factor of (H_perm + damp·mean(diag)·I)⁻¹; permuted order. */
+function inverseFactor(h: Float64Array, k: number, perm: Int32Array, damp: number): Float64Array {
+  const hp = new Float64Array(k * k);
+  let mean = 0;
+  for (let i = 0; i < k; i++) mean += h[perm[i]! * k + perm[i]!]!;
+  mean /= k;
+  for (let i = 0; i < k; i++) {
+    const pi = perm[i]! * k;
+    for (let j = 0; j < k; j++) hp[i * k + j] = h[pi + perm[j]!]!;
+    hp[i * k + i]! += damp * mean;
+  }
+  return choleskyUpper(choleskyInverse(choleskyLower(hp, k), k), k);
+}
+
+/**
+ * Quantize W [rows, K] (row-major) given H [K, K]. W and H are not modified. Columns whose diag(H) is 0 (inputs
+ * that were always 0 in calibration) get weight 0 (code 0), as in the reference implementation.
+ */
+export function gptqQuantize(weight: Float32Array | Float64Array, rows: number, k: number, hessian: Float64Array, opts: GptqOptions): GptqResult {
+  const h = Float64Array.from(hessian);
+  const w = Float64Array.from(weight);
+  for (let c = 0; c < k; c++) {
+    if (h[c * k + c]! !== 0) continue;
+    h[c * k + c] = 1;
+    for (let r = 0; r < rows; r++) w[r * k + c] = 0;
+  }
+  const diag = Float64Array.from({ length: k }, (_, i) => h[i * k + i]!);
+  const scales = searchScales(w, rows, k, diag, opts);
+  const { blocks, size } = blocking(k, opts.granularity);
+  const perm = columnOrder(diag, opts.actOrder ?? true);
+  const u = inverseFactor(h, k, perm, opts.damp ?? 0.01);
+  // Work in permuted column order: wp[r, i] = w[r, perm[i]].
+  const wp = new Float64Array(rows * k);
+  for (let r = 0; r < rows; r++) for (let i = 0; i < k; i++) wp[r * k + i] = w[r * k + perm[i]!]!;
+  const [qmin, qmax] = codeRange(opts.bits, opts.narrow);
+  const codes = new Int8Array(rows * k);
+  for (let i = 0; i < k; i++) {
+    const col = perm[i]!;
+    const block = Math.floor(col / size);
+    const ui = i * k;
+    const dii = u[ui + i]!;
+    for (let r = 0; r < rows; r++) {
+      const rr = r * k;
+      const s = scales[r * blocks + block]!;
+      const x = wp[rr + i]!;
+      const q = quantizeValue(x, s, qmin, qmax);
+      codes[rr + col] = q;
+      const err = (x - Math.fround(q * s)) / dii;
+      if (err === 0) continue;
+      for (let j = i + 1; j < k; j++) wp[rr + j]! -= err * u[ui + j]!;
+    }
+  }
+  return { codes, scales };
+}
+
+/** tr((W − Ŵ)·H·(W − Ŵ)ᵀ): the layer-output squared error the Hessian predicts, for comparing roundings. */
+export function outputError(weight: ArrayLike<number>, dequantized: ArrayLike<number>, rows: number, k: number, h: Float64Array): number {
+  let total = 0;
+  const d = new Float64Array(k);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < k; i++) d[i] = weight[r * k + i]! - dequantized[r * k + i]!;
+    for (let i = 0; i < k; i++) {
+      if (d[i] === 0) continue;
+      let s = 0;
+      for (let j = 0; j < k; j++) s += h[i * k + j]! * d[j]!;
+      total += d[i]! * s;
+    }
+  }
+  return total;
+}

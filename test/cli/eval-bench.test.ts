@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildTinyDetector } from '../../src/examples/tiny-detector.js';
+import { modelToBytes } from '../../src/onnx/serde/model-io.js';
+import { isCleanInputError, runCli } from '../helpers/cli.js';
+import { repoRoot, sharedDataDir } from '../helpers/paths.js';
+import { goldenPython } from '../helpers/python.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'yoloq-evalbench-'));
+const tiny = join(dir, 'tiny.onnx');
+writeFileSync(tiny, modelToBytes(buildTinyDetector('int4')));
+
+test('bench --ep cpu prints latency and a placement report', () => {
+  const r = runCli(['bench', '--model', tiny, '--warmup', '1', '--runs', '3', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.ok(j.latencyMs.mean > 0 && j.latencyMs.p99 >= j.latencyMs.p50);
+  assert.ok(j.placement.providers.CPUExecutionProvider > 0);
+  assert.match(j.loadNote, /INT4 weights prepared at load/);
+  const text = runCli(['bench', '--model', tiny, '--warmup', '0', '--runs', '2']);
+  assert.match(text.stdout, /placement: CPUExecutionProvider \d+ nodes/);
+});
+
+test('bench --ep cuda without the CUDA EP: one line saying how to install it, exit 2', () => {
+  for (const ep of ['cuda', 'tensorrt']) {
+    const r = runCli(['bench', '--model', tiny, '--ep', ep]);
+    assert.ok(isCleanInputError(r), JSON.stringify(r));
+    assert.match(r.stderr, /onnxruntime-node/);
+  }
+});
+
+test('eval bad input: missing model, missing ground truth, unknown family', () => {
+  const gt = join(sharedDataDir, 'coco', 'val100', 'instances_val100.json');
+  for (const args of [
+    ['eval', '--model', join(dir, 'nope.onnx'), '--coco', gt, '--images', dir],
+    ['eval', '--model', tiny, '--coco', join(dir, 'nope.json'), '--images', dir],
+    ['eval', '--model', tiny, '--images', dir],
+    ['eval', '--model', tiny, '--coco', gt, '--family', 'yolo99'],
+  ]) assert.ok(isCleanInputError(runCli(args)), args.join(' '));
+});
+
+const val = join(sharedDataDir, 'coco', 'val100');
+const py = goldenPython();
+for (const file of ['yolox_nano.onnx', 'yolov5n_fp16.onnx']) {
+  const model = join(sharedDataDir, 'models', file);
+  const skip = !existsSync(model) ? `skipped: ${model} is absent` : !py ? 'skipped: pycocotools venv absent (bash python/install.sh)' : false;
+  test(`eval ${file} on val100 equals pycocotools on the detections it wrote (1e-4)`, { skip, timeout: 300_000 }, () => {
+    const dets = join(dir, `${file}.dets.json`);
+    const gt = join(val, 'instances_val100.json');
+    const r = runCli(['eval', '--model', model, '--coco', gt, '--images', join(val, 'images'), '--detections', dets, '--json'], { timeoutMs: 300_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const ours = JSON.parse(r.stdout).statsArray as number[];
+    const line = execFileSync(py!, [join(repoRoot, 'python', 'golden', 'coco_eval_bench.py'), '--impl', 'pycocotools', '--gt', gt, '--dt', dets], { encoding: 'utf8' });
+    const theirs = JSON.parse(line.trim().split('\n').at(-1)!).stats as number[];
+    assert.equal(ours.length, 12);
+    ours.forEach((v, i) => assert.ok(Math.abs(v - theirs[i]!) <= 1e-4, `stat ${i}: ours ${v}, pycocotools ${theirs[i]}`));
+    assert.ok(ours[0]! > 0.25, `mAP ${ours[0]}`);
+    assert.ok(readFileSync(dets, 'utf8').startsWith('['));
+  });
+}
