@@ -35,6 +35,8 @@ export const NN_CASES: ParityCase[] = [
   conv('Conv SAME_LOWER', [1, 2, 10, 7], [3, 2, 4, 3], { auto_pad: 'SAME_LOWER', strides: [2, 2] }),
   conv('Conv VALID', [1, 2, 10, 7], [3, 2, 3, 2], { auto_pad: 'VALID', strides: [2, 1] }),
   conv('Conv 1×1 no bias', [1, 8, 5, 6], [5, 8, 1, 1], {}, false),
+  conv('Conv 1×1, four output channels at a time, 2 groups', [1, 6, 5, 7], [8, 3, 1, 1], { group: 2 }),
+  conv('Conv 3×3 stride 2, four output channels at a time', [1, 5, 9, 8], [8, 5, 3, 3], { strides: [2, 2], pads: [1, 0, 1, 1] }),
   conv('Conv 1-D', [1, 3, 20], [4, 3, 5], { strides: [2], pads: [2, 1] }),
   conv('Conv 6×6 stride 2 (YOLOv5 stem)', [1, 3, 16, 16], [4, 3, 6, 6], { strides: [2, 2], pads: [2, 2, 2, 2] }),
   {
