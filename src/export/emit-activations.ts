@@ -13,14 +13,16 @@ export function emitActivations(edit: GraphEdit, decisions: ActivationDecision[]
   const index = indexGraph(edit.graph);
   const nodes = edit.graph.nodes;
   for (const a of decisions) {
-    const consumers = (index.consumers.get(a.value) ?? []).filter((i) => quantizedNodes.has(label(i)));
+    const readers = index.consumers.get(a.value) ?? [];
+    // Nodes added by the exporter (weight DequantizeLinear chains) have no label and never read activations.
+    const consumers = a.readers === 'all' ? readers.filter((i) => label(i) !== '') : readers.filter((i) => quantizedNodes.has(label(i)));
     if (consumers.length === 0) continue;
     const type = a.signed ? DataType.INT8 : DataType.UINT8;
     const base = a.value.replace(/[^A-Za-z0-9_.]/g, '_');
-    const scale = edit.addInitializer(makeTensor(edit.fresh(`${base}_act_scale`), DataType.FLOAT, [], [a.scale]));
-    const zp = edit.addInitializer(makeTensor(edit.fresh(`${base}_act_zero_point`), type, [], [a.zeroPoint]));
-    const q = edit.addNode({ opType: 'QuantizeLinear', name: `${base}_quantize`, inputs: [a.value, scale, zp], attributes: [] });
-    const dq = edit.addNode({ opType: 'DequantizeLinear', name: `${base}_dequantize`, inputs: [q, scale, zp], attributes: [] });
+    const scale = edit.addInitializer(makeTensor(edit.fresh(`${base}_s`), DataType.FLOAT, [], [a.scale]));
+    const zp = edit.sharedScalar(type, a.zeroPoint, a.signed ? 'zp_i8' : 'zp_u8');
+    const q = edit.addNode({ opType: 'QuantizeLinear', inputs: [a.value, scale, zp], attributes: [], outputs: [edit.fresh(`${base}_q`)] });
+    const dq = edit.addNode({ opType: 'DequantizeLinear', inputs: [q, scale, zp], attributes: [], outputs: [edit.fresh(`${base}_dq`)] });
     for (const i of new Set(consumers)) {
       const node = nodes[i]!;
       node.inputs = node.inputs.map((v, slot) => (v === a.value && !isWeightSlot(node.opType, slot) ? dq : v));

@@ -30,7 +30,14 @@ export function exportModel(model: Model, plan: QuantPlan, options: ExportOption
   const edit = new GraphEdit(upgradeOpset(model, FORMAT_OPSET[options.format]));
   const emit: WeightEmitter = options.format === 'qcdq' ? emitQcdq : options.format === 'qdq' ? emitQdq : emitInt4(options.cudaLayout ?? false);
   const labels = model.graph!.nodes.map((n, i) => nodeLabel(n, i));
+  const readers = new Map<string, number>();
+  for (const n of model.graph!.nodes) for (const v of n.inputs) readers.set(v, (readers.get(v) ?? 0) + 1);
+  const outputs = new Set(model.graph!.outputs.map((o) => o.name));
   for (const w of resolved) {
+    if (readers.get(w.weight.name) === 1 && !outputs.has(w.weight.name)) {
+      edit.releaseInitializer(w.weight.name);
+      w.outputName = w.weight.name;
+    }
     const node = edit.graph.nodes[labels.indexOf(w.decision.node)]!;
     node.inputs[w.decision.input] = emit(edit, w);
   }

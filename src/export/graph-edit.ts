@@ -1,6 +1,6 @@
 import type { Graph, Model, Node } from '../onnx/ir/graph.js';
 import { indexGraph, topologicalOrder } from '../onnx/ir/graph-index.js';
-import type { Tensor } from '../onnx/ir/tensor.js';
+import { makeTensor, type Tensor } from '../onnx/ir/tensor.js';
 
 /**
  * A working copy of a model for an exporter: node objects and lists are copied so the source model is never
@@ -10,6 +10,8 @@ export class GraphEdit {
   readonly model: Model;
   readonly graph: Graph;
   private readonly names = new Set<string>();
+  /** Node names are their own namespace in ONNX: a node may share its output's name. */
+  private readonly nodeNames = new Set<string>();
 
   constructor(source: Model) {
     const g = source.graph!;
@@ -26,15 +28,13 @@ export class GraphEdit {
     for (const t of g.initializers) this.names.add(t.name);
     for (const n of g.nodes) {
       n.outputs.forEach((o) => this.names.add(o));
-      if (n.name) this.names.add(n.name);
+      if (n.name) this.nodeNames.add(n.name);
     }
   }
 
+  /** A value or initializer name not used yet. */
   fresh(base: string): string {
-    let name = base;
-    for (let i = 1; this.names.has(name); i++) name = `${base}_${i}`;
-    this.names.add(name);
-    return name;
+    return unique(this.names, base);
   }
 
   addInitializer(t: Tensor): string {
@@ -43,9 +43,29 @@ export class GraphEdit {
     return t.name;
   }
 
+  private readonly scalars = new Map<string, string>();
+
+  /** One scalar initializer per (type, value), shared by every node that needs it (activation zero points). */
+  sharedScalar(dtype: number, value: number, base: string): string {
+    const key = `${dtype}:${value}`;
+    let name = this.scalars.get(key);
+    if (!name) {
+      name = this.addInitializer(makeTensor(this.fresh(`${base}_${value}`), dtype, [], [value]));
+      this.scalars.set(key, name);
+    }
+    return name;
+  }
+
+  /** Remove an initializer and free its name for a value this edit will produce. */
+  releaseInitializer(name: string): void {
+    this.graph.initializers = this.graph.initializers.filter((t) => t.name !== name);
+    this.graph.inputs = this.graph.inputs.filter((v) => v.name !== name);
+    this.names.delete(name);
+  }
+
   /** Append a node (order is fixed by `finish`); returns its single output name. */
   addNode(node: Omit<Node, 'outputs'> & { outputs?: string[] }): string {
-    const name = node.name ? this.fresh(node.name) : undefined;
+    const name = node.name ? unique(this.nodeNames, node.name) : undefined;
     const outputs = node.outputs ?? [this.fresh(`${name ?? node.opType}_out`)];
     this.graph.nodes.push({ ...node, ...(name ? { name } : {}), outputs });
     return outputs[0]!;
@@ -72,4 +92,11 @@ export class GraphEdit {
     g.nodes = [...order, ...cyclic].map((i) => g.nodes[i]!);
     return this.model;
   }
+}
+
+function unique(used: Set<string>, base: string): string {
+  let name = base;
+  for (let i = 1; used.has(name); i++) name = `${base}_${i}`;
+  used.add(name);
+  return name;
 }

@@ -14,6 +14,8 @@ export interface ResolvedWeight {
   /** int8 codes, row-major in the weight's shape. */
   codes: Int8Array;
   scales: Float32Array;
+  /** Set by the exporter when the float initializer is dropped and its name can carry the rebuilt weight. */
+  outputName?: string;
 }
 
 export function sha256(bytes: Uint8Array): string {

@@ -58,6 +58,11 @@ export interface ActivationDecision {
   range: [number, number];
   /** Values that share this scale (a Concat's inputs share its output's). */
   group?: string;
+  /**
+   * Which readers see the fake-quantized value: only quantized ops (default), or every reader — used for the
+   * SiLU path (Conv output, Sigmoid output) so ORT can run Conv → Sigmoid → Mul as integer kernels.
+   */
+  readers?: 'quantized' | 'all';
 }
 
 export interface QuantPlan {

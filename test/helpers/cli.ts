@@ -13,7 +13,7 @@ export function runCli(args: string[], options: { cwd?: string; timeoutMs?: numb
   const r = spawnSync(process.execPath, [join(repoRoot, 'dist', 'src', 'cli', 'main.js'), ...args], {
     cwd: options.cwd ?? repoRoot,
     encoding: 'utf8',
-    timeout: options.timeoutMs ?? 60_000,
+    timeout: options.timeoutMs ?? 180_000,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

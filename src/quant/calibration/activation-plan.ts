@@ -6,6 +6,8 @@ import type { ActivationDecision, ObserverName, WeightDecision } from '../plan.j
 import { collectHistograms } from './collect.js';
 
 export interface ActivationPlanOptions {
+  /** Also quantize each quantized Conv's SiLU (Sigmoid × Mul) path for an all-integer chain on ORT CPU. */
+  siluPath?: boolean;
   observer: ObserverName;
   mode: ActivationMode;
   /** For the percentile observer; default 99.99. */
@@ -39,15 +41,43 @@ export function activationValues(model: Model, weights: readonly WeightDecision[
   return values;
 }
 
+/**
+ * Values on the SiLU path after each quantized Conv — the Conv output y and Sigmoid(y) when y feeds exactly a
+ * Sigmoid and a Mul(y, Sigmoid(y)) — whose every reader must see the quantized value for ORT to fuse
+ * DQ → Conv → Q, DQ → Sigmoid → Q and DQ, DQ → Mul → Q into integer kernels. (The Mul's output is the next
+ * Conv's input, quantized already.)
+ */
+export function siluPathValues(model: Model, weights: readonly WeightDecision[]): string[] {
+  const graph = mainGraph(model);
+  const quantized = new Set(weights.map((w) => w.node));
+  const readers = new Map<string, number[]>();
+  graph.nodes.forEach((n, i) => n.inputs.forEach((v) => readers.set(v, [...(readers.get(v) ?? []), i])));
+  const out: string[] = [];
+  graph.nodes.forEach((n, i) => {
+    if (n.opType !== 'Conv' || !quantized.has(nodeLabel(n, i))) return;
+    const y = n.outputs[0]!;
+    const rs = (readers.get(y) ?? []).map((k) => graph.nodes[k]!);
+    const sig = rs.find((r) => r.opType === 'Sigmoid');
+    const mul = rs.find((r) => r.opType === 'Mul');
+    if (rs.length !== 2 || !sig || !mul || !mul.inputs.includes(sig.outputs[0]!)) return;
+    out.push(y, sig.outputs[0]!, mul.outputs[0]!);
+  });
+  return out;
+}
+
 /** Calibrate: collect histograms of the activation values on `feeds`, then pick each one's range and quantizer. */
 export async function planActivations(model: Model, weights: readonly WeightDecision[], feeds: AsyncIterable<Record<string, HostTensor>>, options: ActivationPlanOptions): Promise<ActivationDecision[]> {
-  const values = activationValues(model, weights);
+  const base = activationValues(model, weights);
+  const silu = options.siluPath ? siluPathValues(model, weights) : [];
+  const all = new Set(silu);
+  const values = [...base, ...silu.filter((v) => !base.includes(v))];
   const hists = await collectHistograms(model, values, feeds, { threads: options.threads, onProgress: options.onProgress });
   const levels = options.mode === 'symmetric' ? 254 : 255;
   return values.map((v) => {
     const h = hists.get(v)!;
     if (h.total === 0) return activationQuantizer(v, [0, 0], [0, 0], options.observer, options.mode);
     const range = OBSERVERS[options.observer](h, { percentile: options.percentile ?? 99.99, levels });
-    return activationQuantizer(v, [h.min, h.max], range, options.observer, options.mode);
+    const d = activationQuantizer(v, [h.min, h.max], range, options.observer, options.mode);
+    return all.has(v) ? { ...d, readers: 'all' as const } : d;
   });
 }

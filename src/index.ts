@@ -1,0 +1,21 @@
+/** yoloq's library API: everything the CLI does, callable from TypeScript. */
+export { InputError } from './errors.js';
+export { loadModel, saveModel, modelFromBytes, modelToBytes } from './onnx/serde/model-io.js';
+export type { Model, Graph, Node, ValueInfo, Attribute } from './onnx/ir/graph.js';
+export type { Tensor } from './onnx/ir/tensor.js';
+export { DataType } from './onnx/ir/dtypes.js';
+export { GraphBuilder } from './onnx/ir/builder.js';
+export { inferShapes } from './onnx/shape/index.js';
+export { runPasses } from './onnx/passes/pass-manager.js';
+export { checkModel, type CheckResult } from './check/check-model.js';
+export { inspectModel, type InspectReport } from './inspect/inspect-model.js';
+export { SCHEMES, type SchemeName } from './quant/scheme.js';
+export { parsePlan, planToJson, type QuantPlan } from './quant/plan.js';
+export { makePlan, applyPlan, workingGraph } from './quant/quantize-model.js';
+export { exportModel, type ExportFormat } from './export/export-model.js';
+export { convertToInt4 } from './export/convert-to-int4.js';
+export { evaluateModel } from './eval/evaluate-model.js';
+export { evaluateCoco } from './eval/coco/index.js';
+export { predict } from './yolo/predict.js';
+export { benchmark } from './runtime/bench.js';
+export { createSession } from './runtime/session.js';
