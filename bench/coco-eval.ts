@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readCocoDetections, readCocoGroundTruth } from '../src/data/coco-json.js';
 import { evaluateCoco } from '../src/eval/coco/index.js';
+import { seededRandom } from '../src/util/seeded-random.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, here.includes(join('dist', 'bench')) ? '../..' : '..');
@@ -24,16 +25,6 @@ const repoRoot = resolve(here, here.includes(join('dist', 'bench')) ? '../..' : 
 /** The 80 COCO category ids (91-id scheme). */
 const COCO_IDS = Array.from({ length: 90 }, (_, i) => i + 1).filter((id) => ![12, 26, 29, 30, 45, 66, 68, 69, 71, 83].includes(id));
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
 
@@ -43,7 +34,7 @@ interface Synthetic {
 }
 
 function synthesize(numImages: number, seed: number, detsPerImage = 100): Synthetic {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const W = 640;
   const H = 480;

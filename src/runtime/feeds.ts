@@ -1,6 +1,7 @@
 import { InputError } from '../errors.js';
 import { elementCount, float32ToHalfBits, hostTensor, type HostTensor } from './host-tensor.js';
 import type { IoInfo } from './session.js';
+import { seededRandom } from '../util/seeded-random.js';
 
 /**
  * Synthetic inputs for benchmarking and placement runs, built from a session's input metadata. Symbolic dims take
@@ -14,17 +15,7 @@ export interface SyntheticFeedOptions {
   seed?: number;
 }
 
-/** A small deterministic generator (mulberry32) giving floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 function concreteShape(info: IoInfo, dims: Readonly<Record<string, number>>): number[] {
   return info.shape.map((d) => (typeof d === 'number' ? d : (dims[d] ?? 1)));

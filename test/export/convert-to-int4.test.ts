@@ -7,17 +7,11 @@ import { convertToInt4 } from '../../src/export/convert-to-int4.js';
 import { inspectModel } from '../../src/inspect/inspect-model.js';
 import type { Model } from '../../src/onnx/ir/graph.js';
 import { modelToBytes } from '../../src/onnx/serde/model-io.js';
-import { seededRandom } from '../../src/quant/rounding.js';
+import { runTiny, tinyInput } from '../helpers/run-tiny.js';
 
-const rnd = seededRandom(6);
-const input = Float32Array.from({ length: 3 * 32 * 32 }, () => rnd() * 2 - 1);
+const input = tinyInput(6);
 
-async function run(model: Model): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(modelToBytes(model), { graphOptimizationLevel: 'disabled' });
-  const out = await s.run({ images: new ort.Tensor('float32', input, [1, 3, 32, 32]) });
-  await s.release();
-  return out.output!.data as Float32Array;
-}
+const run = (model: Model): Promise<Float32Array> => runTiny(model, input);
 
 for (const format of ['qcdq', 'qcdq-runtime', 'qdq4'] as ExampleFormat[]) {
   for (const cudaLayout of [false, true]) {

@@ -11,17 +11,11 @@ import type { QuantPlan } from '../../src/quant/plan.js';
 import { planWeightsRtn } from '../../src/quant/policy/weight-policy.js';
 import { findQuantTargets } from '../../src/quant/policy/targets.js';
 import { SCHEMES } from '../../src/quant/scheme.js';
-import { seededRandom } from '../../src/quant/rounding.js';
+import { runTiny, tinyInput } from '../helpers/run-tiny.js';
 
-const rnd = seededRandom(5);
-const input = Float32Array.from({ length: 3 * 32 * 32 }, () => rnd() * 2 - 1);
+const input = tinyInput(5);
 
-async function run(model: Model): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(modelToBytes(model), { graphOptimizationLevel: 'disabled' });
-  const out = await s.run({ images: new ort.Tensor('float32', input, [1, 3, 32, 32]) });
-  await s.release();
-  return out.output!.data as Float32Array;
-}
+const run = (model: Model): Promise<Float32Array> => runTiny(model, input);
 
 function plan(granularity?: 'per-channel' | 'per-tensor' | { blockSize: number }, keepFirstLast = false): QuantPlan {
   const model = buildTinyDetector('float');

@@ -11,16 +11,10 @@ import { modelToBytes } from '../../../src/onnx/serde/model-io.js';
 import { planWeightsRtn } from '../../../src/quant/policy/weight-policy.js';
 import { findQuantTargets } from '../../../src/quant/policy/targets.js';
 import { SCHEMES } from '../../../src/quant/scheme.js';
-import { seededRandom } from '../../../src/quant/rounding.js';
+import { runTiny, tinyInput } from '../../helpers/run-tiny.js';
 
-const rnd = seededRandom(12);
-const input = Float32Array.from({ length: 3 * 32 * 32 }, () => rnd() * 2 - 1);
-async function run(m: Model): Promise<Float32Array> {
-  const s = await ort.InferenceSession.create(modelToBytes(m), { graphOptimizationLevel: 'disabled' });
-  const out = await s.run({ images: new ort.Tensor('float32', input, [1, 3, 32, 32]) });
-  await s.release();
-  return out.output!.data as Float32Array;
-}
+const input = tinyInput(12);
+const run = (model: Model): Promise<Float32Array> => runTiny(model, input);
 
 test('dequantizeConstant: per-axis and blocked by hand', () => {
   const x = makeTensor('x', DataType.INT4, [2, 4], [1, -2, 3, -4, 5, -6, 7, -8]);
