@@ -12,6 +12,9 @@ import type { ObserverName, QuantPlan } from './plan.js';
 import { findQuantTargets } from './policy/targets.js';
 import { planWeightsRtn, type WeightPolicyOptions } from './policy/weight-policy.js';
 import { SCHEMES, type SchemeName } from './scheme.js';
+import { searchActivationRanges } from './algorithms/range-search.js';
+import { applyBudget, sensitivityInputs } from './policy/sensitivity-budget.js';
+import { runWeightAlgorithm, type AlgorithmOptions, type WeightAlgorithm } from './algorithms/index.js';
 
 /**
  * The library side of `yoloq quantize`: FP model bytes → plan → quantized model(s). Plans are made on an FP32
@@ -27,7 +30,16 @@ export interface PlanRequest {
   observer?: ObserverName;
   activationMode?: ActivationMode;
   percentile?: number;
+  /** A8: quantize the SiLU path too (all-integer Conv → SiLU chains on ORT CPU). */
+  siluPath?: boolean;
   threads?: number;
+  /** Weight rounding algorithm (default rtn); gptq needs `calibration`. */
+  algo?: WeightAlgorithm;
+  algoOptions?: AlgorithmOptions;
+  /** Keep this share of Conv weight parameters at 4 bits and the most sensitive rest at 8 (needs `calibration`). */
+  budget?: number;
+  /** A8: choose each activation range by the error it causes in the consuming layers. */
+  rangeSearch?: boolean;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -40,7 +52,13 @@ export function workingGraph(model: Model): Model {
 export async function makePlan(modelBytes: Uint8Array, req: PlanRequest): Promise<{ plan: QuantPlan; work: Model }> {
   const scheme = SCHEMES[req.scheme];
   const work = workingGraph(modelFromBytes(modelBytes));
-  const { weights, float } = planWeightsRtn(findQuantTargets(work), scheme, req.weights);
+  const targets = findQuantTargets(work);
+  const rtn = planWeightsRtn(targets, scheme, req.weights);
+  const float = rtn.float;
+  const decisions = req.budget !== undefined && req.budget < 1 && scheme.weightBits === 4
+    ? (await applyBudget(work, targets, rtn.weights, { budget: req.budget, inputs: await sensitivityInputs(work, req.calibration), threads: req.threads, onProgress: req.onProgress })).decisions
+    : rtn.weights;
+  const weights = await runWeightAlgorithm(req.algo ?? 'rtn', { work, targets, decisions, calibration: req.calibration, threads: req.threads, onProgress: req.onProgress, ...req.algoOptions });
   const plan: QuantPlan = { yoloqPlan: 1, scheme: scheme.name, modelSha256: sha256(modelBytes), weights, activations: [], float };
   if (scheme.activations === 'int8') {
     if (!req.calibration) throw new InputError(`${scheme.name} quantizes activations: give calibration images (--calib)`);
@@ -48,9 +66,12 @@ export async function makePlan(modelBytes: Uint8Array, req: PlanRequest): Promis
     const observer = req.observer ?? 'minmax';
     const total = set.paths.length;
     plan.activations = await planActivations(work, weights, set.feeds(), {
-      observer, mode: req.activationMode ?? 'asymmetric', percentile: req.percentile, threads: req.threads,
+      observer, mode: req.activationMode ?? 'asymmetric', percentile: req.percentile, threads: req.threads, siluPath: req.siluPath ?? false,
       onProgress: (done) => req.onProgress?.('calibrating', done, total),
     });
+    if (req.rangeSearch) {
+      plan.activations = await searchActivationRanges(work, weights, plan.activations, set.feeds(), calibrationSet(work, { ...req.calibration, count: 16 }).feeds(), { mode: req.activationMode ?? 'asymmetric', threads: req.threads });
+    }
     if (set.skipped.length === total) throw new InputError(`calibration: none of the ${total} images could be decoded (first: ${set.skipped[0]})`);
     plan.calibration = { source: typeof req.calibration.images === 'string' ? req.calibration.images : `${total} files`, images: total - set.skipped.length, seed: req.calibration.seed ?? 0, observer, skipped: set.skipped.length };
   }

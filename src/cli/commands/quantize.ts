@@ -13,6 +13,7 @@ import { applyPlan, makePlan, type ActivationDtype } from '../../quant/quantize-
 import { isSchemeName } from '../../quant/scheme.js';
 import { measureSqnr } from '../../quant/sqnr.js';
 import type { WeightPolicyOptions } from '../../quant/policy/weight-policy.js';
+import { recipeRequest } from './quantize-recipe.js';
 import { isFamilyName } from '../../yolo/families/index.js';
 import { numberOpt, stringOpt, type Command, type CommandIo, type ParsedArgs } from '../command.js';
 
@@ -57,7 +58,8 @@ export const quantizeCommand: Command = {
     'act-dtype': { type: 'string' }, observer: { type: 'string' }, percentile: { type: 'string' }, 'act-mode': { type: 'string' },
     granularity: { type: 'string' }, 'no-keep-first-last': { type: 'boolean' }, include: { type: 'string', multiple: true },
     exclude: { type: 'string', multiple: true }, plan: { type: 'string' }, 'sqnr-images': { type: 'string' },
-    family: { type: 'string' }, threads: { type: 'string' }, output: { type: 'string', short: 'o' },
+    family: { type: 'string' }, threads: { type: 'string' }, output: { type: 'string', short: 'o' }, 'silu-path': { type: 'boolean' },
+    algo: { type: 'string' }, recipe: { type: 'string' }, budget: { type: 'string' },
   },
   details: [
     '  --scheme S          w4a8 | w4a16 | w8a8 | w8a16 (A8: int8 activations, calibrated; A16: float activations)',
@@ -68,9 +70,14 @@ export const quantizeCommand: Command = {
     '  --act-dtype D       A16 schemes: fp16 (GPU graph, default) | fp32 (twin for CPU: ORT\'s x86 CPU EP has no FP16 Conv)',
     '  --observer O        activation ranges: minmax (default) | percentile | mse | entropy; --percentile P (default 99.99)',
     '  --act-mode M        asymmetric (uint8 + zero point, default) | symmetric (zero point 0, TensorRT)',
+    '  --silu-path         A8: also quantize each Conv\'s SiLU path, so ORT CPU runs Conv → Sigmoid → Mul as integer kernels',
     '  --granularity G     4-bit weight scales: per-channel (default) | per-tensor | block:N (N input elements per scale; int4 only)',
     '  --no-keep-first-last  also put the stem and prediction layers at the scheme\'s bits (default keeps them at 8)',
     '  --include P / --exclude P  layers by node name, op type or /regex/ (repeatable)',
+    '  --recipe R          default (with --calib): GPTQ, sensitivity-kept 8-bit layers, searched activation ranges;',
+    '                      none (without --calib): round-to-nearest, the default layer policy. See docs/accuracy.md',
+    '  --algo A, --budget B  override the recipe: rtn | gptq (needs --calib); share of Conv params kept at 4 bits',
+    '  --budget F          share of Conv weight parameters to keep at 4 bits; the rest (most sensitive first) at 8',
     '  --plan FILE         write the QuantPlan (JSON); re-apply it with `yoloq apply`',
     '  --sqnr-images N     raw-output SQNR against the float model on N calibration-folder images (default 32, 0: skip)',
     '  --family F          yolox | yolov5 | yolov8 | yolov10, when auto-detection cannot tell',
@@ -93,7 +100,7 @@ export const quantizeCommand: Command = {
     const threads = numberOpt(args, 'threads', 0, { min: 0, integer: true });
     const t0 = performance.now();
     const { plan, work } = await makePlan(bytes, {
-      scheme, calibration, observer, threads, onProgress: progress(io),
+      scheme, calibration, observer, threads, onProgress: progress(io), ...recipeRequest(args), siluPath: Boolean(args.values['silu-path']),
       activationMode: choice(args, 'act-mode', ['asymmetric', 'symmetric'] as const, 'asymmetric'),
       percentile: numberOpt(args, 'percentile', 99.99, { min: 50, max: 100 }),
       weights: { granularity: granularity(args), keepFirstLast: !args.values['no-keep-first-last'], include: args.values.include as string[] | undefined, exclude: args.values.exclude as string[] | undefined },

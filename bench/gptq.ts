@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { makePlan } from '../src/quant/quantize-model.js';
+
+/**
+ * GPTQ wall time on a real model (default yolov5n, 64 calibration images from train209), by stage.
+ * Usage: node dist/bench/gptq.js [model.onnx] [calib dir] [granularity per-channel|block:N]
+ */
+const model = process.argv[2] ?? '../shared/data/models/yolov5n_fp16.onnx';
+const calib = process.argv[3] ?? '../shared/data/coco/train209/images';
+const g = process.argv[4] ?? 'per-channel';
+const granularity = g === 'per-channel' ? 'per-channel' as const : { blockSize: Number(g.split(':')[1]) };
+const stages = new Map<string, number>();
+const t0 = performance.now();
+let last = t0;
+let current = '';
+const { plan } = await makePlan(readFileSync(model), {
+  scheme: 'w4a16', algo: 'gptq', calibration: { images: calib, count: 64, seed: 0 }, weights: { granularity },
+  onProgress: (stage) => {
+    const now = performance.now();
+    if (stage !== current) {
+      if (current) stages.set(current, (stages.get(current) ?? 0) + (now - last));
+      current = stage;
+      last = now;
+    }
+  },
+});
+const end = performance.now();
+if (current) stages.set(current, (stages.get(current) ?? 0) + (end - last));
+for (const [s, ms] of stages) console.log(`${s.padEnd(10)} ${(ms / 1000).toFixed(1)} s`);
+console.log(`GPTQ ${model} (${g}, ${plan.weights.filter((w) => w.algorithm.startsWith('gptq')).length} layers): ${((end - t0) / 1000).toFixed(1)} s total`);

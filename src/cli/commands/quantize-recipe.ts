@@ -1,0 +1,20 @@
+import { InputError } from '../../errors.js';
+import { isWeightAlgorithm } from '../../quant/algorithms/index.js';
+import { RECIPES, isRecipeName } from '../../quant/algorithms/recipe.js';
+import type { PlanRequest } from '../../quant/quantize-model.js';
+import { numberOpt, stringOpt, type ParsedArgs } from '../command.js';
+
+/**
+ * `--recipe`, `--algo`, `--budget` → the PlanRequest fields they set. A recipe gives defaults; --algo and --budget
+ * given explicitly override it. With calibration images the default recipe applies (GPTQ, sensitivity budget,
+ * searched activation ranges: the best measured, docs/accuracy.md); without them only round-to-nearest is possible.
+ */
+export function recipeRequest(args: ParsedArgs): Pick<PlanRequest, 'algo' | 'budget' | 'rangeSearch'> {
+  const recipe = stringOpt(args, 'recipe') ?? (stringOpt(args, 'calib') ? 'default' : 'none');
+  if (!isRecipeName(recipe)) throw new InputError(`--recipe ${recipe}: expected ${Object.keys(RECIPES).join(', ')}`);
+  const base = RECIPES[recipe];
+  const algo = stringOpt(args, 'algo') ?? base.algo;
+  if (!isWeightAlgorithm(algo)) throw new InputError(`--algo ${algo}: expected rtn or gptq`);
+  const budget = stringOpt(args, 'budget') === undefined ? base.budget : numberOpt(args, 'budget', 1, { min: 0, max: 1 });
+  return { algo, rangeSearch: base.rangeSearch, ...(budget !== undefined ? { budget } : {}) };
+}

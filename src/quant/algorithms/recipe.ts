@@ -1,0 +1,24 @@
+import type { WeightAlgorithm } from './index.js';
+
+/**
+ * Named recipes: what `yoloq quantize --recipe NAME` turns on. The default is the combination measured best in
+ * docs/accuracy.md (produced by bench/accuracy-table.ts).
+ */
+export interface Recipe {
+  algo: WeightAlgorithm;
+  /** Share of Conv weight parameters kept at 4 bits; the most sensitive layers beyond it go to 8 bits. */
+  budget?: number;
+  /** A8: search each activation's range by its downstream error. */
+  rangeSearch: boolean;
+}
+
+export type RecipeName = 'none' | 'default';
+
+export const RECIPES: Readonly<Record<RecipeName, Recipe>> = Object.freeze({
+  none: Object.freeze({ algo: 'rtn', rangeSearch: false }),
+  default: Object.freeze({ algo: 'gptq', budget: 0.9, rangeSearch: true }),
+});
+
+export function isRecipeName(s: string): s is RecipeName {
+  return Object.prototype.hasOwnProperty.call(RECIPES, s);
+}

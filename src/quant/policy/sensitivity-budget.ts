@@ -1,0 +1,92 @@
+import { InputError } from '../../errors.js';
+import { calibrationSet, type CalibrationSource } from '../calibration/samples.js';
+import { toFloat32 } from '../../onnx/ir/tensor.js';
+import type { WeightDecision } from '../plan.js';
+import { maxAbsScales } from '../weights/codes.js';
+import type { QuantTarget } from './targets.js';
+import { measureSensitivity, type LayerSensitivity } from './sensitivity.js';
+import type { Model } from '../../onnx/ir/graph.js';
+import type { HostTensor } from '../../runtime/host-tensor.js';
+
+/**
+ * Mixed precision under a parameter budget: keep at 8 bits the layers whose 4-bit noise per parameter is largest,
+ * as long as the share of Conv weight parameters at ≤ 4 bits stays at or above `budget` (e.g. 0.9). A greedy
+ * knapsack on noise/params, assuming the layers' output noises add — the shape the probe measurements support.
+ */
+
+export interface BudgetChoice {
+  /** Nodes moved to 8 bits, most sensitive first. */
+  kept: string[];
+  /** Share of Conv weight parameters at ≤ 4 bits after the choice. */
+  fourBitShare: number;
+}
+
+/** Share of Conv weight parameters at ≤ 4 bits. */
+export function fourBitShare(decisions: readonly WeightDecision[]): number {
+  let all = 0;
+  let low = 0;
+  for (const d of decisions) {
+    if (d.opType !== 'Conv') continue;
+    const n = d.shape.reduce((a, b) => a * b, 1);
+    all += n;
+    if (d.bits <= 4) low += n;
+  }
+  return all === 0 ? 0 : low / all;
+}
+
+export function chooseKept(decisions: readonly WeightDecision[], sensitivity: readonly LayerSensitivity[], budget: number): BudgetChoice {
+  let all = 0;
+  let low = 0;
+  for (const d of decisions) {
+    if (d.opType !== 'Conv') continue;
+    const n = d.shape.reduce((a, b) => a * b, 1);
+    all += n;
+    if (d.bits <= 4) low += n;
+  }
+  const ranked = [...sensitivity].sort((a, b) => b.noisePerMParam - a.noisePerMParam || a.node.localeCompare(b.node));
+  const kept: string[] = [];
+  for (const s of ranked) {
+    if ((low - s.params) / all < budget) continue;
+    low -= s.params;
+    kept.push(s.node);
+  }
+  return { kept, fourBitShare: all === 0 ? 0 : low / all };
+}
+
+/** The decisions with `kept` moved to 8-bit per-channel round-to-nearest (the algorithm runs afterwards). */
+export function keepAtEightBits(decisions: readonly WeightDecision[], targets: readonly QuantTarget[], kept: readonly string[]): WeightDecision[] {
+  const set = new Set(kept);
+  const byNode = new Map(targets.map((t) => [t.node, t]));
+  return decisions.map((d) => {
+    if (!set.has(d.node)) return d;
+    const t = byNode.get(d.node)!;
+    const granularity = { kind: 'per-channel', axis: t.outputAxis } as const;
+    const { codes: _codes, ...rest } = d;
+    void _codes;
+    return { ...rest, bits: 8, granularity, scales: Array.from(maxAbsScales(toFloat32(t.weight), d.shape, granularity, 8)), reason: 'sensitivity: kept at 8 bits under the 4-bit parameter budget' };
+  });
+}
+
+export interface BudgetOptions {
+  budget: number;
+  /** Preprocessed inputs the sensitivity is measured on (8 calibration images are enough to rank layers). */
+  inputs: ReadonlyArray<Record<string, HostTensor>>;
+  threads?: number;
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+/** Measure 4-bit sensitivity of the low-bit layers and move the most sensitive to 8 bits within the budget. */
+export async function applyBudget(work: Model, targets: readonly QuantTarget[], decisions: readonly WeightDecision[], options: BudgetOptions): Promise<{ decisions: WeightDecision[]; choice: BudgetChoice; sensitivity: LayerSensitivity[] }> {
+  const low = decisions.filter((d) => d.bits <= 4 && d.opType === 'Conv');
+  const sensitivity = await measureSensitivity(work, low, options.inputs, { threads: options.threads, onProgress: (n, t) => options.onProgress?.('sensitivity', n, t) });
+  const choice = chooseKept(decisions, sensitivity, options.budget);
+  return { decisions: keepAtEightBits(decisions, targets, choice.kept), choice, sensitivity };
+}
+
+/** The first 8 images of the calibration draw, preprocessed, for sensitivity runs. */
+export async function sensitivityInputs(work: Model, calibration: CalibrationSource | undefined, count = 8): Promise<Array<Record<string, HostTensor>>> {
+  if (!calibration) throw new InputError('--budget needs calibration images (--calib): it measures each layer\'s sensitivity');
+  const out: Array<Record<string, HostTensor>> = [];
+  for await (const f of calibrationSet(work, { ...calibration, count }).feeds()) out.push(f);
+  return out;
+}

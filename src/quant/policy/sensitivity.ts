@@ -1,0 +1,125 @@
+import { DataType } from '../../onnx/ir/dtypes.js';
+import type { Model } from '../../onnx/ir/graph.js';
+import { toFloat32 } from '../../onnx/ir/tensor.js';
+import { modelToBytes } from '../../onnx/serde/model-io.js';
+import { toFloatTensor, type HostTensor } from '../../runtime/host-tensor.js';
+import { createSession } from '../../runtime/session.js';
+import type { WeightDecision } from '../plan.js';
+import { dequantizeCodes, maxAbsScales, quantizeCodes } from '../weights/codes.js';
+
+/**
+ * Per-layer sensitivity: quantize one layer at a time (everything else float) and measure how far the model's raw
+ * outputs move. The candidate weights become graph inputs, so one ORT session serves every layer: a run feeds the
+ * float weights, with the fake-quantized (dequantized float) weight of the layer under test in its place.
+ *
+ * The noise measure is per output column (the last axis: box terms, objectness, each class) — Σ(ref − q)² / Σ ref²
+ * — averaged over columns, so pixel-sized box coordinates do not drown the probabilities. sqnrDb = −10·log10 of it.
+ */
+
+export interface LayerSensitivity {
+  node: string;
+  params: number;
+  /** Column-balanced output SQNR with only this layer quantized, dB (higher is safer). */
+  sqnrDb: number;
+  /** Relative output noise (10^(−sqnrDb/10)). */
+  noise: number;
+  /** noise per million parameters: the greedy ranking key for keeping layers at 8 bits. */
+  noisePerMParam: number;
+}
+
+export interface SensitivityOptions {
+  /** Bits the layer is tried at (default: each decision's own bits). */
+  bits?: number;
+  threads?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The dequantized weight of a decision (its codes when present, else round-to-nearest from its scales). */
+export function fakeQuantWeight(d: WeightDecision, w: Float32Array, bits?: number): Float32Array {
+  if (bits !== undefined && bits !== d.bits) {
+    const scales = maxAbsScales(w, d.shape, d.granularity, bits);
+    return dequantizeCodes(quantizeCodes(w, d.shape, d.granularity, scales, bits, d.narrow), d.shape, d.granularity, scales);
+  }
+  const codes = d.codes
+    ? new Int8Array(Buffer.from(d.codes, 'base64'))
+    : quantizeCodes(w, d.shape, d.granularity, d.scales, d.bits, d.narrow);
+  return dequantizeCodes(codes, d.shape, d.granularity, d.scales);
+}
+
+/** Accumulates per-column signal and noise of outputs shaped [..., C]. */
+class ColumnNoise {
+  private readonly sig = new Map<string, Float64Array>();
+  private readonly noi = new Map<string, Float64Array>();
+
+  add(name: string, ref: Float32Array, q: Float32Array, cols: number): void {
+    const s = this.sig.get(name) ?? new Float64Array(cols);
+    const n = this.noi.get(name) ?? new Float64Array(cols);
+    for (let i = 0; i < ref.length; i++) {
+      const c = i % cols;
+      s[c]! += ref[i]! * ref[i]!;
+      const d = ref[i]! - q[i]!;
+      n[c]! += d * d;
+    }
+    this.sig.set(name, s);
+    this.noi.set(name, n);
+  }
+
+  relative(): number {
+    let total = 0;
+    let count = 0;
+    for (const [name, s] of this.sig) {
+      const n = this.noi.get(name)!;
+      for (let c = 0; c < s.length; c++) if (s[c]! > 0) { total += n[c]! / s[c]!; count++; }
+    }
+    return count === 0 ? 0 : total / count;
+  }
+}
+
+/**
+ * The model with the named initializers turned into graph inputs. (onnxruntime-node drops feeds that are not in
+ * `inputNames`, and initializers listed as inputs are not, so they must leave the initializer list.)
+ */
+function weightsAsInputs(model: Model, names: readonly string[]): Model {
+  const g = model.graph!;
+  const set = new Set(names);
+  const inits = new Map(g.initializers.map((t) => [t.name, t]));
+  const extra = names.map((n) => ({ name: n, type: { elemType: DataType.FLOAT, shape: [...inits.get(n)!.dims] } }));
+  return { ...model, graph: { ...g, inputs: [...g.inputs, ...extra], initializers: g.initializers.filter((t) => !set.has(t.name)) } };
+}
+
+/**
+ * Sensitivity of every decision in `candidates` on the given preprocessed inputs (a handful suffice: 8 images).
+ * `work` is the FP32 working graph the plan was made on.
+ */
+export async function measureSensitivity(work: Model, candidates: readonly WeightDecision[], inputs: ReadonlyArray<Record<string, HostTensor>>, options: SensitivityOptions = {}): Promise<LayerSensitivity[]> {
+  const g = work.graph!;
+  const inits = new Map(g.initializers.map((t) => [t.name, t]));
+  const floatWeights = new Map(candidates.map((d) => [d.tensor, toFloat32(inits.get(d.tensor)!)]));
+  const session = await createSession(modelToBytes(weightsAsInputs(work, candidates.map((d) => d.tensor))), { threads: options.threads ?? 0 });
+  const weightFeeds: Record<string, HostTensor> = {};
+  for (const d of candidates) weightFeeds[d.tensor] = { dtype: 'float32', dims: [...d.shape], data: floatWeights.get(d.tensor)! };
+  const out: LayerSensitivity[] = [];
+  try {
+    const refs: Array<Record<string, HostTensor>> = [];
+    for (const feed of inputs) refs.push(await session.run({ ...feed, ...weightFeeds }));
+    for (const [i, d] of candidates.entries()) {
+      const w = floatWeights.get(d.tensor)!;
+      const fq = fakeQuantWeight(d, w, options.bits);
+      const meter = new ColumnNoise();
+      for (const [j, feed] of inputs.entries()) {
+        const res = await session.run({ ...feed, ...weightFeeds, [d.tensor]: { dtype: 'float32', dims: [...d.shape], data: fq } });
+        for (const [name, ref] of Object.entries(refs[j]!)) {
+          const r = toFloatTensor(ref);
+          meter.add(name, r.data, toFloatTensor(res[name]!).data, r.dims[r.dims.length - 1] ?? 1);
+        }
+      }
+      const noise = meter.relative();
+      const params = w.length;
+      out.push({ node: d.node, params, noise, sqnrDb: noise === 0 ? Infinity : -10 * Math.log10(noise), noisePerMParam: (noise / params) * 1e6 });
+      options.onProgress?.(i + 1, candidates.length);
+    }
+  } finally {
+    await session.dispose();
+  }
+  return out;
+}
