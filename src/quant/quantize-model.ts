@@ -4,6 +4,7 @@ import { sha256 } from '../export/resolve-plan.js';
 import { DataType } from '../onnx/ir/dtypes.js';
 import type { Model } from '../onnx/ir/graph.js';
 import { changeFloatPrecision, scalesKeptFloat32 } from '../onnx/passes/float-precision.js';
+import { shrinkBroadcastConstants } from '../onnx/passes/shrink-broadcast-constants.js';
 import { modelFromBytes } from '../onnx/serde/model-io.js';
 import type { ActivationMode } from './observers/activation-range.js';
 import { planActivations } from './calibration/activation-plan.js';
@@ -87,11 +88,16 @@ export interface ExportRequest {
   actDtype?: ActivationDtype;
 }
 
-/** Apply a plan to the FP32 working graph in one format; W4A16/W8A16 with fp16 activations get the FP16 graph. */
+/**
+ * Apply a plan to the FP32 working graph in one format; W4A16/W8A16 with fp16 activations get the FP16 graph.
+ * Broadcast constant tables (anchor grids) are stored once with an Expand, exactly (see shrink-broadcast-constants).
+ */
 export function applyPlan(work: Model, plan: QuantPlan, req: ExportRequest): Model {
   const out = exportModel(work, plan, { format: req.format, cudaLayout: req.cudaLayout ?? false });
   const floatActs = SCHEMES[plan.scheme].activations === 'float';
   if (req.actDtype !== undefined && !floatActs) throw new InputError(`--act-dtype applies to the A16 schemes (w4a16, w8a16), not ${plan.scheme}`);
-  if (!floatActs || req.actDtype === 'fp32') return out;
-  return changeFloatPrecision(out, { from: DataType.FLOAT, to: DataType.FLOAT16, keepFloat32: scalesKeptFloat32(out) });
+  const typed = !floatActs || req.actDtype === 'fp32'
+    ? out
+    : changeFloatPrecision(out, { from: DataType.FLOAT, to: DataType.FLOAT16, keepFloat32: scalesKeptFloat32(out) });
+  return shrinkBroadcastConstants(typed).model;
 }
