@@ -9,10 +9,11 @@ import { convertCommand } from './commands/convert.js';
 import { evalCommand } from './commands/eval.js';
 import { benchCommand } from './commands/bench.js';
 import { exampleCommand } from './commands/example.js';
+import { runCommand } from './commands/run.js';
 import { sensitivityCommand } from './commands/sensitivity.js';
 
 /** Every command, in the order `yoloq --help` lists them. */
-const COMMANDS: readonly Command[] = Object.freeze([inspectCommand, checkCommand, evalCommand, benchCommand, quantizeCommand, sensitivityCommand, applyCommand, convertCommand, exampleCommand]);
+const COMMANDS: readonly Command[] = Object.freeze([runCommand, inspectCommand, checkCommand, evalCommand, benchCommand, quantizeCommand, sensitivityCommand, applyCommand, convertCommand, exampleCommand]);
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,6 +1,6 @@
 import { InputError } from '../../errors.js';
 import { isWeightAlgorithm } from '../../quant/algorithms/index.js';
-import { RECIPES, isRecipeName } from '../../quant/algorithms/recipe.js';
+import { RECIPES, isRecipeName, recipeFor } from '../../quant/algorithms/recipe.js';
 import type { PlanRequest } from '../../quant/quantize-model.js';
 import { numberOpt, stringOpt, type ParsedArgs } from '../command.js';
 
@@ -12,7 +12,8 @@ import { numberOpt, stringOpt, type ParsedArgs } from '../command.js';
 export function recipeRequest(args: ParsedArgs): Pick<PlanRequest, 'algo' | 'budget' | 'rangeSearch'> {
   const recipe = stringOpt(args, 'recipe') ?? (stringOpt(args, 'calib') ? 'default' : 'none');
   if (!isRecipeName(recipe)) throw new InputError(`--recipe ${recipe}: expected ${Object.keys(RECIPES).join(', ')}`);
-  const base = RECIPES[recipe];
+  const scheme = stringOpt(args, 'scheme');
+  const base = recipeFor(recipe, scheme === 'w8a8' || scheme === 'w8a16' ? 8 : 4);
   const algo = stringOpt(args, 'algo') ?? base.algo;
   if (!isWeightAlgorithm(algo)) throw new InputError(`--algo ${algo}: expected rtn or gptq`);
   const budget = stringOpt(args, 'budget') === undefined ? base.budget : numberOpt(args, 'budget', 1, { min: 0, max: 1 });

@@ -1,0 +1,54 @@
+"""Export an ultralytics .pt detector to the ONNX `yoloq run` measures: FP32, opset 17, static shape, and for
+YOLOv10 (or any NMS-free head) the end-to-end output [1, 300, 6] (``nms=False``).
+
+    python -m train_default.export_onnx --model m.pt --out m.onnx [--imgsz 640]     (cwd: python/)
+
+Speaks yoloq's Python-stage protocol (python/yoloq_brevitas/events.py): stdout carries only JSON lines, the last
+one {"event": "result", "onnx": ...} or {"event": "error", ...}; logs go to stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import sys
+
+
+def export(model: str, out: str, imgsz: int | None) -> str:
+    os.environ.setdefault("YOLO_OFFLINE", "1")
+    from ultralytics import YOLO
+
+    yolo = YOLO(model)
+    size = imgsz or int(getattr(yolo.model, "args", {}).get("imgsz", 640) or 640)
+    exported = yolo.export(format="onnx", imgsz=size, opset=17, simplify=False, dynamic=False, half=False, nms=False)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    tmp = out + ".tmp"
+    shutil.copyfile(exported, tmp)
+    os.replace(tmp, out)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--imgsz", type=int)
+    a = p.parse_args(argv)
+    emit = lambda **kw: (sys.stdout.write(json.dumps(kw) + "\n"), sys.stdout.flush())  # noqa: E731
+    if not os.path.isfile(a.model):
+        emit(event="error", kind="input", message=f"{a.model} does not exist")
+        return 2
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            out = export(a.model, a.out, a.imgsz)
+    except Exception as e:  # noqa: BLE001 - reported through the protocol
+        emit(event="error", kind="internal", message=f"{type(e).__name__}: {e}".splitlines()[0])
+        return 1
+    emit(event="result", onnx=os.path.abspath(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+import { relative } from 'node:path';
+import { InputError } from '../../errors.js';
+import { readConfigFile, resolveConfig, type RawOptions } from '../../pipeline/config.js';
+import { PACKAGE_ROOT } from '../../pipeline/inputs.js';
+import { stageKey } from '../../pipeline/run-folder.js';
+import { runPipeline } from '../../pipeline/run-pipeline.js';
+import { SUMMARY_COLUMNS, summaryCells } from '../../pipeline/summary.js';
+import { stringOpt, type Command } from '../command.js';
+import { formatTable } from '../format/table.js';
+
+const STRING_OPTIONS = ['config', 'model', 'coco', 'images', 'max-images', 'calib', 'calib-count', 'seed', 'variants', 'recipe', 'ep', 'threads', 'warmup', 'runs',
+  'sensitivity-images', 'overlay-images', 'qat-steps', 'synthetic-val', 'synthetic-calib', 'synthetic-seed'] as const;
+
+/** The default run folder: runs/<model stem>-<hash of the configuration>, so the same command resumes the same run. */
+function defaultOutput(model: string | undefined, cfg: object): string {
+  const stem = model ? (model.split(/[\\/]/).pop() ?? 'model').replace(/\.[^.]*$/, '') : 'default';
+  return `runs/${stem}-${stageKey(cfg).slice(0, 8)}`;
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'the whole workflow: build every variant, evaluate mAP and latency, write a run folder, summary.md and report.html',
+  usage: 'yoloq run [--config run.yaml] [--model m.onnx|m.pt] [--coco instances.json --images dir] [--calib dir] [--variants fp32,w8a16,w8a8,w4a16,w4a8,qat-w4a8] [--ep cpu|cuda|tensorrt] [-o runs/<id>]',
+  options: { ...Object.fromEntries(STRING_OPTIONS.map((k) => [k, { type: 'string' as const }])), output: { type: 'string', short: 'o' } },
+  details: [
+    'With no arguments: the embedded default model (assets/default, a small YOLOv10 trained on yoloq\'s synthetic shapes)',
+    'on synthetic evaluation and calibration images generated deterministically into ~/.cache/yoloq ($YOLOQ_CACHE_DIR); offline.',
+    '  --config FILE       run.yaml: the options below as keys (e.g. "variants: [fp32, w4a8]"); command-line options win',
+    '  --model M           an FP ONNX YOLO model, or an ultralytics .pt (exported by the Python stage, python/.venv)',
+    '  --coco J, --images D  evaluation set (COCO instances JSON and its images); --max-images N for the first N',
+    '  --calib D           calibration images (needed by the A8 variants; never the evaluation images), --calib-count N (64), --seed S',
+    '  --variants LIST     fp32,w8a16,w8a8,w4a16,w4a8 (default) and qat-w4a8 (Python stage); NAME:FORMAT picks qcdq|int4|qdq',
+    '  --recipe R          none (round-to-nearest, default) | default (GPTQ, sensitivity budget, searched ranges)',
+    '  --ep E, --threads N ONNX Runtime execution provider (cpu | cuda | tensorrt) and intra-op threads',
+    '  --warmup N, --runs N  latency benchmark runs (default 5 and 30)',
+    '  --sensitivity-images N  images for the per-layer sensitivity in the report (8; 0 skips it); --overlay-images N (4)',
+    '  --qat-steps N       QAT steps of qat-w4a8 (200)',
+    '  -o, --output DIR    the run folder (default runs/<model>-<config hash>: the same command resumes it)',
+    'Finished stages (build, eval, bench of each variant) are not redone: run the same command again to resume.',
+    '',
+  ],
+  async run(args, io) {
+    if (args.positionals.length > 0) throw new InputError(`run takes no positional arguments, got ${args.positionals.join(' ')} (see: yoloq run --help)`);
+    const configFile = stringOpt(args, 'config');
+    const raw: RawOptions = configFile ? readConfigFile(configFile) : {};
+    for (const k of [...STRING_OPTIONS, 'output']) {
+      const v = stringOpt(args, k);
+      if (v !== undefined && k !== 'config') raw[k] = v;
+    }
+    const { output, ...cfg } = resolveConfig(raw);
+    const root = output ?? defaultOutput(cfg.model, cfg);
+    const result = await runPipeline({
+      config: cfg, output: root, ...(configFile ? { configFile } : {}), repoRoot: PACKAGE_ROOT,
+      onProgress: (t) => io.progress(t), onStage: (line) => { io.progress(''); io.err(line); },
+    });
+    io.progress('');
+    const failed = result.rows.filter((r) => r.status === 'failed');
+    if (args.values.json) io.out(JSON.stringify(result, null, 2));
+    else {
+      io.out(formatTable([...SUMMARY_COLUMNS], summaryCells(result.rows)));
+      io.out(`\n${relative(process.cwd(), result.summary) || result.summary}\n${relative(process.cwd(), result.report) || result.report}\n${result.seconds.toFixed(1)} s`);
+    }
+    return failed.length > 0 ? 1 : 0;
+  },
+};

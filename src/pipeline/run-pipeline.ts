@@ -1,0 +1,161 @@
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readCocoGroundTruth } from '../data/coco-json.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { modelFromBytes } from '../onnx/serde/model-io.js';
+import { sensitivityInputs } from '../quant/policy/sensitivity-budget.js';
+import { measureSensitivity, type LayerSensitivity } from '../quant/policy/sensitivity.js';
+import { findQuantTargets } from '../quant/policy/targets.js';
+import { planWeightsRtn } from '../quant/policy/weight-policy.js';
+import { workingGraph } from '../quant/quantize-model.js';
+import { SCHEMES } from '../quant/scheme.js';
+import type { CocoDetection } from '../yolo/predict.js';
+import type { RunConfig } from './config.js';
+import { snapshotEnvironment, type Environment } from './environment.js';
+import { resolveInputs, type RunInputs } from './inputs.js';
+import { LIBRARY_MEASURES, type EvalRecord, type MeasureDeps } from './measure.js';
+import { probePython, type PythonProbe } from './python-stage.js';
+import { reportHtml } from './report/html.js';
+import { makeOverlays } from './report/overlays.js';
+import { readStage, RunLog, runPaths, stageKey, writeStage, type RunPaths } from './run-folder.js';
+import { runVariant } from './run-variant.js';
+import { graphBeforeTopK } from './sensitivity-graph.js';
+import { fpReference, summaryMarkdown, type SummaryContext, type VariantRow } from './summary.js';
+
+/**
+ * `yoloq run` as a library call: every variant built, evaluated and benchmarked into a run folder (see
+ * run-folder.ts), then summary.md and report.html. Resumable stage by stage; progress goes to `onProgress` and,
+ * stage by stage, to logs/run.log and `onStage`.
+ */
+
+export interface RunOptions {
+  config: RunConfig;
+  /** The run folder. */
+  output: string;
+  /** The --config file as given, copied into the run folder. */
+  configFile?: string;
+  repoRoot: string;
+  deps?: MeasureDeps;
+  onProgress?: (text: string) => void;
+  /** One line per finished stage ("w4a8 build ran 3.1 s", "fp32 eval reused"). */
+  onStage?: (line: string) => void;
+}
+
+export interface StageEventRecord {
+  variant: string;
+  stage: string;
+  action: 'ran' | 'reused' | 'skipped' | 'failed';
+  detail?: string;
+}
+
+export interface RunResult {
+  root: string;
+  rows: VariantRow[];
+  events: StageEventRecord[];
+  summary: string;
+  report: string;
+  seconds: number;
+}
+
+async function sensitivityStage(cfg: RunConfig, inputs: RunInputs, paths: RunPaths, progress: (t: string) => void): Promise<{ layers: LayerSensitivity[]; images: number; reused: boolean } | undefined> {
+  if (cfg.sensitivityImages === 0 || !inputs.calibration) return undefined;
+  const rec = join(paths.root, 'metrics', 'sensitivity.json');
+  const key = stageKey({ source: inputs.sourceSha256, calib: inputs.calibKey, images: cfg.sensitivityImages, bits: 4 });
+  const done = readStage<{ layers: LayerSensitivity[]; images: number }>(rec, key);
+  if (done) return { ...done, reused: true };
+  const work = workingGraph(modelFromBytes(inputs.sourceBytes));
+  const feeds = await sensitivityInputs(work, inputs.calibration, cfg.sensitivityImages);
+  const cut = graphBeforeTopK(work);
+  const candidates = planWeightsRtn(findQuantTargets(cut), SCHEMES.w4a16).weights.filter((d) => d.opType === 'Conv');
+  const layers = await measureSensitivity(cut, candidates, feeds, { bits: 4, threads: cfg.threads, onProgress: (d, t) => progress(`sensitivity ${d}/${t}`) });
+  // JSON has no Infinity: a layer that 4 bits leave unchanged is stored with sqnrDb null (the report shows ∞).
+  writeStage(rec, key, { layers, images: feeds.length });
+  return { layers, images: feeds.length, reused: false };
+}
+
+function readDetections(paths: RunPaths, id: string): CocoDetection[] {
+  const f = paths.metrics(id, 'detections');
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as CocoDetection[]) : [];
+}
+
+/** The 4-bit variant the overlays compare with FP: w4a8 when built, else another W4A8, else any 4-bit one. */
+function overlayVariant(rows: readonly VariantRow[]): VariantRow | undefined {
+  const done = rows.filter((r) => r.status === 'done');
+  return done.find((r) => r.id === 'w4a8') ?? done.find((r) => r.scheme === 'w4a8') ?? done.find((r) => r.scheme?.startsWith('w4'));
+}
+
+async function writeReport(o: RunOptions, inputs: RunInputs, paths: RunPaths, rows: VariantRow[], env: Environment, sens: Awaited<ReturnType<typeof sensitivityStage>>, ctx: SummaryContext, notes: string[]): Promise<void> {
+  const evals = rows.filter((r) => r.status === 'done').map((r) => ({ variant: r.id, perClass: (JSON.parse(readFileSync(paths.metrics(r.id, 'eval'), 'utf8')) as { data: EvalRecord }).data.perClass }));
+  const fp = fpReference(rows);
+  const q = overlayVariant(rows);
+  const compared = [fp, q].filter((r): r is VariantRow => r !== undefined);
+  const full = await readCocoGroundTruth(inputs.evalSet.coco);
+  const images = inputs.evalSet.maxImages ? full.images.slice(0, inputs.evalSet.maxImages) : full.images;
+  const ids = new Set(images.map((im) => im.id));
+  const gt = { ...full, images, annotations: full.annotations.filter((a) => ids.has(a.imageId)) };
+  const files = new Map(images.map((im) => [im.id, join(inputs.evalSet.images, im.fileName)]));
+  const overlays = await makeOverlays({ gt, pathOf: (id) => files.get(id)!, detections: compared.map((r) => ({ variant: r.id, detections: readDetections(paths, r.id) })), count: o.config.overlayImages, minScore: 0.25 });
+  const overlayNote = compared.length < 2 ? 'FP vs W4A8 overlays need both an fp32 and a 4-bit variant in the run.' : `${compared.map((r) => r.id).join(' vs ')}: detections with score ≥ 0.25 (ultralytics' display default) on ${overlays.length} evaluation images (those with the most objects).`;
+  writeFileAtomic(paths.report, reportHtml({
+    title: ctx.title, generated: new Date().toISOString(), rows, notes, perClass: evals,
+    ...(sens ? { sensitivity: { layers: sens.layers, images: sens.images } } : {}), overlays, overlayNote, environment: env, config: o.config,
+  }));
+}
+
+function summaryNotes(md: string): string[] {
+  return md.split('\n').filter((l) => l.startsWith('- ')).map((l) => l.slice(2).replace(/`/g, ''));
+}
+
+export async function runPipeline(o: RunOptions): Promise<RunResult> {
+  const t0 = performance.now();
+  const cfg = o.config;
+  const paths = runPaths(o.output);
+  const events: StageEventRecord[] = [];
+  const progress = o.onProgress ?? (() => undefined);
+  // Inputs first: a missing file or a bad model is refused before anything is written.
+  const inputs = await resolveInputs(cfg, paths, o.repoRoot, progress);
+  mkdirSync(paths.root, { recursive: true });
+  const log = new RunLog(paths.log);
+  log.line(`yoloq run: variants ${cfg.variants.map((v) => v.id).join(', ')} on ${cfg.ep}`);
+  writeFileAtomic(paths.config, JSON.stringify({ ...cfg, ...(o.configFile ? { configFile: o.configFile } : {}) }, null, 1) + '\n');
+  if (o.configFile) copyFileSync(o.configFile, join(paths.root, 'run.yaml'));
+  let probe: PythonProbe | undefined;
+  const python = (): PythonProbe => (probe ??= probePython(o.repoRoot));
+  const rows: VariantRow[] = [];
+  for (const [i, spec] of cfg.variants.entries()) {
+    const tag = `[${i + 1}/${cfg.variants.length}] ${spec.id}`;
+    const row = await runVariant(spec, {
+      cfg, inputs, paths, repoRoot: o.repoRoot, deps: o.deps ?? LIBRARY_MEASURES, python,
+      progress: (t) => progress(`${tag}: ${t}`),
+      event: (stage, action, detail) => {
+        events.push({ variant: spec.id, stage, action, ...(detail ? { detail } : {}) });
+        const line = `${tag} ${stage} ${action}${detail ? ` (${detail})` : ''}`;
+        log.line(line);
+        o.onStage?.(line);
+      },
+    });
+    if (row.status !== 'done') {
+      events.push({ variant: spec.id, stage: 'variant', action: row.status === 'skipped' ? 'skipped' : 'failed', detail: row.reason ?? '' });
+      log.line(`${tag} ${row.status}: ${row.reason ?? ''}`);
+      o.onStage?.(`${tag} ${row.status}: ${row.reason ?? ''}`);
+    }
+    rows.push(row);
+  }
+  progress('per-layer sensitivity…');
+  const sens = await sensitivityStage(cfg, inputs, paths, progress);
+  if (sens) {
+    events.push({ variant: 'source', stage: 'sensitivity', action: sens.reused ? 'reused' : 'ran' });
+    log.line(`sensitivity ${sens.reused ? 'reused' : 'ran'}`);
+  }
+  const env = snapshotEnvironment(python(), cfg.threads);
+  writeFileAtomic(paths.environment, JSON.stringify(env, null, 1) + '\n');
+  const evalImages = rows.find((r) => r.status === 'done') ? (JSON.parse(readFileSync(paths.metrics(rows.find((r) => r.status === 'done')!.id, 'eval'), 'utf8')) as { data: EvalRecord }).data.images : 0;
+  const ctx: SummaryContext = { title: `yoloq run — ${inputs.isDefault ? 'embedded default model' : inputs.sourcePath}`, dataset: inputs.datasetLabel, evalImages, ep: cfg.ep, threads: cfg.threads, warmup: cfg.warmup, runs: cfg.runs, recipe: cfg.recipe, wallSeconds: (performance.now() - t0) / 1000 };
+  const md = summaryMarkdown(rows, ctx);
+  writeFileAtomic(paths.summary, md);
+  progress('report…');
+  await writeReport(o, inputs, paths, rows, env, sens, ctx, summaryNotes(md));
+  const seconds = (performance.now() - t0) / 1000;
+  log.line(`done in ${seconds.toFixed(1)} s: ${paths.summary}, ${paths.report}`);
+  return { root: paths.root, rows, events, summary: paths.summary, report: paths.report, seconds };
+}

@@ -1,0 +1,118 @@
+import { join, relative } from 'node:path';
+import { oneLine } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { buildFloatVariant, buildPtqVariant, type BuildRecord } from './build-variant.js';
+import type { RunConfig, VariantSpec } from './config.js';
+import type { RunInputs } from './inputs.js';
+import { measureAccuracy, measureLatency, measureSize, type BenchRecord, type EvalRecord, type MeasureDeps } from './measure.js';
+import type { PythonProbe } from './python-stage.js';
+import { buildQatVariant } from './qat-variant.js';
+import { fileSha256, readStage, stageKey, writeStage, type RunPaths } from './run-folder.js';
+import type { VariantRow } from './summary.js';
+
+/**
+ * One variant through its three resumable stages — build, eval, bench — then its summary row
+ * (metrics/<id>.json). A stage whose record has the same key is not redone; `events` says what ran and what was
+ * reused, for the log and for tests.
+ */
+
+export interface VariantContext {
+  cfg: RunConfig;
+  inputs: RunInputs;
+  paths: RunPaths;
+  repoRoot: string;
+  deps: MeasureDeps;
+  /** Probed once, when a QAT variant asks for it. */
+  python: () => PythonProbe;
+  progress: (text: string) => void;
+  event: (stage: string, action: 'ran' | 'reused' | 'skipped' | 'failed', detail?: string) => void;
+}
+
+async function build(spec: VariantSpec, c: VariantContext): Promise<BuildRecord> {
+  const onnx = c.paths.onnx(spec.id);
+  const rec = c.paths.metrics(spec.id, 'build');
+  const usesCalibration = spec.kind === 'qat' || (spec.kind === 'ptq' && (spec.scheme!.endsWith('a8') || c.cfg.recipe !== 'none'));
+  const key = stageKey({ source: c.inputs.sourceSha256, spec, recipe: spec.kind === 'ptq' ? c.cfg.recipe : null, calib: usesCalibration ? c.inputs.calibKey : null, ep: c.cfg.ep, qatSteps: spec.kind === 'qat' ? c.cfg.qatSteps : null });
+  const done = readStage<BuildRecord>(rec, key, spec.kind === 'ptq' ? [onnx, c.paths.plan(spec.id)] : [onnx]);
+  if (done) {
+    c.event('build', 'reused');
+    return done;
+  }
+  const ctx = { sourcePath: c.inputs.sourcePath, sourceBytes: c.inputs.sourceBytes, ep: c.cfg.ep, recipe: c.cfg.recipe, threads: c.cfg.threads, onProgress: c.progress, ...(c.inputs.calibration ? { calibration: c.inputs.calibration } : {}) };
+  let record: BuildRecord;
+  if (spec.kind === 'float') record = buildFloatVariant(ctx, { onnx });
+  else if (spec.kind === 'ptq') record = await buildPtqVariant(spec, ctx, { onnx, plan: c.paths.plan(spec.id) });
+  else {
+    record = await buildQatVariant({
+      repoRoot: c.repoRoot, python: c.python().python, model: c.inputs.trainableModel, sourceBytes: c.inputs.sourceBytes, calibration: c.inputs.calibration!, workDir: join(c.paths.root, 'qat'),
+      out: onnx, ep: c.cfg.ep, steps: c.cfg.qatSteps, seed: c.cfg.seed, threads: c.cfg.threads, onProgress: c.progress,
+    });
+  }
+  writeStage(rec, key, record);
+  c.event('build', 'ran', `${record.seconds.toFixed(1)} s`);
+  return record;
+}
+
+async function evaluate(spec: VariantSpec, sha: string, c: VariantContext): Promise<EvalRecord> {
+  const rec = c.paths.metrics(spec.id, 'eval');
+  const detections = c.paths.metrics(spec.id, 'detections');
+  // Threads are part of the key: ORT's integer kernels give slightly different outputs with other thread counts.
+  const key = stageKey({ model: sha, eval: c.inputs.evalKey, ep: c.cfg.ep, threads: c.cfg.threads });
+  const done = readStage<EvalRecord>(rec, key, [detections]);
+  if (done) {
+    c.event('eval', 'reused');
+    return done;
+  }
+  const t0 = performance.now();
+  const r = await measureAccuracy(c.paths.onnx(spec.id), c.inputs.evalSet, detections, { ep: c.cfg.ep, threads: c.cfg.threads, onProgress: c.progress }, c.deps);
+  writeStage(rec, key, r);
+  c.event('eval', 'ran', `mAP ${r.stats[0]!.toFixed(4)}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return r;
+}
+
+async function bench(spec: VariantSpec, sha: string, c: VariantContext): Promise<BenchRecord> {
+  const rec = c.paths.metrics(spec.id, 'bench');
+  const key = stageKey({ model: sha, ep: c.cfg.ep, threads: c.cfg.threads, warmup: c.cfg.warmup, runs: c.cfg.runs });
+  const done = readStage<BenchRecord>(rec, key);
+  if (done) {
+    c.event('bench', 'reused');
+    return done;
+  }
+  const r = await measureLatency(c.paths.onnx(spec.id), c.cfg.warmup, c.cfg.runs, { ep: c.cfg.ep, threads: c.cfg.threads, onProgress: c.progress }, c.deps);
+  writeStage(rec, key, r);
+  c.event('bench', 'ran', `mean ${r.latencyMs.mean.toFixed(2)} ms`);
+  return r;
+}
+
+function skipped(spec: VariantSpec, status: 'skipped' | 'failed', reason: string): VariantRow {
+  return { id: spec.id, name: spec.name, kind: spec.kind, status, reason };
+}
+
+export async function runVariant(spec: VariantSpec, c: VariantContext): Promise<VariantRow> {
+  if (spec.kind === 'qat') {
+    const py = c.python();
+    if (!py.ok) return skipped(spec, 'skipped', `Python stage not available: ${py.reason ?? 'unknown'}`);
+    if (!c.inputs.calibration) return skipped(spec, 'skipped', 'QAT needs calibration images (--calib)');
+  }
+  let b: BuildRecord;
+  try {
+    b = await build(spec, c);
+  } catch (e) {
+    c.event('build', 'failed', oneLine(e));
+    return skipped(spec, 'failed', `build failed: ${oneLine(e)}`);
+  }
+  const onnx = c.paths.onnx(spec.id);
+  const sha = fileSha256(onnx);
+  const ev = await evaluate(spec, sha, c);
+  const be = await bench(spec, sha, c);
+  const size = measureSize(onnx);
+  const row: VariantRow = {
+    id: spec.id, name: spec.name, kind: spec.kind, status: 'done', file: relative(c.paths.root, onnx),
+    ...(b.scheme ? { scheme: b.scheme } : {}), ...(b.format ? { format: b.format } : {}),
+    stats: ev.stats, map: ev.stats[0]!, map50: ev.stats[1]!, imagesPerSecond: ev.imagesPerSecond,
+    latencyMs: be.latencyMs, providers: be.providers, sizeBytes: size.bytes, percentConvParamsAt4Bits: size.percentConvParamsAt4Bits,
+  };
+  writeFileAtomic(c.paths.metrics(spec.id), JSON.stringify({ ...row, sha256: sha, build: b, eval: { ...ev, perClass: ev.perClass }, bench: be, size }, null, 1) + '\n');
+  return row;
+}
+
