@@ -7,8 +7,7 @@ bash python/install-golden.sh
 if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || echo "test-all: could not install chromium; the report test will skip"
 fi
+# The Brevitas stage's pinned PyTorch stack (torch from this machine's local wheels); the TS tests drive it too.
+if [ -f python/install.sh ]; then bash python/install.sh; fi
 npm test
-if [ -f python/install.sh ] && [ -d python/tests ]; then
-  bash python/install.sh
-  python/.venv/bin/python -m pytest -q python/tests
-fi
+if [ -d python/tests ]; then python/.venv/bin/python -m pytest -q python/tests; fi

@@ -10,10 +10,11 @@ import { evalCommand } from './commands/eval.js';
 import { benchCommand } from './commands/bench.js';
 import { exampleCommand } from './commands/example.js';
 import { runCommand } from './commands/run.js';
+import { qatCommand } from './commands/qat.js';
 import { sensitivityCommand } from './commands/sensitivity.js';
 
 /** Every command, in the order `yoloq --help` lists them. */
-const COMMANDS: readonly Command[] = Object.freeze([runCommand, inspectCommand, checkCommand, evalCommand, benchCommand, quantizeCommand, sensitivityCommand, applyCommand, convertCommand, exampleCommand]);
+const COMMANDS: readonly Command[] = Object.freeze([runCommand, inspectCommand, checkCommand, evalCommand, benchCommand, quantizeCommand, sensitivityCommand, applyCommand, convertCommand, qatCommand, exampleCommand]);
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

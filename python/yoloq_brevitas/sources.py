@@ -1,0 +1,137 @@
+"""Model sources: an ultralytics checkpoint or YAML (YOLOv8 / YOLOv10 / YOLO11), a YOLOv5 checkpoint (through the
+`yolov5` package), or any FP32 ONNX model (through onnx2torch). Each becomes a float ``torch.nn.Module`` plus what
+the rest of the stage needs to know about it.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+
+import torch
+
+from .events import InputError
+
+log = logging.getLogger(__name__)
+
+ULTRALYTICS_YAML_HINT = "an ultralytics model YAML such as yolov10m.yaml (built with random weights)"
+
+
+@dataclass
+class Source:
+    model: torch.nn.Module
+    #: "ultralytics" | "yolov5" | "onnx"
+    kind: str
+    #: yoloq family name of the exported output: "yolov8" | "yolov10" | "yolov5" | "yolox" | None (ONNX: TS decides)
+    family: str | None
+    #: (H, W) the model is exported at; None when the data folder decides.
+    input_hw: tuple[int, int] | None
+    description: str
+
+
+def _ultralytics_family(model: torch.nn.Module) -> str:
+    head = model.model[-1]
+    return "yolov10" if getattr(head, "one2one_cv2", None) is not None else "yolov8"
+
+
+def mark_trainable(model: torch.nn.Module) -> None:
+    """Every parameter trainable (ultralytics loads and folds with requires_grad off), except DFL's fixed
+    0..reg_max-1 projection, which is never trained or quantized."""
+    for p in model.parameters():
+        p.requires_grad_(True)
+    for m in model.modules():
+        if type(m).__name__ == "DFL":
+            for p in m.parameters():
+                p.requires_grad_(False)
+
+
+def _prepare_ultralytics(model: torch.nn.Module) -> torch.nn.Module:
+    from ultralytics.cfg import get_cfg
+
+    model = model.float()
+    model.args = get_cfg()  # loss gains (box, cls, dfl) for label-based QAT
+    mark_trainable(model)
+    for m in model.modules():
+        if hasattr(m, "inplace"):
+            m.inplace = False  # in-place ops break autograd through fake quantization
+    return model
+
+
+def load_ultralytics(path: str) -> Source:
+    from ultralytics.nn.tasks import DetectionModel, load_checkpoint
+
+    if path.endswith((".yaml", ".yml")):
+        model = DetectionModel(cfg=path, nc=None, verbose=False)
+        how = f"{os.path.basename(path)} (ultralytics YAML, random initialisation)"
+    else:
+        try:
+            model, _ = load_checkpoint(path)
+        except ModuleNotFoundError as e:  # a YOLOv5-repo checkpoint pickles classes from `models.*`
+            if e.name in ("models", "models.yolo", "models.common", "utils"):
+                return load_yolov5(path)
+            raise
+        how = f"{os.path.basename(path)} (ultralytics checkpoint)"
+    if not isinstance(model, DetectionModel) or getattr(model, "task", "detect") != "detect":
+        raise InputError(f"{path}: not an ultralytics detection model ({type(model).__name__})")
+    return Source(_prepare_ultralytics(model), "ultralytics", _ultralytics_family(model), None, how)
+
+
+def load_yolov5(path: str) -> Source:
+    """The original YOLOv5 checkpoint format (classes under `models.*`), unpickled with the `yolov5` package."""
+    try:
+        import yolov5  # noqa: F401  (the pip package carries the YOLOv5 repo's model code)
+        from yolov5 import models as v5_models
+        from yolov5 import utils as v5_utils
+    except ImportError as e:
+        raise InputError(f"{path} is a YOLOv5-repo checkpoint: install the `yolov5` package to read it ({e})") from e
+    sys.modules.setdefault("models", v5_models)
+    sys.modules.setdefault("utils", v5_utils)
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)  # a full pickled model: trusted input only
+    model = (ckpt.get("ema") or ckpt["model"]).float()
+    mark_trainable(model)
+    for m in model.modules():
+        if hasattr(m, "inplace"):
+            m.inplace = False
+    return Source(model, "yolov5", "yolov5", None, f"{os.path.basename(path)} (YOLOv5 checkpoint)")
+
+
+def load_onnx(path: str) -> Source:
+    import onnx
+    from onnx2torch import convert
+
+    try:
+        proto = onnx.load(path)
+    except Exception as e:  # noqa: BLE001 - any parse failure is the user's file
+        raise InputError(f"{path}: not a readable ONNX model ({e})") from e
+    inputs = [i for i in proto.graph.input if i.name not in {t.name for t in proto.graph.initializer}]
+    if len(inputs) != 1:
+        raise InputError(f"{path}: expected one image input, found {len(inputs)}")
+    dims = [d.dim_value if d.HasField("dim_value") else None for d in inputs[0].type.tensor_type.shape.dim]
+    if len(dims) != 4 or dims[1] not in (3, None):
+        raise InputError(f"{path}: input {inputs[0].name} has shape {dims}, expected [1, 3, H, W]")
+    if inputs[0].type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
+        raise InputError(f"{path}: input {inputs[0].name} is not FLOAT: give an FP32 ONNX model")
+    try:
+        model = convert(proto)
+    except Exception as e:  # noqa: BLE001
+        raise InputError(f"{path}: onnx2torch cannot convert it ({e})") from e
+    model = model.float()
+    hw = (dims[2], dims[3]) if dims[2] and dims[3] else None
+    return Source(model, "onnx", None, hw, f"{os.path.basename(path)} (ONNX through onnx2torch)")
+
+
+def load_source(path: str) -> Source:
+    """Dispatch on the file name; InputError for what cannot be read."""
+    lower = path.lower()
+    if lower.endswith(".onnx"):
+        if not os.path.isfile(path):
+            raise InputError(f"{path}: no such file")
+        return load_onnx(path)
+    if lower.endswith((".yaml", ".yml")):
+        return load_ultralytics(path)  # ultralytics resolves bundled names such as yolov10m.yaml itself
+    if lower.endswith(".pt"):
+        if not os.path.isfile(path):
+            raise InputError(f"{path}: no such file")
+        return load_ultralytics(path)
+    raise InputError(f"{path}: expected an ONNX model, an ultralytics .pt checkpoint or {ULTRALYTICS_YAML_HINT}")
