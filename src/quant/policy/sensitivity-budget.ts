@@ -21,8 +21,8 @@ export interface BudgetChoice {
   fourBitShare: number;
 }
 
-/** Share of Conv weight parameters at ≤ 4 bits. */
-export function fourBitShare(decisions: readonly WeightDecision[]): number {
+/** Conv weight parameters in all and at ≤ 4 bits. */
+function convParams(decisions: readonly WeightDecision[]): { all: number; low: number } {
   let all = 0;
   let low = 0;
   for (const d of decisions) {
@@ -31,18 +31,19 @@ export function fourBitShare(decisions: readonly WeightDecision[]): number {
     all += n;
     if (d.bits <= 4) low += n;
   }
-  return all === 0 ? 0 : low / all;
+  return { all, low };
+}
+
+/** Share of Conv weight parameters at ≤ 4 bits. */
+export function fourBitShare(decisions: readonly WeightDecision[]): number {
+  const { all, low: n } = convParams(decisions);
+  return all === 0 ? 0 : n / all;
 }
 
 export function chooseKept(decisions: readonly WeightDecision[], sensitivity: readonly LayerSensitivity[], budget: number): BudgetChoice {
-  let all = 0;
-  let low = 0;
-  for (const d of decisions) {
-    if (d.opType !== 'Conv') continue;
-    const n = d.shape.reduce((a, b) => a * b, 1);
-    all += n;
-    if (d.bits <= 4) low += n;
-  }
+  const counts = convParams(decisions);
+  const all = counts.all;
+  let low = counts.low;
   const ranked = [...sensitivity].sort((a, b) => b.noisePerMParam - a.noisePerMParam || a.node.localeCompare(b.node));
   const kept: string[] = [];
   for (const s of ranked) {
