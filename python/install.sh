@@ -13,12 +13,16 @@ con="$here/constraints-brevitas.txt"
 stamp="$venv/.yoloq-requirements.sha256"
 want="$(cat "$req" "$con" | sha256sum | cut -d' ' -f1)"
 install_yolov5() {
+  # Not under the constraints file: there pip backtracks into an sdist whose setup.py needs pkg_resources. Installed
+  # free, then the pinned stack is re-applied (a no-op when yolov5 moved nothing) and the import checked.
   local want5 stamp5="$venv/.yoloq-yolov5.sha256"
-  want5="$(cat "$here/requirements-yolov5.txt" "$con" | sha256sum | cut -d' ' -f1)"
+  want5="$(cat "$here/requirements-yolov5.txt" "$req" "$con" | sha256sum | cut -d' ' -f1)"
   [[ -f "$stamp5" && "$(cat "$stamp5")" == "$want5" ]] && return 0
-  "$venv/bin/python" -m pip install --disable-pip-version-check --quiet --no-input -r "$here/requirements-yolov5.txt" -c "$con" 2>&1 \
+  "$venv/bin/python" -m pip install --disable-pip-version-check --quiet --no-input -r "$here/requirements-yolov5.txt" 2>&1 \
     | grep -v "is ignored: it is neither a file nor a directory" || true
-  "$venv/bin/python" -c "import yolov5.models.yolo" || { echo "python/install.sh: yolov5 did not install" >&2; exit 1; }
+  "$venv/bin/python" -m pip install --disable-pip-version-check --quiet --no-input -r "$req" -c "$con" 2>&1 \
+    | grep -v "is ignored: it is neither a file nor a directory" || true
+  "$venv/bin/python" -c "import yolov5.models.yolo, brevitas, ultralytics" || { echo "python/install.sh: yolov5 did not install" >&2; exit 1; }
   echo "$want5" > "$stamp5"
 }
 if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then

@@ -3,6 +3,9 @@ label-based QAT with ultralytics' own loss, distillation without labels, and exp
 families read (YOLOv8/11: [1, 84, A]; YOLOv10 end-to-end: [1, 300, 6])."""
 from __future__ import annotations
 
+import importlib.util
+import os
+
 import numpy as np
 import onnxruntime as ort
 import pytest
@@ -58,3 +61,25 @@ def test_yolov10_distillation_exports_end_to_end_output(tmp_path):
     assert code == 0, err[-3000:]
     res = events[-1]
     assert res["family"] == "yolov10" and res["qat"]["loss"] == "distill" and res["outputShape"] == [1, 84, 6]
+
+
+SHARED_V5 = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "models", "yolov5n.pt")
+
+
+@pytest.mark.skipif(not os.path.isfile(SHARED_V5), reason="needs ../shared/data/models/yolov5n.pt")
+def test_yolov5_repo_checkpoint_is_recognised_without_unpickling(tmp_path):
+    from yoloq_brevitas.sources import is_yolov5_repo_checkpoint
+
+    assert is_yolov5_repo_checkpoint(SHARED_V5)
+    not_zip = tmp_path / "x.pt"
+    not_zip.write_bytes(b"not a checkpoint")
+    assert not is_yolov5_repo_checkpoint(str(not_zip))
+
+
+@pytest.mark.skipif(not os.path.isfile(SHARED_V5) or importlib.util.find_spec("yolov5") is None,
+                    reason="needs yolov5n.pt and the optional yolov5 package (bash python/install.sh --with-yolov5)")
+def test_yolov5_checkpoint_loads_through_the_yolov5_package():
+    src = load_source(SHARED_V5)
+    assert src.kind == "yolov5" and src.family == "yolov5"
+    with torch.no_grad():
+        assert src.model.eval()(torch.rand(1, 3, 64, 64))[0].shape == (1, 252, 85)

@@ -58,6 +58,19 @@ def _prepare_ultralytics(model: torch.nn.Module) -> torch.nn.Module:
     return model
 
 
+def is_yolov5_repo_checkpoint(path: str) -> bool:
+    """True when a .pt pickles classes from the YOLOv5 repository's `models.yolo` module (not ultralytics.*), read
+    from the pickle's text without unpickling. ultralytics would try to download a 'u' model in its place."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            name = next((n for n in z.namelist() if n.endswith("data.pkl")), None)
+            return name is not None and b"models.yolo" in z.read(name) and b"ultralytics" not in z.read(name)
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def load_ultralytics(path: str) -> Source:
     from ultralytics.nn.tasks import DetectionModel, load_checkpoint
 
@@ -65,12 +78,9 @@ def load_ultralytics(path: str) -> Source:
         model = DetectionModel(cfg=path, nc=None, verbose=False)
         how = f"{os.path.basename(path)} (ultralytics YAML, random initialisation)"
     else:
-        try:
-            model, _ = load_checkpoint(path)
-        except ModuleNotFoundError as e:  # a YOLOv5-repo checkpoint pickles classes from `models.*`
-            if e.name in ("models", "models.yolo", "models.common", "utils"):
-                return load_yolov5(path)
-            raise
+        if is_yolov5_repo_checkpoint(path):
+            return load_yolov5(path)
+        model, _ = load_checkpoint(path)
         how = f"{os.path.basename(path)} (ultralytics checkpoint)"
     if not isinstance(model, DetectionModel) or getattr(model, "task", "detect") != "detect":
         raise InputError(f"{path}: not an ultralytics detection model ({type(model).__name__})")
