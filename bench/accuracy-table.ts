@@ -20,7 +20,7 @@ const MODELS: Record<string, string> = { yolox_nano: `${DATA}/models/yolox_nano.
 const CALIB = `${DATA}/coco/train209/images`;
 const EVAL = { coco: `${DATA}/coco/val100/instances_val100.json`, images: `${DATA}/coco/val100/images` };
 
-/** `a8Only`: differs from another row only in activation handling (for W4A16 it equals gptq+budget0.9). */
+/** `a8Only`: differs from another row only in activation handling (for W4A16 it equals a row without it). 'old default' = the recipe before equalization and correction. */
 interface Variant { name: string; req: Partial<PlanRequest>; blocked?: boolean; a8Only?: boolean }
 
 const VARIANTS: Variant[] = [
@@ -29,7 +29,10 @@ const VARIANTS: Variant[] = [
   { name: 'gptq', req: { algo: 'gptq' } },
   { name: 'gptq block:64', req: { algo: 'gptq', weights: { granularity: { blockSize: 64 } } }, blocked: true },
   { name: 'gptq+budget0.9', req: { algo: 'gptq', budget: 0.9 } },
-  { name: 'recipe default', req: { algo: 'gptq', budget: 0.9, rangeSearch: true }, a8Only: true },
+  { name: 'old default', req: { algo: 'gptq', budget: 0.9, rangeSearch: true }, a8Only: true },
+  { name: 'gptq+budget0.9+correct', req: { algo: 'gptq', budget: 0.9, correct: 4 } },
+  { name: 'old default+equalize', req: { algo: 'gptq', budget: 0.9, rangeSearch: true, smooth: true }, a8Only: true },
+  { name: 'old default+equalize+correct', req: { algo: 'gptq', budget: 0.9, rangeSearch: true, smooth: true, correct: 4 }, a8Only: true },
 ];
 
 function arg(name: string, fallback: string): string[] {
@@ -81,7 +84,7 @@ for (const m of models) {
       let seconds = 0;
       for (const seed of seeds) {
         const t0 = performance.now();
-        const key = `${m}/${seed}`;
+        const key = `${m}/${seed}${v.req.smooth ? '/eq' : ''}`;
         if (!hessianStore.has(key)) hessianStore.set(key, new Map());
         const { plan, work } = await makePlan(bytes, { scheme, calibration: { images: CALIB, count: 64, seed }, ...v.req, algoOptions: { hessians: hessianStore.get(key)! } });
         seconds += (performance.now() - t0) / 1000;

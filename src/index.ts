@@ -11,7 +11,7 @@ export { checkModel, type CheckResult } from './check/check-model.js';
 export { inspectModel, type InspectReport } from './inspect/inspect-model.js';
 export { SCHEMES, type SchemeName } from './quant/scheme.js';
 export { parsePlan, planToJson, type QuantPlan } from './quant/plan.js';
-export { makePlan, applyPlan, workingGraph } from './quant/quantize-model.js';
+export { makePlan, applyPlan, workingGraph, planWorkingGraph } from './quant/quantize-model.js';
 export { exportModel, type ExportFormat } from './export/export-model.js';
 export { convertToInt4 } from './export/convert-to-int4.js';
 export { evaluateModel } from './eval/evaluate-model.js';

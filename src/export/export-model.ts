@@ -6,6 +6,9 @@ import { emitInt4, emitQcdq, emitQdq, type WeightEmitter } from './emit-weights.
 import { GraphEdit } from './graph-edit.js';
 import { resolveWeights } from './resolve-plan.js';
 import { upgradeOpset } from '../onnx/passes/upgrade-opset.js';
+import { DataType } from '../onnx/ir/dtypes.js';
+import { makeTensor } from '../onnx/ir/tensor.js';
+import type { ResolvedWeight } from './resolve-plan.js';
 
 export type ExportFormat = 'qcdq' | 'int4' | 'qdq';
 export const EXPORT_FORMATS: readonly ExportFormat[] = Object.freeze(['qcdq', 'int4', 'qdq']);
@@ -17,6 +20,22 @@ export interface ExportOptions {
 }
 
 const FORMAT_OPSET: Readonly<Record<ExportFormat, number>> = Object.freeze({ qcdq: 13, qdq: 13, int4: 21 });
+
+/**
+ * A corrected bias (error correction re-fits it with the weights) as a float32 initializer. It takes the old
+ * bias's name when nothing else reads that, so names stay as in the float model.
+ */
+function emitBias(edit: GraphEdit, w: ResolvedWeight, readers: Map<string, number>, outputs: Set<string>): string {
+  const old = w.node.inputs[2];
+  let name: string;
+  if (old && readers.get(old) === 1 && !outputs.has(old) && edit.graph.initializers.some((t) => t.name === old)) {
+    edit.releaseInitializer(old);
+    name = edit.fresh(old);
+  } else {
+    name = edit.fresh(`${w.weight.name}_bias`);
+  }
+  return edit.addInitializer(makeTensor(name, DataType.FLOAT, [w.decision.bias!.length], w.decision.bias!));
+}
 
 /**
  * A pure function of (float model, plan): the quantized model in one format. The float model must be the one the
@@ -40,6 +59,7 @@ export function exportModel(model: Model, plan: QuantPlan, options: ExportOption
     }
     const node = edit.graph.nodes[labels.indexOf(w.decision.node)]!;
     node.inputs[w.decision.input] = emit(edit, w);
+    if (w.decision.bias) node.inputs[2] = emitBias(edit, w, readers, outputs);
   }
   const quantized = new Set(plan.weights.map((w) => w.node));
   // Labels of the original nodes keep their indices: new nodes were appended after them.

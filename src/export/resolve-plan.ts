@@ -51,6 +51,11 @@ export function resolveWeights(model: Model, plan: QuantPlan): ResolvedWeight[] 
     if (weight.dims.join(',') !== d.shape.join(',')) {
       throw new InputError(`plan does not fit the model: ${d.tensor} is [${weight.dims}] but the plan says [${d.shape}]`);
     }
+    if (d.bias) {
+      const old = node.inputs[2] ? inits.get(node.inputs[2]) : undefined;
+      if (node.inputs[2] && !old) throw new InputError(`plan: ${d.node} has a corrected bias but its bias ${node.inputs[2]} is not an initializer`);
+      if (d.bias.length !== d.shape[0]) throw new InputError(`plan: ${d.node} has ${d.bias.length} bias values for ${d.shape[0]} output channels`);
+    }
     const layout = scaleLayout(d.shape, d.granularity);
     if (layout.count !== d.scales.length) throw new InputError(`plan: ${d.node} needs ${layout.count} scales for its granularity, has ${d.scales.length}`);
     const scales = Float32Array.from(d.scales);

@@ -50,6 +50,8 @@ export async function buildPtqVariant(spec: VariantSpec, ctx: BuildContext, out:
   const { plan, work } = await makePlan(ctx.sourceBytes, {
     scheme: scheme.name, threads: ctx.threads, algo: recipe.algo, rangeSearch: recipe.rangeSearch,
     ...(recipe.budget !== undefined ? { budget: recipe.budget } : {}),
+    ...(recipe.correct !== undefined ? { correct: recipe.correct } : {}),
+    ...(recipe.equalize ? { smooth: true } : {}),
     ...(needsCalibration && ctx.calibration ? { calibration: ctx.calibration } : {}),
     onProgress: (stage, done, total) => ctx.onProgress?.(`${stage} ${done}/${total}`),
   });

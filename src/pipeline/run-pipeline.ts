@@ -19,7 +19,7 @@ import { reportHtml } from './report/html.js';
 import { makeOverlays } from './report/overlays.js';
 import { readStage, RunLog, runPaths, stageKey, writeStage, type RunPaths } from './run-folder.js';
 import { runVariant } from './run-variant.js';
-import { graphBeforeTopK } from './sensitivity-graph.js';
+import { graphBeforeTopK } from '../quant/policy/sensitivity-graph.js';
 import { fpReference, summaryMarkdown, type SummaryContext, type VariantRow } from './summary.js';
 
 /**

@@ -7,6 +7,8 @@ import type { RunInputs } from './inputs.js';
 import { measureAccuracy, measureLatency, measureSize, type BenchRecord, type EvalRecord, type MeasureDeps } from './measure.js';
 import type { PythonProbe } from './python-stage.js';
 import { buildQatVariant } from './qat-variant.js';
+import { recipeFor } from '../quant/algorithms/recipe.js';
+import { SCHEMES } from '../quant/scheme.js';
 import { fileSha256, readStage, stageKey, writeStage, type RunPaths } from './run-folder.js';
 import type { VariantRow } from './summary.js';
 
@@ -32,7 +34,7 @@ async function build(spec: VariantSpec, c: VariantContext): Promise<BuildRecord>
   const onnx = c.paths.onnx(spec.id);
   const rec = c.paths.metrics(spec.id, 'build');
   const usesCalibration = spec.kind === 'qat' || (spec.kind === 'ptq' && (spec.scheme!.endsWith('a8') || c.cfg.recipe !== 'none'));
-  const key = stageKey({ source: c.inputs.sourceSha256, spec, recipe: spec.kind === 'ptq' ? c.cfg.recipe : null, calib: usesCalibration ? c.inputs.calibKey : null, ep: c.cfg.ep, qatSteps: spec.kind === 'qat' ? c.cfg.qatSteps : null });
+  const key = stageKey({ source: c.inputs.sourceSha256, spec, recipe: spec.kind === 'ptq' ? { name: c.cfg.recipe, steps: recipeFor(c.cfg.recipe, SCHEMES[spec.scheme!].weightBits) } : null, calib: usesCalibration ? c.inputs.calibKey : null, ep: c.cfg.ep, qatSteps: spec.kind === 'qat' ? c.cfg.qatSteps : null });
   const done = readStage<BuildRecord>(rec, key, spec.kind === 'ptq' ? [onnx, c.paths.plan(spec.id)] : [onnx]);
   if (done) {
     c.event('build', 'reused');

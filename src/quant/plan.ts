@@ -40,6 +40,11 @@ export interface WeightDecision {
   algorithm: string;
   /** Base64 of the int8 codes (row-major, one byte each) when they differ from round-to-nearest of the float weight. */
   codes?: string;
+  /**
+   * float32 values that replace the node's bias (Conv input 2; one per output channel), set by error correction
+   * when it re-fits the bias with the weights. Absent: the model's own bias (or none).
+   */
+  bias?: number[];
   /** Why the policy gave this weight these bits. */
   reason: string;
 }
@@ -65,6 +70,19 @@ export interface ActivationDecision {
   readers?: 'quantized' | 'all';
 }
 
+/**
+ * Per-channel range equalization of a depthwise Conv's input (see quant/calibration/smoothing.ts): the float graph
+ * gets Mul(value, 1/scales) before `node` and the node's filters times `scales`, before any other decision applies.
+ */
+export interface SmoothingDecision {
+  /** The depthwise Conv's label in the float working graph. */
+  node: string;
+  /** The value it reads. */
+  value: string;
+  /** One positive factor per channel. */
+  scales: number[];
+}
+
 export interface QuantPlan {
   yoloqPlan: 1;
   scheme: SchemeName;
@@ -75,6 +93,8 @@ export interface QuantPlan {
   /** Quantizable nodes left in float, and why. */
   float: Array<{ node: string; reason: string }>;
   calibration?: { source: string; images: number; seed: number; observer: ObserverName; skipped: number };
+  /** Applied to the float working graph first; node and tensor names elsewhere in the plan refer to the result. */
+  smoothing?: SmoothingDecision[];
 }
 
 /** Stable JSON: keys in a fixed order per object, so equal plans give equal bytes. */
@@ -99,6 +119,7 @@ function checkWeight(w: Partial<WeightDecision>, i: number): void {
   if (!g || !['per-tensor', 'per-channel', 'blocked'].includes(g.kind)) fail(`${at}.granularity.kind must be per-tensor, per-channel or blocked`);
   if (g.kind === 'blocked' && !(Number.isInteger(g.blockSize) && g.blockSize > 0)) fail(`${at}.granularity.blockSize must be a positive integer`);
   if (g.kind === 'per-channel' && !(Number.isInteger(g.axis) && g.axis >= 0 && g.axis < w.shape.length)) fail(`${at}.granularity.axis is out of range`);
+  if (w.bias !== undefined && (w.opType !== 'Conv' || !isNumArray(w.bias) || w.bias.length !== w.shape[0])) fail(`${at}.bias must be one number per output channel of a Conv`);
 }
 
 function checkActivation(a: Partial<ActivationDecision>, i: number): void {
@@ -123,6 +144,12 @@ export function parsePlan(text: string): QuantPlan {
   if (typeof p.scheme !== 'string' || !isSchemeName(p.scheme)) fail(`unknown scheme ${JSON.stringify(p.scheme)}`);
   if (typeof p.modelSha256 !== 'string') fail('missing "modelSha256"');
   if (!Array.isArray(p.weights) || !Array.isArray(p.activations) || !Array.isArray(p.float)) fail('"weights", "activations" and "float" must be arrays');
+  if (p.smoothing !== undefined) {
+    if (!Array.isArray(p.smoothing)) fail('"smoothing" must be an array');
+    p.smoothing.forEach((d, i) => {
+      if (typeof d?.node !== 'string' || typeof d.value !== 'string' || !isNumArray(d.scales) || d.scales.some((s) => !(s > 0))) fail(`smoothing[${i}] needs "node", "value" and positive "scales"`);
+    });
+  }
   p.weights.forEach(checkWeight);
   p.activations.forEach(checkActivation);
   return p as QuantPlan;

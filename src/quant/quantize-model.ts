@@ -9,13 +9,15 @@ import { modelFromBytes } from '../onnx/serde/model-io.js';
 import type { ActivationMode } from './observers/activation-range.js';
 import { planActivations } from './calibration/activation-plan.js';
 import { calibrationSet, type CalibrationSource } from './calibration/samples.js';
-import type { ObserverName, QuantPlan } from './plan.js';
+import type { ObserverName, QuantPlan, SmoothingDecision } from './plan.js';
+import { applySmoothing, planSmoothing } from './calibration/smoothing.js';
 import { findQuantTargets } from './policy/targets.js';
 import { planWeightsRtn, type WeightPolicyOptions } from './policy/weight-policy.js';
 import { SCHEMES, type SchemeName } from './scheme.js';
 import { searchActivationRanges } from './algorithms/range-search.js';
 import { applyBudget, sensitivityInputs } from './policy/sensitivity-budget.js';
 import { runWeightAlgorithm, type AlgorithmOptions, type WeightAlgorithm } from './algorithms/index.js';
+import { correctPlan } from './algorithms/correction.js';
 
 /**
  * The library side of `yoloq quantize`: FP model bytes → plan → quantized model(s). Plans are made on an FP32
@@ -41,6 +43,12 @@ export interface PlanRequest {
   budget?: number;
   /** A8: choose each activation range by the error it causes in the consuming layers. */
   rangeSearch?: boolean;
+  /** Error correction after weights and activations are planned, this many layers per ORT pass (0: none; needs `calibration`). */
+  correct?: number;
+  /** A8: equalize the per-channel ranges of depthwise Conv inputs (needs `calibration`). */
+  smooth?: boolean;
+  /** Error correction's pull towards the float weights (fraction of mean diag(H̃), default 0.01). */
+  correctDamp?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -50,9 +58,20 @@ export function workingGraph(model: Model): Model {
   return hasFp16 ? changeFloatPrecision(model, { from: DataType.FLOAT16, to: DataType.FLOAT, castConstants: true }) : model;
 }
 
+/** The graph a saved plan applies to: the working graph with the plan's range equalization applied. */
+export function planWorkingGraph(model: Model, plan: QuantPlan): Model {
+  return applySmoothing(workingGraph(model), plan.smoothing ?? []);
+}
+
 export async function makePlan(modelBytes: Uint8Array, req: PlanRequest): Promise<{ plan: QuantPlan; work: Model }> {
   const scheme = SCHEMES[req.scheme];
-  const work = workingGraph(modelFromBytes(modelBytes));
+  let work = workingGraph(modelFromBytes(modelBytes));
+  let smoothing: SmoothingDecision[] = [];
+  if (req.smooth && scheme.activations === 'int8') {
+    if (!req.calibration) throw new InputError('range equalization needs calibration images (--calib)');
+    smoothing = await planSmoothing(work, calibrationSet(work, req.calibration).feeds(), { threads: req.threads });
+    work = applySmoothing(work, smoothing);
+  }
   const targets = findQuantTargets(work);
   const rtn = planWeightsRtn(targets, scheme, req.weights);
   const float = rtn.float;
@@ -60,7 +79,7 @@ export async function makePlan(modelBytes: Uint8Array, req: PlanRequest): Promis
     ? (await applyBudget(work, targets, rtn.weights, { budget: req.budget, inputs: await sensitivityInputs(work, req.calibration), threads: req.threads, onProgress: req.onProgress })).decisions
     : rtn.weights;
   const weights = await runWeightAlgorithm(req.algo ?? 'rtn', { work, targets, decisions, calibration: req.calibration, threads: req.threads, onProgress: req.onProgress, ...req.algoOptions });
-  const plan: QuantPlan = { yoloqPlan: 1, scheme: scheme.name, modelSha256: sha256(modelBytes), weights, activations: [], float };
+  let plan: QuantPlan = { yoloqPlan: 1, scheme: scheme.name, modelSha256: sha256(modelBytes), weights, activations: [], float, ...(smoothing.length > 0 ? { smoothing } : {}) };
   if (scheme.activations === 'int8') {
     if (!req.calibration) throw new InputError(`${scheme.name} quantizes activations: give calibration images (--calib)`);
     const set = calibrationSet(work, req.calibration);
@@ -75,6 +94,11 @@ export async function makePlan(modelBytes: Uint8Array, req: PlanRequest): Promis
     }
     if (set.skipped.length === total) throw new InputError(`calibration: none of the ${total} images could be decoded (first: ${set.skipped[0]})`);
     plan.calibration = { source: typeof req.calibration.images === 'string' ? req.calibration.images : `${total} files`, images: total - set.skipped.length, seed: req.calibration.seed ?? 0, observer, skipped: set.skipped.length };
+  }
+  if (req.correct && req.correct > 0) {
+    if (!req.calibration) throw new InputError('error correction needs calibration images (--calib): it compares float and quantized layer inputs');
+    const source = req.algoOptions?.hessianImages ? { ...req.calibration, count: req.algoOptions.hessianImages } : req.calibration;
+    plan = await correctPlan(work, plan, targets, () => calibrationSet(work, source).feeds(), { chunk: req.correct, damp: req.correctDamp, threads: req.threads, onProgress: req.onProgress });
   }
   return { plan, work };
 }

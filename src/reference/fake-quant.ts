@@ -11,7 +11,8 @@ import { runReference, type ReferenceFeed, type ReferenceOptions } from './run-r
  * What a quantized model should compute, derived from the float model and the plan alone (never from an exported
  * graph): the float model run by the reference interpreter with
  * - each planned weight, at the planned node's planned input only, replaced by dequantizeCodes(codes) — codes from
- *   the plan's base64 `codes` when present, else quantizeCodes with the plan's float32 scales;
+ *   the plan's base64 `codes` when present, else quantizeCodes with the plan's float32 scales; a decision's
+ *   `bias` (float32) replaces that node's bias input;
  * - each planned activation fake-quantized where it enters a quantized node (a node listed in plan.weights) — or
  *   any node of the float graph when the decision says readers: 'all' — at every input slot except a
  *   Conv/ConvTranspose/Gemm weight or bias slot; other consumers (and graph outputs) see the float value.
@@ -62,6 +63,7 @@ function dequantizedWeights(model: Model, plan: QuantPlan): Map<string, Map<numb
     const deq = dequantizeCodes(planCodes(d, w, scales), d.shape, d.granularity, scales);
     const slots = out.get(d.node) ?? new Map<number, RefTensor>();
     slots.set(d.input, makeRef(DataType.FLOAT, init.dims, deq));
+    if (d.bias) slots.set(2, makeRef(DataType.FLOAT, [d.bias.length], Float32Array.from(d.bias)));
     out.set(d.node, slots);
   }
   return out;
@@ -77,7 +79,9 @@ export function referenceFakeQuant(floatModel: Model, plan: QuantPlan, feeds: Re
   const cache = new Map<number, RefTensor>();
   const mapInputs = (node: Node, label: string, inputs: Array<RefTensor | undefined>) => {
     const slots = weights.get(label);
-    return inputs.map((t, slot) => {
+    // A corrected bias may be given to a Conv that had none.
+    const all = slots?.has(2) && inputs.length < 3 ? [...inputs, undefined] : inputs;
+    return all.map((t, slot) => {
       const w = slots?.get(slot);
       if (w) return w;
       if (!t || isWeightSlot(node.opType, slot)) return t;

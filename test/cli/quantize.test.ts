@@ -34,11 +34,13 @@ test('a model with nothing to quantize: one line, exit 2, no output file', () =>
   assert.deepEqual(outputsIn(out), []);
 });
 
-test('usage errors: unknown scheme, A8 without calibration, bad granularity', () => {
+test('usage errors: unknown scheme, A8 without calibration, bad granularity, --correct without calibration or not a count', () => {
   for (const args of [
     ['quantize', '--model', join(dir, 'x.onnx'), '--scheme', 'w3a8', '-o', join(dir, 'q.onnx')],
     ['quantize', '--model', yolox, '--scheme', 'w4a8', '-o', join(dir, 'q.onnx')],
     ['quantize', '--model', yolox, '--scheme', 'w4a16', '--granularity', 'block:x', '-o', join(dir, 'q.onnx')],
+    ['quantize', '--model', yolox, '--scheme', 'w4a16', '--correct', '4', '-o', join(dir, 'q.onnx')],
+    ['quantize', '--model', yolox, '--scheme', 'w4a16', '--correct', 'x', '-o', join(dir, 'q.onnx')],
   ]) {
     if (args.includes(yolox) && shared) continue;
     assert.ok(isCleanInputError(runCli(args)), args.join(' '));

@@ -100,6 +100,6 @@ export async function renderPage(htmlPath: string, options: { width?: number; he
     })()]);
   } finally {
     child.kill('SIGKILL');
-    rmSync(profile, { recursive: true, force: true });
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }

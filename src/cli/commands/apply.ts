@@ -5,7 +5,7 @@ import { sha256 } from '../../export/resolve-plan.js';
 import { inspectModel } from '../../inspect/inspect-model.js';
 import { modelFromBytes, saveModel } from '../../onnx/serde/model-io.js';
 import { parsePlan } from '../../quant/plan.js';
-import { applyPlan, workingGraph, type ActivationDtype } from '../../quant/quantize-model.js';
+import { applyPlan, planWorkingGraph, type ActivationDtype } from '../../quant/quantize-model.js';
 import { onePositional, stringOpt, type Command } from '../command.js';
 import { readModelBytes } from '../read-input.js';
 
@@ -41,7 +41,7 @@ export const applyCommand: Command = {
     if (!EXPORT_FORMATS.includes(format)) throw new InputError(`--format ${format}: expected ${EXPORT_FORMATS.join(', ')}`);
     const act = stringOpt(args, 'act-dtype');
     if (act !== undefined && act !== 'fp16' && act !== 'fp32') throw new InputError(`--act-dtype ${act}: expected fp16 or fp32`);
-    const model = applyPlan(workingGraph(modelFromBytes(bytes, modelPath)), plan, { format, cudaLayout: Boolean(args.values['cuda-layout']), ...(act ? { actDtype: act as ActivationDtype } : {}) });
+    const model = applyPlan(planWorkingGraph(modelFromBytes(bytes, modelPath), plan), plan, { format, cudaLayout: Boolean(args.values['cuda-layout']), ...(act ? { actDtype: act as ActivationDtype } : {}) });
     saveModel(model, out);
     const r = inspectModel(model);
     const summary = { input: modelPath, plan: planPath, output: out, scheme: plan.scheme, format, percentConvParamsAt4Bits: r.conv.percentAt4Bits };

@@ -5,11 +5,11 @@ import type { PlanRequest } from '../../quant/quantize-model.js';
 import { numberOpt, stringOpt, type ParsedArgs } from '../command.js';
 
 /**
- * `--recipe`, `--algo`, `--budget` → the PlanRequest fields they set. A recipe gives defaults; --algo and --budget
- * given explicitly override it. With calibration images the default recipe applies (GPTQ, sensitivity budget,
+ * `--recipe`, `--algo`, `--budget`, `--correct` → the PlanRequest fields they set. A recipe gives defaults; the
+ * options given explicitly override it. With calibration images the default recipe applies (GPTQ, sensitivity budget,
  * searched activation ranges: the best measured, docs/accuracy.md); without them only round-to-nearest is possible.
  */
-export function recipeRequest(args: ParsedArgs): Pick<PlanRequest, 'algo' | 'budget' | 'rangeSearch'> {
+export function recipeRequest(args: ParsedArgs): Pick<PlanRequest, 'algo' | 'budget' | 'rangeSearch' | 'correct' | 'smooth'> {
   const recipe = stringOpt(args, 'recipe') ?? (stringOpt(args, 'calib') ? 'default' : 'none');
   if (!isRecipeName(recipe)) throw new InputError(`--recipe ${recipe}: expected ${Object.keys(RECIPES).join(', ')}`);
   const scheme = stringOpt(args, 'scheme');
@@ -17,5 +17,11 @@ export function recipeRequest(args: ParsedArgs): Pick<PlanRequest, 'algo' | 'bud
   const algo = stringOpt(args, 'algo') ?? base.algo;
   if (!isWeightAlgorithm(algo)) throw new InputError(`--algo ${algo}: expected rtn or gptq`);
   const budget = stringOpt(args, 'budget') === undefined ? base.budget : numberOpt(args, 'budget', 1, { min: 0, max: 1 });
-  return { algo, rangeSearch: base.rangeSearch, ...(budget !== undefined ? { budget } : {}) };
+  const correct = stringOpt(args, 'correct') === undefined ? base.correct : numberOpt(args, 'correct', 0, { min: 0, integer: true });
+  if (correct && stringOpt(args, 'correct') !== undefined && !stringOpt(args, 'calib')) throw new InputError('--correct needs calibration images (--calib): it compares float and quantized layer inputs');
+  const eq = stringOpt(args, 'equalize');
+  if (eq !== undefined && eq !== 'on' && eq !== 'off') throw new InputError(`--equalize ${eq}: expected on or off`);
+  const smooth = eq === undefined ? Boolean(base.equalize) : eq === 'on';
+  if (smooth && eq === 'on' && !stringOpt(args, 'calib')) throw new InputError('--equalize needs calibration images (--calib): it measures channel ranges');
+  return { algo, rangeSearch: base.rangeSearch, ...(budget !== undefined ? { budget } : {}), ...(correct ? { correct } : {}), ...(smooth ? { smooth } : {}) };
 }

@@ -22,6 +22,11 @@ export interface GptqOptions {
   actOrder?: boolean;
   /** Clipping ratios tried per scale group (default 1, 0.98, …, 0.6); [1] is max-abs. */
   clipRatios?: readonly number[];
+  /**
+   * Trailing columns that stay float (default 0): they take their share of the error updates but are never
+   * rounded — error correction passes the bias as one such column (its input is the constant 1).
+   */
+  free?: number;
 }
 
 export interface GptqResult {
@@ -29,6 +34,8 @@ export interface GptqResult {
   codes: Int8Array;
   /** float32 scales: [rows] per-channel, [rows, ceil(K / blockSize)] blocked. */
   scales: Float32Array;
+  /** Final values of the `free` trailing columns [rows, free] (empty when free = 0). */
+  free: Float64Array;
 }
 
 export const DEFAULT_CLIP_RATIOS: readonly number[] = Object.freeze(Array.from({ length: 21 }, (_, i) => 1 - i * 0.02));
@@ -78,11 +85,15 @@ export function searchScales(w: Float64Array, rows: number, k: number, diag: Flo
   return scales;
 }
 
-/** Column order: by decreasing diag(H) (stable) with act-order, else stored order. */
-function columnOrder(diag: Float64Array, actOrder: boolean): Int32Array {
-  const idx = Int32Array.from({ length: diag.length }, (_, i) => i);
+/** Column order: by decreasing diag(H) (stable) with act-order, else stored order; the `free` last columns last. */
+function columnOrder(diag: Float64Array, actOrder: boolean, free: number): Int32Array {
+  const kq = diag.length - free;
+  const idx = Int32Array.from({ length: kq }, (_, i) => i);
   if (actOrder) idx.sort((a, b) => diag[b]! - diag[a]! || a - b);
-  return idx;
+  const out = new Int32Array(diag.length);
+  out.set(idx);
+  for (let i = kq; i < diag.length; i++) out[i] = i;
+  return out;
 }
 
 /** Upper Cholesky factor of (H_perm + damp·mean(diag)·I)⁻¹; permuted order. */
@@ -99,29 +110,40 @@ function inverseFactor(h: Float64Array, k: number, perm: Int32Array, damp: numbe
   return choleskyUpper(choleskyInverse(choleskyLower(hp, k), k), k);
 }
 
+/** The first `kq` of every row's `k` columns, as a new [rows, kq] matrix. */
+function leadingColumns(w: Float64Array, rows: number, k: number, kq: number): Float64Array {
+  if (kq === k) return w;
+  const out = new Float64Array(rows * kq);
+  for (let r = 0; r < rows; r++) out.set(w.subarray(r * k, r * k + kq), r * kq);
+  return out;
+}
+
 /**
  * Quantize W [rows, K] (row-major) given H [K, K]. W and H are not modified. Columns whose diag(H) is 0 (inputs
- * that were always 0 in calibration) get weight 0 (code 0), as in the reference implementation.
+ * that were always 0 in calibration) get weight 0 (code 0), as in the reference implementation. With `free` = f,
+ * only the first K − f columns are quantized (codes [rows, K − f]); the last f come back in `free`.
  */
 export function gptqQuantize(weight: Float32Array | Float64Array, rows: number, k: number, hessian: Float64Array, opts: GptqOptions): GptqResult {
   const h = Float64Array.from(hessian);
   const w = Float64Array.from(weight);
+  const nFree = opts.free ?? 0;
+  const kq = k - nFree;
   for (let c = 0; c < k; c++) {
     if (h[c * k + c]! !== 0) continue;
     h[c * k + c] = 1;
     for (let r = 0; r < rows; r++) w[r * k + c] = 0;
   }
   const diag = Float64Array.from({ length: k }, (_, i) => h[i * k + i]!);
-  const scales = searchScales(w, rows, k, diag, opts);
-  const { blocks, size } = blocking(k, opts.granularity);
-  const perm = columnOrder(diag, opts.actOrder ?? true);
+  const scales = searchScales(leadingColumns(w, rows, k, kq), rows, kq, diag.subarray(0, kq), opts);
+  const { blocks, size } = blocking(kq, opts.granularity);
+  const perm = columnOrder(diag, opts.actOrder ?? true, nFree);
   const u = inverseFactor(h, k, perm, opts.damp ?? 0.01);
   // Work in permuted column order: wp[r, i] = w[r, perm[i]].
   const wp = new Float64Array(rows * k);
   for (let r = 0; r < rows; r++) for (let i = 0; i < k; i++) wp[r * k + i] = w[r * k + perm[i]!]!;
   const [qmin, qmax] = codeRange(opts.bits, opts.narrow);
-  const codes = new Int8Array(rows * k);
-  for (let i = 0; i < k; i++) {
+  const codes = new Int8Array(rows * kq);
+  for (let i = 0; i < kq; i++) {
     const col = perm[i]!;
     const block = Math.floor(col / size);
     const ui = i * k;
@@ -131,13 +153,15 @@ export function gptqQuantize(weight: Float32Array | Float64Array, rows: number, 
       const s = scales[r * blocks + block]!;
       const x = wp[rr + i]!;
       const q = quantizeValue(x, s, qmin, qmax);
-      codes[rr + col] = q;
+      codes[r * kq + col] = q;
       const err = (x - Math.fround(q * s)) / dii;
       if (err === 0) continue;
       for (let j = i + 1; j < k; j++) wp[rr + j]! -= err * u[ui + j]!;
     }
   }
-  return { codes, scales };
+  const free = new Float64Array(rows * nFree);
+  for (let r = 0; r < rows; r++) for (let f = 0; f < nFree; f++) free[r * nFree + f] = wp[r * k + kq + f]!;
+  return { codes, scales, free };
 }
 
 /** tr((W − Ŵ)·H·(W − Ŵ)ᵀ): the layer-output squared error the Hessian predicts, for comparing roundings. */

@@ -48,43 +48,68 @@ function convAttrs(node: Node): Attribute[] {
 
 type Initializers = NonNullable<Model['graph']>['initializers'];
 
-interface BranchContext { nodes: Node[]; inits: Initializers; opset: number }
+export interface BranchContext { nodes: Node[]; inits: Initializers; opset: number }
 
-function addConvBranch(ctx: BranchContext, t: QuantTarget, node: Node, prefix: string): Branch {
-  const [, cinG, kh, kw] = t.weight.dims as [number, number, number, number];
-  const groups = getInt(node, 'group', 1);
-  const cin = cinG * groups;
-  const kk = kh * kw;
-  const k = cinG * kk;
-  const onehot = new Float32Array(cin * kk * kk);
-  for (let c = 0; c < cin; c++) for (let p = 0; p < kk; p++) onehot[(c * kk + p) * kk + p] = 1;
-  const eye = `${prefix}_im2col_w`;
-  ctx.inits.push(makeTensor(eye, DataType.FLOAT, [cin * kk, 1, kh, kw], onehot));
-  const patches = `${prefix}_patches`;
-  ctx.nodes.push({ opType: 'Conv', name: patches, inputs: [node.inputs[0]!, eye], outputs: [patches], attributes: [...convAttrs(node), intAttr('group', cin), intsAttr('kernel_shape', [kh, kw])] });
-  return addGram(ctx, t, groups, k, patches, prefix);
-}
-
-/** rows = Reshape(src, [groups, K, N]); H = rows·rowsᵀ; sum = ReduceSum(rows, axis 2); count from Shape. */
-function addGram(ctx: BranchContext, t: QuantTarget, groups: number, k: number, src: string, prefix: string): Branch {
+/**
+ * The rows a target's weight multiplies, as a value [groups, K, N] computed from `input`: for a Conv, im2col as a
+ * Conv with one-hot kernels then Reshape; for a Gemm (transB=1), its input [N, K] transposed.
+ */
+export function addRows(ctx: BranchContext, t: QuantTarget, node: Node, input: string, prefix: string): { rows: string; groups: number; k: number } {
+  let src: string;
+  let groups = 1;
+  let k: number;
+  if (t.opType === 'Conv') {
+    const [, cinG, kh, kw] = t.weight.dims as [number, number, number, number];
+    groups = getInt(node, 'group', 1);
+    const cin = cinG * groups;
+    const kk = kh * kw;
+    k = cinG * kk;
+    const onehot = new Float32Array(cin * kk * kk);
+    for (let c = 0; c < cin; c++) for (let p = 0; p < kk; p++) onehot[(c * kk + p) * kk + p] = 1;
+    const eye = `${prefix}_im2col_w`;
+    ctx.inits.push(makeTensor(eye, DataType.FLOAT, [cin * kk, 1, kh, kw], onehot));
+    src = `${prefix}_patches`;
+    ctx.nodes.push({ opType: 'Conv', name: src, inputs: [input, eye], outputs: [src], attributes: [...convAttrs(node), intAttr('group', cin), intsAttr('kernel_shape', [kh, kw])] });
+  } else {
+    k = t.weight.dims[1]!;
+    src = `${prefix}_xt`;
+    ctx.nodes.push({ opType: 'Transpose', name: src, inputs: [input], outputs: [src], attributes: [intsAttr('perm', [1, 0])] });
+  }
   const shape = `${prefix}_shape`;
   ctx.inits.push(makeTensor(shape, DataType.INT64, [3], [groups, k, -1]));
-  const r = `${prefix}_rows`;
-  const rt = `${prefix}_rows_t`;
+  const rows = `${prefix}_rows`;
+  ctx.nodes.push({ opType: 'Reshape', name: rows, inputs: [src, shape], outputs: [rows], attributes: [] });
+  return { rows, groups, k };
+}
+
+/** Transpose of rows [groups, K, N] → [groups, N, K]. */
+export function addTranspose(ctx: BranchContext, rows: string): string {
+  const out = `${rows}_t`;
+  ctx.nodes.push({ opType: 'Transpose', name: out, inputs: [rows], outputs: [out], attributes: [intsAttr('perm', [0, 2, 1])] });
+  return out;
+}
+
+/** Σ over N of rows [groups, K, N] → [groups, K]. */
+export function addRowSum(ctx: BranchContext, rows: string, out: string): void {
+  if (ctx.opset >= 13) {
+    // ReduceSum takes its axes as an input from opset 13.
+    const axes = `${out}_axes`;
+    ctx.inits.push(makeTensor(axes, DataType.INT64, [1], [2]));
+    ctx.nodes.push({ opType: 'ReduceSum', name: out, inputs: [rows, axes], outputs: [out], attributes: [intAttr('keepdims', 0)] });
+  } else {
+    ctx.nodes.push({ opType: 'ReduceSum', name: out, inputs: [rows], outputs: [out], attributes: [intsAttr('axes', [2]), intAttr('keepdims', 0)] });
+  }
+}
+
+/** H = rows·rowsᵀ, sum over N, and the row count (from Shape) for one target. */
+function addGram(ctx: BranchContext, t: QuantTarget, node: Node, prefix: string): Branch {
+  const { rows, groups, k } = addRows(ctx, t, node, node.inputs[0]!, prefix);
+  const rt = addTranspose(ctx, rows);
   const hOut = `${prefix}_hessian`;
   const sOut = `${prefix}_sum`;
   const nOut = `${prefix}_count`;
-  ctx.nodes.push({ opType: 'Reshape', name: r, inputs: [src, shape], outputs: [r], attributes: [] });
-  ctx.nodes.push({ opType: 'Transpose', name: rt, inputs: [r], outputs: [rt], attributes: [intsAttr('perm', [0, 2, 1])] });
-  ctx.nodes.push({ opType: 'MatMul', name: hOut, inputs: [r, rt], outputs: [hOut], attributes: [] });
-  if (ctx.opset >= 13) {
-    // ReduceSum takes its axes as an input from opset 13.
-    const axes = `${prefix}_axes`;
-    ctx.inits.push(makeTensor(axes, DataType.INT64, [1], [2]));
-    ctx.nodes.push({ opType: 'ReduceSum', name: sOut, inputs: [r, axes], outputs: [sOut], attributes: [intAttr('keepdims', 0)] });
-  } else {
-    ctx.nodes.push({ opType: 'ReduceSum', name: sOut, inputs: [r], outputs: [sOut], attributes: [intsAttr('axes', [2]), intAttr('keepdims', 0)] });
-  }
+  ctx.nodes.push({ opType: 'MatMul', name: hOut, inputs: [rows, rt], outputs: [hOut], attributes: [] });
+  addRowSum(ctx, rows, sOut);
   ctx.nodes.push({ opType: 'Shape', name: nOut, inputs: [rt], outputs: [nOut], attributes: [] });
   return { target: t, groups, k, hOut, sOut, nOut };
 }
@@ -96,18 +121,7 @@ export function hessianModel(model: Model, targets: readonly QuantTarget[]): { m
   const ctx: BranchContext = { nodes: [...g.nodes], inits: [...g.initializers], opset };
   const branches: Branch[] = [];
   targets.forEach((t, i) => {
-    if (!hessianSupported(t)) return;
-    const node = g.nodes[t.nodeIndex]!;
-    const prefix = `yoloq_h${i}`;
-    if (t.opType === 'Conv') {
-      branches.push(addConvBranch(ctx, t, node, prefix));
-      return;
-    }
-    // Gemm (transB=1): input [N, K] → [1, K, N].
-    const kDim = t.weight.dims[1]!;
-    const xt = `${prefix}_xt`;
-    ctx.nodes.push({ opType: 'Transpose', name: xt, inputs: [node.inputs[0]!], outputs: [xt], attributes: [intsAttr('perm', [1, 0])] });
-    branches.push(addGram(ctx, t, 1, kDim, xt, prefix));
+    if (hessianSupported(t)) branches.push(addGram(ctx, t, g.nodes[t.nodeIndex]!, `yoloq_h${i}`));
   });
   const outputs = [...g.outputs];
   for (const b of branches) for (const o of [b.hOut, b.sOut]) outputs.push({ name: o, type: { elemType: DataType.FLOAT } });

@@ -65,3 +65,31 @@ export function choleskyUpper(a: Float64Array, n: number): Float64Array {
 export function spdInverse(h: Float64Array, n: number): Float64Array {
   return choleskyInverse(choleskyLower(h, n), n);
 }
+
+/** Solve A·X = B in place of B [n, m] (row-major) given A's lower Cholesky factor L: forward, then back substitution. */
+export function choleskySolve(l: Float64Array, n: number, b: Float64Array, m: number): Float64Array {
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    const bi = i * m;
+    for (let k = 0; k < i; k++) {
+      const a = l[ri + k]!;
+      if (a === 0) continue;
+      const bk = k * m;
+      for (let j = 0; j < m; j++) b[bi + j]! -= a * b[bk + j]!;
+    }
+    const d = l[ri + i]!;
+    for (let j = 0; j < m; j++) b[bi + j]! /= d;
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    const bi = i * m;
+    for (let k = i + 1; k < n; k++) {
+      const a = l[k * n + i]!;
+      if (a === 0) continue;
+      const bk = k * m;
+      for (let j = 0; j < m; j++) b[bi + j]! -= a * b[bk + j]!;
+    }
+    const d = l[i * n + i]!;
+    for (let j = 0; j < m; j++) b[bi + j]! /= d;
+  }
+  return b;
+}

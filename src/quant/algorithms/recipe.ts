@@ -10,13 +10,17 @@ export interface Recipe {
   budget?: number;
   /** A8: search each activation's range by its downstream error. */
   rangeSearch: boolean;
+  /** Error correction, this many layers per ORT pass (absent: off). See src/quant/algorithms/correction.ts. */
+  correct?: number;
+  /** A8: equalize depthwise Conv input channels (src/quant/calibration/smoothing.ts). */
+  equalize?: boolean;
 }
 
 export type RecipeName = 'none' | 'default';
 
 export const RECIPES: Readonly<Record<RecipeName, Recipe>> = Object.freeze({
   none: Object.freeze({ algo: 'rtn', rangeSearch: false }),
-  default: Object.freeze({ algo: 'gptq', budget: 0.9, rangeSearch: true }),
+  default: Object.freeze({ algo: 'gptq', budget: 0.9, rangeSearch: true, equalize: true, correct: 4 }),
 });
 
 export function isRecipeName(s: string): s is RecipeName {

@@ -5,7 +5,8 @@ import type { WeightDecision } from '../plan.js';
 import { maxAbsScales } from '../weights/codes.js';
 import type { QuantTarget } from './targets.js';
 import { measureSensitivity, type LayerSensitivity } from './sensitivity.js';
-import type { Model } from '../../onnx/ir/graph.js';
+import { mainGraph, nodeLabel, type Model } from '../../onnx/ir/graph.js';
+import { graphBeforeTopK } from './sensitivity-graph.js';
 import type { HostTensor } from '../../runtime/host-tensor.js';
 
 /**
@@ -76,10 +77,21 @@ export interface BudgetOptions {
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
+/**
+ * The graph to measure on: cut before an in-graph top-k (NMS-free YOLOv10 exports, where output noise saturates
+ * for every layer otherwise), when every candidate layer keeps its label there.
+ */
+export function sensitivityGraph(work: Model, candidates: readonly WeightDecision[]): Model {
+  const cut = graphBeforeTopK(work);
+  if (cut === work) return work;
+  const labels = new Set(mainGraph(cut).nodes.map((n, i) => nodeLabel(n, i)));
+  return candidates.every((d) => labels.has(d.node)) ? cut : work;
+}
+
 /** Measure 4-bit sensitivity of the low-bit layers and move the most sensitive to 8 bits within the budget. */
 export async function applyBudget(work: Model, targets: readonly QuantTarget[], decisions: readonly WeightDecision[], options: BudgetOptions): Promise<{ decisions: WeightDecision[]; choice: BudgetChoice; sensitivity: LayerSensitivity[] }> {
   const low = decisions.filter((d) => d.bits <= 4 && d.opType === 'Conv');
-  const sensitivity = await measureSensitivity(work, low, options.inputs, { threads: options.threads, onProgress: (n, t) => options.onProgress?.('sensitivity', n, t) });
+  const sensitivity = await measureSensitivity(sensitivityGraph(work, low), low, options.inputs, { threads: options.threads, onProgress: (n, t) => options.onProgress?.('sensitivity', n, t) });
   const choice = chooseKept(decisions, sensitivity, options.budget);
   return { decisions: keepAtEightBits(decisions, targets, choice.kept), choice, sensitivity };
 }

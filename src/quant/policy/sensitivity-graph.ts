@@ -1,6 +1,6 @@
-import { DataType } from '../onnx/ir/dtypes.js';
-import type { Model } from '../onnx/ir/graph.js';
-import { eliminateDeadNodesPass } from '../onnx/passes/eliminate-dead-nodes.js';
+import { DataType } from '../../onnx/ir/dtypes.js';
+import type { Model } from '../../onnx/ir/graph.js';
+import { eliminateDeadNodesPass } from '../../onnx/passes/eliminate-dead-nodes.js';
 
 /**
  * The graph per-layer sensitivity is measured on. For end-to-end (NMS-free) exports such as YOLOv10's, the output

@@ -1,0 +1,225 @@
+import { mainGraph, type Model } from '../../onnx/ir/graph.js';
+import { toFloat32 } from '../../onnx/ir/tensor.js';
+import type { HostTensor } from '../../runtime/host-tensor.js';
+import type { QuantPlan, WeightDecision } from '../plan.js';
+import type { QuantTarget } from '../policy/targets.js';
+import { collectCorrectionStats, totalSums, type CorrectionStats, type LayerSums } from './correction-stats.js';
+import { gptqQuantize } from './gptq.js';
+import { choleskyLower, choleskySolve } from './linalg.js';
+import { simulatedModel } from './simulated-model.js';
+
+/**
+ * Error correction: re-fit every quantized Conv to the float model's output given the inputs the *quantized*
+ * model feeds it. GPTQ alone minimises ‖W·X − Ŵ·X‖² with the float model's inputs X; by the time a layer runs in
+ * the quantized model its input is X̃ (upstream weight and activation rounding), and that drift is what piles up
+ * through a 4-bit backbone. Here each layer solves
+ *
+ *   min over Ŵ, b̂ of ‖W·X + b − Ŵ·X̃ − b̂‖² + λ‖[Ŵ, b̂] − [W, b]‖²
+ *
+ * (λ pulls towards the float weights, so a layer whose inputs did not drift keeps its target exactly), whose
+ * unconstrained solution is [W, b] + [W, b]·(C′ − H̃′)·(H̃′ + λI)⁻¹ with the bias as a column of ones:
+ * H̃′ = Σ x̃′x̃′ᵀ, C′ = Σ x′x̃′ᵀ. That target is then rounded by GPTQ with H̃′, the bias column left float so it
+ * absorbs the rounding error's mean — bias correction falls out of the same solve.
+ *
+ * Layers are corrected in topological order, `chunk` at a time: a chunk is measured with every layer before it
+ * already corrected and quantized, and itself and everything after it at float weights (activations quantized
+ * throughout). Fitting all layers at once against one simulated model does not work — each layer compensates
+ * drift that its corrected upstream no longer produces, and measured on YOLOX-nano W4A16 that double
+ * compensation cut raw-output SQNR from 13.1 to 4.5 dB. One ORT pass per chunk, pruned after its last layer.
+ */
+
+export interface CorrectionOptions {
+  /** Layers corrected per ORT pass (default 8). */
+  chunk?: number;
+  /** λ of the pull towards the float weights, as a fraction of mean diag(H̃); default: chosen per layer group by cross-validation. */
+  damp?: number;
+  /** GPTQ dampening and ordering for the re-rounding (defaults as GPTQ's). */
+  gptqDamp?: number;
+  actOrder?: boolean;
+  threads?: number;
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+/** Ridge strengths tried per layer group (fractions of mean diag(H̃)); Infinity keeps the float target. */
+export const RIDGE_CANDIDATES: readonly number[] = Object.freeze([0.01, 0.1, 1, Infinity]);
+
+/** One group's sums, augmented with the bias input 1: H̃′ and C′, both (k+1)². */
+export function augmented(k: number, hq: ArrayLike<number>, cross: ArrayLike<number>, sumQ: ArrayLike<number>, sumF: ArrayLike<number>, count: number): { hAug: Float64Array; cAug: Float64Array } {
+  const n = k + 1;
+  const hAug = new Float64Array(n * n);
+  const cAug = new Float64Array(n * n);
+  for (let i = 0; i < k; i++) {
+    for (let j = 0; j < k; j++) {
+      hAug[i * n + j] = hq[i * k + j]!;
+      cAug[i * n + j] = cross[i * k + j]!;
+    }
+    hAug[i * n + k] = sumQ[i]!;
+    hAug[k * n + i] = sumQ[i]!;
+    cAug[i * n + k] = sumF[i]!;
+    cAug[k * n + i] = sumQ[i]!;
+  }
+  hAug[k * n + k] = count;
+  cAug[k * n + k] = count;
+  return { hAug, cAug };
+}
+
+/** [W | b] as rows × (k+1). */
+function withBias(w: ArrayLike<number>, b: ArrayLike<number>, rows: number, k: number): Float64Array {
+  const n = k + 1;
+  const out = new Float64Array(rows * n);
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < k; i++) out[r * n + i] = w[r * k + i]!;
+    out[r * n + k] = b[r]!;
+  }
+  return out;
+}
+
+/** W′ + W′·(C′ − H̃′)·(H̃′ + λI)⁻¹ with λ = rel·mean(diag H̃); rel = Infinity gives W′. */
+export function ridgeTarget(wAug: Float64Array, rows: number, n: number, hAug: Float64Array, cAug: Float64Array, rel: number): Float64Array {
+  if (rel === Infinity) return Float64Array.from(wAug);
+  let mean = 0;
+  for (let i = 0; i < n - 1; i++) mean += hAug[i * n + i]!;
+  const lambda = Math.max(rel * (mean / Math.max(1, n - 1)), 1e-12);
+  const a = Float64Array.from(hAug);
+  for (let i = 0; i < n; i++) a[i * n + i]! += lambda;
+  // E = (C′ − H̃′)ᵀ·W′ᵀ [n, rows]; solve A·Y = E; target = W′ + Yᵀ.
+  const e = new Float64Array(n * rows);
+  for (let i = 0; i < n; i++) {
+    const di = i * n;
+    for (let r = 0; r < rows; r++) {
+      const wr = wAug[r * n + i]!;
+      if (wr === 0) continue;
+      for (let j = 0; j < n; j++) e[j * rows + r]! += (cAug[di + j]! - hAug[di + j]!) * wr;
+    }
+  }
+  choleskySolve(choleskyLower(a, n), n, e, rows);
+  const target = new Float64Array(rows * n);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < n; j++) target[r * n + j] = wAug[r * n + j]! + e[j * rows + r]!;
+  return target;
+}
+
+/** Σ‖W′x′ − T·x̃′‖² up to a constant: Σ_r (t_r·H̃′·t_rᵀ − 2·w_r·C′·t_rᵀ). */
+export function fitError(wAug: Float64Array, t: Float64Array, rows: number, n: number, hAug: Float64Array, cAug: Float64Array): number {
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    const ro = r * n;
+    for (let i = 0; i < n; i++) {
+      let ht = 0;
+      let ct = 0;
+      for (let j = 0; j < n; j++) {
+        ht += hAug[i * n + j]! * t[ro + j]!;
+        ct += cAug[i * n + j]! * t[ro + j]!;
+      }
+      total += t[ro + i]! * ht - 2 * wAug[ro + i]! * ct;
+    }
+  }
+  return total;
+}
+
+/**
+ * The corrected target for one group: rows of [W | b] (rows × (k+1)) and the augmented Hessian H̃′ (k+1)².
+ * `w` [rows, k], `b` [rows]; stats for this group only; `damp` the ridge (fraction of mean diag H̃).
+ */
+export function correctedTarget(w: ArrayLike<number>, b: ArrayLike<number>, rows: number, k: number, hq: ArrayLike<number>, cross: ArrayLike<number>, sumQ: ArrayLike<number>, sumF: ArrayLike<number>, count: number, damp: number): { target: Float64Array; hAug: Float64Array } {
+  const { hAug, cAug } = augmented(k, hq, cross, sumQ, sumF, count);
+  return { target: ridgeTarget(withBias(w, b, rows, k), rows, k + 1, hAug, cAug, damp), hAug };
+}
+
+/**
+ * The ridge for one group by two-fold cross-validation over calibration images: fit on the even images, score
+ * on the odd, and the other way round; the candidate with the least summed held-out error wins. Deep layers
+ * see few positions per image (13×13 at stride 32) for K up to 1,152 inputs, and a weak ridge there fits noise —
+ * measured on YOLOX-nano as output SQNR 1–3 dB below no correction on held-out images.
+ */
+export function chooseRidge(wAug: Float64Array, rows: number, n: number, folds: ReadonlyArray<{ hAug: Float64Array; cAug: Float64Array }>, candidates: readonly number[] = RIDGE_CANDIDATES): number {
+  let best = candidates[candidates.length - 1]!;
+  let bestErr = Infinity;
+  for (const rel of candidates) {
+    let err = 0;
+    for (let f = 0; f < folds.length; f++) {
+      const fit = folds[f]!;
+      const held = folds[(f + 1) % folds.length]!;
+      err += fitError(wAug, ridgeTarget(wAug, rows, n, fit.hAug, fit.cAug, rel), rows, n, held.hAug, held.cAug);
+    }
+    if (err < bestErr) { bestErr = err; best = rel; }
+  }
+  return best;
+}
+
+/** The model's float bias of a Conv (zeros when it has none); undefined when the bias is not an initializer. */
+function floatBias(work: Model, t: QuantTarget, rows: number): Float32Array | undefined {
+  const g = mainGraph(work);
+  const name = g.nodes[t.nodeIndex]!.inputs[2];
+  if (!name) return new Float32Array(rows);
+  const init = g.initializers.find((x) => x.name === name);
+  return init ? toFloat32(init) : undefined;
+}
+
+/** One decision corrected with its statistics: new scales, codes, bias; the algorithm name records the ridges. */
+export function correctDecision(d: WeightDecision, weight: Float32Array, bias: Float32Array, st: CorrectionStats, options: CorrectionOptions): WeightDecision {
+  const rows = d.shape[0]!;
+  const k = st.k;
+  const n = k + 1;
+  const per = rows / st.groups;
+  const total = totalSums(st);
+  const codes = new Int8Array(rows * k);
+  const scales: number[] = [];
+  const newBias: number[] = [];
+  const chosen = new Map<number, number>();
+  const slice = (s: LayerSums, g: number) => augmented(k, s.hq.subarray(g * k * k, (g + 1) * k * k), s.cross.subarray(g * k * k, (g + 1) * k * k), s.sumQ.subarray(g * k, (g + 1) * k), s.sumF.subarray(g * k, (g + 1) * k), s.count);
+  for (let g = 0; g < st.groups; g++) {
+    const wAug = withBias(weight.subarray(g * per * k, (g + 1) * per * k), bias.subarray(g * per, (g + 1) * per), per, k);
+    const rel = options.damp ?? (st.folds[0].count > 0 && st.folds[1].count > 0 ? chooseRidge(wAug, per, n, [slice(st.folds[0], g), slice(st.folds[1], g)]) : Infinity);
+    chosen.set(rel, (chosen.get(rel) ?? 0) + 1);
+    const { hAug, cAug } = slice(total, g);
+    const target = ridgeTarget(wAug, per, n, hAug, cAug, rel);
+    const r = gptqQuantize(target, per, n, hAug, { bits: d.bits, narrow: d.narrow, granularity: d.granularity, damp: options.gptqDamp, actOrder: options.actOrder, free: 1 });
+    codes.set(r.codes, g * per * k);
+    for (const s of r.scales) scales.push(s);
+    for (const v of r.free) newBias.push(Math.fround(v));
+  }
+  const ridges = [...chosen].sort((a, b) => a[0] - b[0]).map(([rel, c]) => (st.groups > 1 ? `${rel}×${c}` : `${rel}`)).join(' ');
+  return {
+    ...d, scales, bias: newBias,
+    codes: Buffer.from(codes.buffer, codes.byteOffset, codes.byteLength).toString('base64'),
+    algorithm: `${d.algorithm}+correct(ridge=${ridges},chunk=${options.chunk ?? 8})`,
+  };
+}
+
+/** Whether error correction takes this decision: a Conv with per-channel or blocked scales. */
+function correctable(d: WeightDecision): boolean {
+  return d.opType === 'Conv' && d.granularity.kind !== 'per-tensor';
+}
+
+/**
+ * Correct every Conv decision of a plan (weights and, for A8, activations already planned), chunk by chunk in
+ * topological order; returns the corrected plan. `feeds` is called once per chunk.
+ */
+export async function correctPlan(work: Model, plan: QuantPlan, targets: readonly QuantTarget[], feeds: () => AsyncIterable<Record<string, HostTensor>>, options: CorrectionOptions = {}): Promise<QuantPlan> {
+  const byNode = new Map(targets.map((t) => [t.node, t]));
+  const chosen = plan.weights.filter(correctable).map((d) => byNode.get(d.node)).filter((t): t is QuantTarget => t !== undefined && t.opType === 'Conv');
+  const biases = new Map<string, Float32Array>();
+  for (const t of chosen) {
+    const b = floatBias(work, t, t.weight.dims[0]!);
+    if (b) biases.set(t.node, b);
+  }
+  // Node order of a valid ONNX graph is topological.
+  const layers = chosen.filter((t) => biases.has(t.node)).sort((a, b) => a.nodeIndex - b.nodeIndex);
+  const size = Math.max(1, options.chunk ?? 8);
+  const chunks = Math.ceil(layers.length / size);
+  let current = plan;
+  for (let c = 0; c < chunks; c++) {
+    const part = layers.slice(c * size, (c + 1) * size);
+    const pending = new Set(layers.slice(c * size).map((t) => t.node));
+    const sim = simulatedModel(work, current, pending);
+    const stats = await collectCorrectionStats(work, sim, part, feeds(), { threads: options.threads });
+    const weights = current.weights.map((d) => {
+      const st = stats.get(d.node);
+      if (!st || st.folds[0].count + st.folds[1].count === 0) return d;
+      return correctDecision(d, toFloat32(byNode.get(d.node)!.weight), biases.get(d.node)!, st, options);
+    });
+    current = { ...current, weights };
+    options.onProgress?.('correcting', Math.min(layers.length, (c + 1) * size), layers.length);
+  }
+  return current;
+}
