@@ -12,8 +12,8 @@ import { exposeValues } from './collect.js';
 /**
  * Per-channel range equalization for depthwise Convs under int8 activations. A per-tensor activation quantizer
  * spends its 256 levels on the widest channel; on YOLOX-nano the input of the first depthwise Conv spans
- * [-0.3, 162] while its median channel spans 20 (8×, three bits lost), and 14 of its 28 depthwise inputs lose
- * two bits or more. A depthwise Conv reads each channel with its own filter, so dividing channel c of its input
+ * [-0.3, 162] while its median channel spans 20 (8×, three bits lost), and 6 of the 27 values its 30 depthwise
+ * Convs read lose two bits or more (`node dist/bench/depthwise-ranges.js`). A depthwise Conv reads each channel with its own filter, so dividing channel c of its input
  * by s_c (an explicit Mul in the graph) and multiplying filter c by s_c computes the same thing — and, with
  * per-channel weight scales, filter c's codes do not change at all. The activation ranges become equal and the
  * quantizer sees no outlier channel. (Cross-layer equalization proper would fold s_c into the producer, which
