@@ -32,9 +32,12 @@ export async function renderPage(htmlPath: string, options: { width?: number; he
   const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update',
     '--disable-sync', '--disable-extensions', '--disable-default-apps', '--mute-audio', '--hide-scrollbars', `--user-data-dir=${profile}`,
     `--window-size=${options.width ?? 1280},${options.height ?? 1600}`, '--remote-debugging-pipe', 'about:blank'];
-  const child = spawn(CHROMIUM, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+  // Its own process group, so the renderer and utility processes can be killed with it.
+  const child = spawn(CHROMIUM, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'], detached: true });
+  const gone = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const toBrowser = child.stdio[3] as Writable;
   const fromBrowser = child.stdio[4] as Readable;
+  toBrowser.on('error', () => { /* the browser went away; the exit handler reports it */ });
   const errors: string[] = [];
   const requests: string[] = [];
   const pending = new Map<number, { resolve: (m: Message) => void; reject: (e: Error) => void }>();
@@ -99,7 +102,26 @@ export async function renderPage(htmlPath: string, options: { width?: number; he
       return { png: Buffer.from(shot.result!.data as string, 'base64'), errors, requests };
     })()]);
   } finally {
-    child.kill('SIGKILL');
-    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    await shutDown();
+  }
+
+  // Chromium's helper processes keep writing into the profile for a moment after the browser exits, so a plain
+  // rm right after kill races them (ENOTEMPTY): ask it to close, kill the whole group, wait, then remove.
+  async function shutDown(): Promise<void> {
+    if (child.exitCode === null && child.signalCode === null) {
+      try { toBrowser.write(JSON.stringify({ id: nextId++, method: 'Browser.close' }) + '\0'); } catch { /* pipe already closed */ }
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 3000).unref())]);
+    }
+    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* group already gone */ }
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 3000).unref())]);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        rmSync(profile, { recursive: true, force: true });
+        return;
+      } catch (e) {
+        if (attempt >= 20) throw e;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
   }
 }
