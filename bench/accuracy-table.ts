@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { evaluateModel } from '../src/eval/evaluate-model.js';
 import { saveModel } from '../src/onnx/serde/model-io.js';
 import type { QuantPlan } from '../src/quant/plan.js';
+import { RECIPES, recipePlanRequest } from '../src/quant/algorithms/recipe.js';
 import type { LayerHessian } from '../src/quant/algorithms/hessian.js';
 import { fourBitShare } from '../src/quant/policy/sensitivity-budget.js';
 import { applyPlan, makePlan, type PlanRequest } from '../src/quant/quantize-model.js';
@@ -23,6 +24,9 @@ const EVAL = { coco: `${DATA}/coco/val100/instances_val100.json`, images: `${DAT
 /** `a8Only`: differs from another row only in activation handling (for W4A16 it equals a row without it). 'old default' = the recipe before equalization and correction. */
 interface Variant { name: string; req: Partial<PlanRequest>; blocked?: boolean; a8Only?: boolean }
 
+/** Exactly what `--recipe default` asks for (src/quant/algorithms/recipe.ts). */
+const DEFAULT = recipePlanRequest(RECIPES.default);
+
 const VARIANTS: Variant[] = [
   { name: 'rtn', req: { algo: 'rtn' } },
   { name: 'rtn+budget0.9', req: { algo: 'rtn', budget: 0.9 } },
@@ -33,6 +37,13 @@ const VARIANTS: Variant[] = [
   { name: 'gptq+budget0.9+correct', req: { algo: 'gptq', budget: 0.9, correct: 4 } },
   { name: 'old default+equalize', req: { algo: 'gptq', budget: 0.9, rangeSearch: true, smooth: true }, a8Only: true },
   { name: 'old default+equalize+correct', req: { algo: 'gptq', budget: 0.9, rangeSearch: true, smooth: true, correct: 4 }, a8Only: true },
+  { name: 'gptq+asym', req: { algo: 'gptq', asymWeights: true } },
+  { name: 'gptq+budget0.9+asym', req: { algo: 'gptq', budget: 0.9, asymWeights: true } },
+  // The recipe default: range search and equalization act on A8 only, so under W4A16 this is gptq+budget0.9+asym+correct.
+  { name: 'default', req: DEFAULT },
+  { name: 'default+refine', req: { ...DEFAULT, refine: 4 } },
+  { name: 'default+refine block:64', req: { ...DEFAULT, refine: 4, weights: { granularity: { blockSize: 64 } } }, blocked: true },
+  { name: 'default+equalize all α0.5', req: { ...DEFAULT, smoothAlpha: 0.5 }, a8Only: true },
 ];
 
 function arg(name: string, fallback: string): string[] {
@@ -48,7 +59,7 @@ const outFile = arg('out', '')[0];
 const tmp = '/tmp/yoloq-accuracy';
 mkdirSync(tmp, { recursive: true });
 
-/** Conv weights only: bits per weight including the float32 scales. */
+/** Conv weights only: bits per weight including the float32 scales and the zero points (b bits each) of asymmetric weights. */
 function effectiveBits(plan: QuantPlan): number {
   let n = 0;
   let bits = 0;
@@ -56,7 +67,7 @@ function effectiveBits(plan: QuantPlan): number {
     if (w.opType !== 'Conv') continue;
     const k = w.shape.reduce((a, b) => a * b, 1);
     n += k;
-    bits += k * w.bits + 32 * w.scales.length;
+    bits += k * w.bits + 32 * w.scales.length + (w.zeroPoints ? w.bits * w.zeroPoints.length : 0);
   }
   return bits / n;
 }

@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
+import { RECIPES } from '../src/quant/algorithms/recipe.js';
 import { makePlan } from '../src/quant/quantize-model.js';
 
 /**
- * GPTQ wall time on a real model (default yolov5n, 64 calibration images from train209), by stage.
- * Usage: node dist/bench/gptq.js [model.onnx] [calib dir] [granularity per-channel|block:N]
+ * GPTQ wall time on a real model (default yolov5n, 64 calibration images from train209), by stage, with the
+ * default recipe's GPTQ settings (asymmetric 4-bit grids; `--plain`: symmetric; `--refine N`: N refinement sweeps).
+ * Usage: node dist/bench/gptq.js [model.onnx] [calib dir] [granularity per-channel|block:N] [--plain] [--refine N]
  */
+const plain = process.argv.includes('--plain');
+const ri = process.argv.indexOf('--refine');
+const refine = ri >= 0 ? Number(process.argv[ri + 1]) : 0;
+process.argv = process.argv.filter((a, i) => a !== '--plain' && !(ri >= 0 && (i === ri || i === ri + 1)));
 const model = process.argv[2] ?? '../shared/data/models/yolov5n_fp16.onnx';
 const calib = process.argv[3] ?? '../shared/data/coco/train209/images';
 const g = process.argv[4] ?? 'per-channel';
@@ -15,6 +21,7 @@ let last = t0;
 let current = '';
 const { plan } = await makePlan(readFileSync(model), {
   scheme: 'w4a16', algo: 'gptq', calibration: { images: calib, count: 64, seed: 0 }, weights: { granularity },
+  ...(plain ? {} : { asymWeights: RECIPES.default.asymWeights }), ...(refine ? { refine } : {}),
   onProgress: (stage) => {
     const now = performance.now();
     if (stage !== current) {
@@ -27,4 +34,4 @@ const { plan } = await makePlan(readFileSync(model), {
 const end = performance.now();
 if (current) stages.set(current, (stages.get(current) ?? 0) + (end - last));
 for (const [s, ms] of stages) console.log(`${s.padEnd(10)} ${(ms / 1000).toFixed(1)} s`);
-console.log(`GPTQ ${model} (${g}, ${plan.weights.filter((w) => w.algorithm.startsWith('gptq')).length} layers): ${((end - t0) / 1000).toFixed(1)} s total`);
+console.log(`GPTQ ${model} (${g}${plain ? ', symmetric' : ', asymmetric'}${refine ? `, refine ${refine}` : ''}, ${plan.weights.filter((w) => w.algorithm.startsWith('gptq')).length} layers): ${((end - t0) / 1000).toFixed(1)} s total`);

@@ -119,8 +119,7 @@ function rewriteDequantize(edit: GraphEdit, dq: Node, codes: Int8Array, source: 
   const axis = getInt(dq, 'axis', 1);
   const block = getInt(dq, 'block_size', 0);
   const scaleName = dq.inputs[1]!;
-  const zeroZp = !zp || toIntegers(zp).every((z) => z === 0);
-  const perRow = cudaLayout && block === 0 && (axis === 0 || axis === -dims.length) && dims.length >= 2 && zeroZp;
+  const perRow = cudaLayout && block === 0 && (axis === 0 || axis === -dims.length) && dims.length >= 2;
   if (!perRow) {
     const q = edit.addInitializer(makeTensor(edit.fresh(`${source.name}_int4`), DataType.INT4, dims, codes));
     const zps = zp ? [edit.addInitializer(makeTensor(edit.fresh(`${zp.name}_int4`), DataType.INT4, zp.dims, toIntegers(zp)))] : [];
@@ -135,9 +134,14 @@ function rewriteDequantize(edit: GraphEdit, dq: Node, codes: Int8Array, source: 
   const rowScales = s.length === 1 ? new Float32Array(rows).fill(s[0]!) : s;
   const q = edit.addInitializer(makeTensor(edit.fresh(`${source.name}_int4`), DataType.INT4, [rows, k], codes));
   const sc = edit.addInitializer(makeTensor(edit.fresh(`${scaleName}_rows`), DataType.FLOAT, [rows, 1], rowScales));
+  // Zero points take the scales' [rows, 1] shape; all-zero ones are dropped (DequantizeLinear's default).
+  const z = zp ? toIntegers(zp) : undefined;
+  const zps = z && z.some((v) => v !== 0)
+    ? [edit.addInitializer(makeTensor(edit.fresh(`${zp!.name}_rows`), DataType.INT4, [rows, 1], z.length === 1 ? new Array(rows).fill(z[0]) : z))]
+    : [];
   const out = dq.outputs[0]!;
   const flat = edit.fresh(`${out}_2d`);
-  dq.inputs = [q, sc];
+  dq.inputs = [q, sc, ...zps];
   dq.outputs = [flat];
   dq.attributes = [intAttr('axis', 1), intAttr('block_size', k)];
   const shape = edit.addInitializer(makeTensor(edit.fresh(`${source.name}_shape`), DataType.INT64, [dims.length], dims));

@@ -14,6 +14,8 @@ export interface ResolvedWeight {
   /** int8 codes, row-major in the weight's shape. */
   codes: Int8Array;
   scales: Float32Array;
+  /** Integer zero points, one per scale (asymmetric decisions only). */
+  zeroPoints?: Int8Array;
   /** Set by the exporter when the float initializer is dropped and its name can carry the rebuilt weight. */
   outputName?: string;
 }
@@ -61,6 +63,7 @@ export function resolveWeights(model: Model, plan: QuantPlan): ResolvedWeight[] 
     const scales = Float32Array.from(d.scales);
     const n = elementCount(weight.dims);
     const codes = d.codes ? decodeCodes(d, n) : quantizeCodes(toFloat32(weight), d.shape, d.granularity, scales, d.bits, d.narrow);
-    return { decision: d, node, weight, codes, scales };
+    const zeroPoints = d.zeroPoints ? Int8Array.from(d.zeroPoints) : undefined;
+    return { decision: d, node, weight, codes, scales, ...(zeroPoints ? { zeroPoints } : {}) };
   });
 }

@@ -7,11 +7,12 @@ function shape(s: Array<number | string | null> | null): string {
 
 function granularity(w: WeightRow): string {
   const g = w.granularity;
+  const zp = w.asymmetric ? ' +zp' : '';
   switch (g.kind) {
     case 'none': return '-';
-    case 'per-tensor': return 'per-tensor';
-    case 'per-channel': return `per-channel(axis ${g.axis})`;
-    case 'blocked': return `blocked(axis ${g.axis}, ${g.blockSize})${w.blockedPerChannel ? '=per-channel' : ''}`;
+    case 'per-tensor': return `per-tensor${zp}`;
+    case 'per-channel': return `per-channel(axis ${g.axis})${zp}`;
+    case 'blocked': return `blocked(axis ${g.axis}, ${g.blockSize})${w.blockedPerChannel ? '=per-channel' : ''}${zp}`;
   }
 }
 

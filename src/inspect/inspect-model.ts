@@ -28,6 +28,8 @@ export interface WeightRow {
   /** True for blocked layouts with one block per row of a 2-D weight: numerically per-channel. */
   blockedPerChannel: boolean;
   scales?: ScaleStats;
+  /** Non-zero weight zero points (asymmetric grid). */
+  asymmetric?: boolean;
   chain: string[];
 }
 
@@ -81,7 +83,7 @@ function weightRows(model: Model): WeightRow[] {
         params: elementCount(trace.source.dims), storage: dtypeName(trace.source.dtype), format: trace.format,
         bits: trace.effectiveBits, declaredBits: trace.declaredBits, granularity: g,
         blockedPerChannel: g.kind === 'blocked' && trace.source.dims.length === 2 && trace.source.dims[g.axis] === g.blockSize,
-        ...(trace.scales ? { scales: trace.scales } : {}), chain: trace.chain,
+        ...(trace.scales ? { scales: trace.scales } : {}), ...(trace.asymmetric ? { asymmetric: true } : {}), chain: trace.chain,
       });
       break;
     }

@@ -42,6 +42,8 @@ export interface WeightTrace {
   effectiveBits: number;
   granularity: Granularity;
   scales?: ScaleStats;
+  /** The weight DequantizeLinear has a constant zero point with a non-zero entry (asymmetric weights). */
+  asymmetric?: boolean;
   /** Op types from the stored tensor to the consumer, e.g. ["Clip", "DequantizeLinear"]. */
   chain: string[];
 }
@@ -149,6 +151,17 @@ function plainWeight(t: Tensor, chain: string[]): WeightTrace | undefined {
   };
 }
 
+/** An integer tensor with a non-zero entry; false for anything else (a malformed zero point is check's to report). */
+function hasNonZeroIntegers(t: Tensor): boolean {
+  const info = dtypeInfo(t.dtype);
+  if (!info || (info.kind !== 'int' && info.kind !== 'uint') || info.bits > 32) return false;
+  try {
+    return Array.from(toIntegers(t)).some((z) => z !== 0);
+  } catch {
+    return false;
+  }
+}
+
 function traceDequantize(graph: Graph, index: GraphIndex, dq: Node, chain: string[]): WeightTrace | undefined {
   chain.unshift('DequantizeLinear');
   const scale = dq.inputs[1] ? constantOf(graph, index, dq.inputs[1]) : undefined;
@@ -184,6 +197,7 @@ function traceDequantize(graph: Graph, index: GraphIndex, dq: Node, chain: strin
     source: stored, format, storageBits: info.bits, declaredBits,
     effectiveBits: Math.min(declaredBits, observed ?? declaredBits),
     granularity: granularityOf(dq, stored, scale), scales: scaleStats(scale), chain,
+    ...(!runtimeQuant && zp && hasNonZeroIntegers(zp) ? { asymmetric: true } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { saveModel } from '../onnx/serde/model-io.js';
-import { recipeFor, type RecipeName } from '../quant/algorithms/recipe.js';
+import { recipeFor, recipePlanRequest, type RecipeName } from '../quant/algorithms/recipe.js';
 import type { CalibrationSource } from '../quant/calibration/samples.js';
 import { planToJson } from '../quant/plan.js';
 import { applyPlan, makePlan, type ActivationDtype } from '../quant/quantize-model.js';
@@ -48,10 +48,7 @@ export async function buildPtqVariant(spec: VariantSpec, ctx: BuildContext, out:
   const recipe = recipeFor(ctx.recipe, scheme.weightBits);
   const needsCalibration = scheme.activations === 'int8' || recipe.algo !== 'rtn' || recipe.budget !== undefined;
   const { plan, work } = await makePlan(ctx.sourceBytes, {
-    scheme: scheme.name, threads: ctx.threads, algo: recipe.algo, rangeSearch: recipe.rangeSearch,
-    ...(recipe.budget !== undefined ? { budget: recipe.budget } : {}),
-    ...(recipe.correct !== undefined ? { correct: recipe.correct } : {}),
-    ...(recipe.equalize ? { smooth: true } : {}),
+    scheme: scheme.name, threads: ctx.threads, ...recipePlanRequest(recipe),
     ...(needsCalibration && ctx.calibration ? { calibration: ctx.calibration } : {}),
     onProgress: (stage, done, total) => ctx.onProgress?.(`${stage} ${done}/${total}`),
   });

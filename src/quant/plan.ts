@@ -34,8 +34,13 @@ export interface WeightDecision {
   /** Symmetric range [-(2^(b-1)-1), 2^(b-1)-1] when true (Brevitas' default), [-2^(b-1), 2^(b-1)-1] otherwise. */
   narrow: boolean;
   granularity: WeightGranularity;
-  /** Row-major scales, float32 values (see WeightGranularity for the layout). Zero points are always 0. */
+  /** Row-major scales, float32 values (see WeightGranularity for the layout). */
   scales: number[];
+  /**
+   * Asymmetric weights: one integer zero point per scale, same layout, in the code range; a code q stands for
+   * (q − z)·s. Only with `codes` and `narrow: false` (all 2^b levels). Absent: every zero point is 0 (symmetric).
+   */
+  zeroPoints?: number[];
   /** The algorithm that chose scales and codes, e.g. "rtn". */
   algorithm: string;
   /** Base64 of the int8 codes (row-major, one byte each) when they differ from round-to-nearest of the float weight. */
@@ -119,6 +124,12 @@ function checkWeight(w: Partial<WeightDecision>, i: number): void {
   if (!g || !['per-tensor', 'per-channel', 'blocked'].includes(g.kind)) fail(`${at}.granularity.kind must be per-tensor, per-channel or blocked`);
   if (g.kind === 'blocked' && !(Number.isInteger(g.blockSize) && g.blockSize > 0)) fail(`${at}.granularity.blockSize must be a positive integer`);
   if (g.kind === 'per-channel' && !(Number.isInteger(g.axis) && g.axis >= 0 && g.axis < w.shape.length)) fail(`${at}.granularity.axis is out of range`);
+  if (w.zeroPoints !== undefined) {
+    const half = 2 ** (w.bits! - 1);
+    if (!isNumArray(w.zeroPoints) || w.zeroPoints.length !== w.scales.length) fail(`${at}.zeroPoints needs one zero point per scale`);
+    if (w.zeroPoints.some((z) => !Number.isInteger(z) || z < -half || z > half - 1)) fail(`${at}.zeroPoints must be integers in [${-half}, ${half - 1}]`);
+    if (w.narrow !== false || typeof w.codes !== 'string') fail(`${at}: zero points need "narrow": false and explicit "codes"`);
+  }
   if (w.bias !== undefined && (w.opType !== 'Conv' || !isNumArray(w.bias) || w.bias.length !== w.shape[0])) fail(`${at}.bias must be one number per output channel of a Conv`);
 }
 

@@ -47,6 +47,12 @@ export interface PlanRequest {
   correct?: number;
   /** A8: equalize the per-channel ranges of depthwise Conv inputs (needs `calibration`). */
   smooth?: boolean;
+  /** With `smooth`: also equalize every other Conv input, s_c = (range_c / median)^alpha (weights absorb s_c). */
+  smoothAlpha?: number;
+  /** GPTQ: asymmetric grids (a zero point per scale) for ≤ 4-bit weights. */
+  asymWeights?: boolean;
+  /** GPTQ and error correction: coordinate-descent sweeps over the codes after each rounding (default 0). */
+  refine?: number;
   /** Error correction's pull towards the float weights (fraction of mean diag(H̃), default 0.01). */
   correctDamp?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
@@ -69,7 +75,7 @@ export async function makePlan(modelBytes: Uint8Array, req: PlanRequest): Promis
   let smoothing: SmoothingDecision[] = [];
   if (req.smooth && scheme.activations === 'int8') {
     if (!req.calibration) throw new InputError('range equalization needs calibration images (--calib)');
-    smoothing = await planSmoothing(work, calibrationSet(work, req.calibration).feeds(), { threads: req.threads });
+    smoothing = await planSmoothing(work, calibrationSet(work, req.calibration).feeds(), { threads: req.threads, ...(req.smoothAlpha !== undefined ? { alpha: req.smoothAlpha } : {}) });
     work = applySmoothing(work, smoothing);
   }
   const targets = findQuantTargets(work);
@@ -78,7 +84,7 @@ export async function makePlan(modelBytes: Uint8Array, req: PlanRequest): Promis
   const decisions = req.budget !== undefined && req.budget < 1 && scheme.weightBits === 4
     ? (await applyBudget(work, targets, rtn.weights, { budget: req.budget, inputs: await sensitivityInputs(work, req.calibration), threads: req.threads, onProgress: req.onProgress })).decisions
     : rtn.weights;
-  const weights = await runWeightAlgorithm(req.algo ?? 'rtn', { work, targets, decisions, calibration: req.calibration, threads: req.threads, onProgress: req.onProgress, ...req.algoOptions });
+  const weights = await runWeightAlgorithm(req.algo ?? 'rtn', { work, targets, decisions, calibration: req.calibration, threads: req.threads, onProgress: req.onProgress, ...req.algoOptions, gptq: { ...req.algoOptions?.gptq, ...(req.asymWeights ? { asymmetric: true } : {}), ...(req.refine ? { refine: req.refine } : {}) } });
   let plan: QuantPlan = { yoloqPlan: 1, scheme: scheme.name, modelSha256: sha256(modelBytes), weights, activations: [], float, ...(smoothing.length > 0 ? { smoothing } : {}) };
   if (scheme.activations === 'int8') {
     if (!req.calibration) throw new InputError(`${scheme.name} quantizes activations: give calibration images (--calib)`);
@@ -98,7 +104,7 @@ export async function makePlan(modelBytes: Uint8Array, req: PlanRequest): Promis
   if (req.correct && req.correct > 0) {
     if (!req.calibration) throw new InputError('error correction needs calibration images (--calib): it compares float and quantized layer inputs');
     const source = req.algoOptions?.hessianImages ? { ...req.calibration, count: req.algoOptions.hessianImages } : req.calibration;
-    plan = await correctPlan(work, plan, targets, () => calibrationSet(work, source).feeds(), { chunk: req.correct, damp: req.correctDamp, threads: req.threads, onProgress: req.onProgress });
+    plan = await correctPlan(work, plan, targets, () => calibrationSet(work, source).feeds(), { chunk: req.correct, damp: req.correctDamp, refine: req.refine ?? req.algoOptions?.gptq?.refine, threads: req.threads, onProgress: req.onProgress });
   }
   return { plan, work };
 }

@@ -10,7 +10,8 @@ import { runReference, type ReferenceFeed, type ReferenceOptions } from './run-r
 /**
  * What a quantized model should compute, derived from the float model and the plan alone (never from an exported
  * graph): the float model run by the reference interpreter with
- * - each planned weight, at the planned node's planned input only, replaced by dequantizeCodes(codes) — codes from
+ * - each planned weight, at the planned node's planned input only, replaced by dequantizeCodes(codes) = float32((q − z)·s), z the
+ *   decision's zero points (0 when absent) — codes from
  *   the plan's base64 `codes` when present, else quantizeCodes with the plan's float32 scales; a decision's
  *   `bias` (float32) replaces that node's bias input;
  * - each planned activation fake-quantized where it enters a quantized node (a node listed in plan.weights) — or
@@ -60,7 +61,7 @@ function dequantizedWeights(model: Model, plan: QuantPlan): Map<string, Map<numb
     if (init.dims.join(',') !== d.shape.join(',')) throw new Error(`fake-quant: ${d.tensor} is [${init.dims}], plan says [${d.shape}]`);
     const w = toFloat32(init);
     const scales = Float32Array.from(d.scales);
-    const deq = dequantizeCodes(planCodes(d, w, scales), d.shape, d.granularity, scales);
+    const deq = dequantizeCodes(planCodes(d, w, scales), d.shape, d.granularity, scales, d.zeroPoints);
     const slots = out.get(d.node) ?? new Map<number, RefTensor>();
     slots.set(d.input, makeRef(DataType.FLOAT, init.dims, deq));
     if (d.bias) slots.set(2, makeRef(DataType.FLOAT, [d.bias.length], Float32Array.from(d.bias)));

@@ -5,14 +5,24 @@ import { RECIPES } from '../../src/quant/algorithms/recipe.js';
 
 const args = (values: Record<string, string>) => ({ values, positionals: [] });
 
-test('--recipe default turns on GPTQ, the 0.9 budget, range search, equalization and correction; options override it', () => {
+test('--recipe default turns on GPTQ with asymmetric 4-bit grids, the 0.9 budget, range search, equalization and correction; options override it', () => {
   assert.deepEqual(recipeRequest(args({})), { algo: 'rtn', rangeSearch: false });
-  const full = { algo: 'gptq', rangeSearch: true, budget: RECIPES.default.budget, correct: 4, smooth: true };
+  const full = { algo: 'gptq', rangeSearch: true, budget: RECIPES.default.budget, correct: 4, smooth: true, asymWeights: true };
   assert.deepEqual(recipeRequest(args({ recipe: 'default' })), full);
-  assert.deepEqual(recipeRequest(args({ recipe: 'default', algo: 'rtn', budget: '0.95' })), { ...full, algo: 'rtn', budget: 0.95 });
-  const { correct: _c, smooth: _s, ...plain } = full;
+  // Zero points come from GPTQ's grid search: with --algo rtn the recipe's asymmetric grid is dropped.
+  const { asymWeights: _a, ...rtn } = full;
+  void _a;
+  assert.deepEqual(recipeRequest(args({ recipe: 'default', algo: 'rtn', budget: '0.95' })), { ...rtn, algo: 'rtn', budget: 0.95 });
+  const { correct: _c, smooth: _s, ...plain } = rtn;
   void _c; void _s;
-  assert.deepEqual(recipeRequest(args({ recipe: 'default', correct: '0', equalize: 'off' })), plain);
+  assert.deepEqual(recipeRequest(args({ recipe: 'default', correct: '0', equalize: 'off', 'asym-weights': 'off' })), plain);
+  assert.deepEqual(recipeRequest(args({ algo: 'gptq', 'asym-weights': 'on' })), { algo: 'gptq', rangeSearch: false, asymWeights: true });
+  assert.throws(() => recipeRequest(args({ algo: 'rtn', 'asym-weights': 'on' })), /--asym-weights on needs --algo gptq/);
+  assert.throws(() => recipeRequest(args({ recipe: 'default', 'asym-weights': 'yes' })), /--asym-weights yes: expected on or off/);
+  assert.deepEqual(recipeRequest(args({ recipe: 'default', refine: '4' })), { ...full, refine: 4 });
+  assert.deepEqual(recipeRequest(args({ algo: 'gptq', refine: '2' })), { algo: 'gptq', rangeSearch: false, refine: 2 });
+  assert.throws(() => recipeRequest(args({ algo: 'rtn', refine: '2' })), /--refine needs --algo gptq/);
+  assert.throws(() => recipeRequest(args({ algo: 'gptq', refine: '-1' })), /--refine/);
   assert.deepEqual(recipeRequest(args({ algo: 'gptq' })), { algo: 'gptq', rangeSearch: false });
   assert.throws(() => recipeRequest(args({ recipe: 'default', equalize: 'maybe' })), /--equalize maybe/);
   assert.throws(() => recipeRequest(args({ algo: 'adaround' })), /--algo adaround/);

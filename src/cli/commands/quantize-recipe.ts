@@ -9,7 +9,7 @@ import { numberOpt, stringOpt, type ParsedArgs } from '../command.js';
  * options given explicitly override it. With calibration images the default recipe applies (GPTQ, sensitivity budget,
  * searched activation ranges: the best measured, docs/accuracy.md); without them only round-to-nearest is possible.
  */
-export function recipeRequest(args: ParsedArgs): Pick<PlanRequest, 'algo' | 'budget' | 'rangeSearch' | 'correct' | 'smooth'> {
+export function recipeRequest(args: ParsedArgs): Pick<PlanRequest, 'algo' | 'budget' | 'rangeSearch' | 'correct' | 'smooth' | 'asymWeights' | 'refine'> {
   const recipe = stringOpt(args, 'recipe') ?? (stringOpt(args, 'calib') ? 'default' : 'none');
   if (!isRecipeName(recipe)) throw new InputError(`--recipe ${recipe}: expected ${Object.keys(RECIPES).join(', ')}`);
   const scheme = stringOpt(args, 'scheme');
@@ -23,5 +23,14 @@ export function recipeRequest(args: ParsedArgs): Pick<PlanRequest, 'algo' | 'bud
   if (eq !== undefined && eq !== 'on' && eq !== 'off') throw new InputError(`--equalize ${eq}: expected on or off`);
   const smooth = eq === undefined ? Boolean(base.equalize) : eq === 'on';
   if (smooth && eq === 'on' && !stringOpt(args, 'calib')) throw new InputError('--equalize needs calibration images (--calib): it measures channel ranges');
-  return { algo, rangeSearch: base.rangeSearch, ...(budget !== undefined ? { budget } : {}), ...(correct ? { correct } : {}), ...(smooth ? { smooth } : {}) };
+  const az = stringOpt(args, 'asym-weights');
+  if (az !== undefined && az !== 'on' && az !== 'off') throw new InputError(`--asym-weights ${az}: expected on or off`);
+  if (az === 'on' && algo !== 'gptq') throw new InputError('--asym-weights on needs --algo gptq: zero points come from GPTQ\'s grid search');
+  const asymWeights = az === undefined ? Boolean(base.asymWeights) && algo === 'gptq' : az === 'on';
+  const refine = stringOpt(args, 'refine') === undefined ? (algo === 'gptq' ? base.refine : undefined) : numberOpt(args, 'refine', 0, { min: 0, max: 100, integer: true });
+  if (refine && algo !== 'gptq') throw new InputError('--refine needs --algo gptq: it revisits GPTQ\'s rounding');
+  return {
+    algo, rangeSearch: base.rangeSearch, ...(refine ? { refine } : {}), ...(budget !== undefined ? { budget } : {}), ...(correct ? { correct } : {}), ...(smooth ? { smooth } : {}),
+    ...(asymWeights ? { asymWeights } : {}),
+  };
 }

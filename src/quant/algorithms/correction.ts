@@ -36,6 +36,8 @@ export interface CorrectionOptions {
   /** GPTQ dampening and ordering for the re-rounding (defaults as GPTQ's). */
   gptqDamp?: number;
   actOrder?: boolean;
+  /** Coordinate-descent sweeps after the re-rounding (GptqOptions.refine; default 0). */
+  refine?: number;
   threads?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
@@ -164,6 +166,9 @@ export function correctDecision(d: WeightDecision, weight: Float32Array, bias: F
   const total = totalSums(st);
   const codes = new Int8Array(rows * k);
   const scales: number[] = [];
+  const zeroPoints: number[] = [];
+  // An asymmetric decision (GPTQ's zero points) is re-rounded on an asymmetric grid.
+  const asymmetric = d.zeroPoints !== undefined;
   const newBias: number[] = [];
   const chosen = new Map<number, number>();
   const slice = (s: LayerSums, g: number) => augmented(k, s.hq.subarray(g * k * k, (g + 1) * k * k), s.cross.subarray(g * k * k, (g + 1) * k * k), s.sumQ.subarray(g * k, (g + 1) * k), s.sumF.subarray(g * k, (g + 1) * k), s.count);
@@ -173,14 +178,15 @@ export function correctDecision(d: WeightDecision, weight: Float32Array, bias: F
     chosen.set(rel, (chosen.get(rel) ?? 0) + 1);
     const { hAug, cAug } = slice(total, g);
     const target = ridgeTarget(wAug, per, n, hAug, cAug, rel);
-    const r = gptqQuantize(target, per, n, hAug, { bits: d.bits, narrow: d.narrow, granularity: d.granularity, damp: options.gptqDamp, actOrder: options.actOrder, free: 1 });
+    const r = gptqQuantize(target, per, n, hAug, { bits: d.bits, narrow: d.narrow, granularity: d.granularity, damp: options.gptqDamp, actOrder: options.actOrder, free: 1, asymmetric, refine: options.refine });
     codes.set(r.codes, g * per * k);
     for (const s of r.scales) scales.push(s);
+    if (r.zeroPoints) for (const z of r.zeroPoints) zeroPoints.push(z);
     for (const v of r.free) newBias.push(Math.fround(v));
   }
   const ridges = [...chosen].sort((a, b) => a[0] - b[0]).map(([rel, c]) => (st.groups > 1 ? `${rel}×${c}` : `${rel}`)).join(' ');
   return {
-    ...d, scales, bias: newBias,
+    ...d, scales, bias: newBias, ...(asymmetric ? { zeroPoints } : {}),
     codes: Buffer.from(codes.buffer, codes.byteOffset, codes.byteLength).toString('base64'),
     algorithm: `${d.algorithm}+correct(ridge=${ridges},chunk=${options.chunk ?? 8})`,
   };

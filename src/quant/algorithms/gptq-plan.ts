@@ -17,10 +17,19 @@ export interface GptqPlanOptions {
   damp?: number;
   actOrder?: boolean;
   clipRatios?: readonly number[];
+  /** Asymmetric grids (zero points) for ≤ 4-bit decisions; 8-bit ones stay symmetric (default false). */
+  asymmetric?: boolean;
+  /** Coordinate-descent sweeps after GPTQ (GptqOptions.refine; default 0). */
+  refine?: number;
   threads?: number;
   /** Hessians already collected for this model and calibration set (e.g. by an earlier variant); filled when empty. */
   hessians?: Map<string, LayerHessian>;
   onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+/** Whether a decision gets an asymmetric grid: asked for, and at most 4 bits (where half a grid costs the most). */
+export function asymmetricFor(d: WeightDecision, options: { asymmetric?: boolean }): boolean {
+  return (options.asymmetric ?? false) && d.bits <= 4;
 }
 
 /** GPTQ one decision with its Hessian; returns the decision with scales, codes and algorithm replaced. */
@@ -30,22 +39,24 @@ export function gptqDecision(d: WeightDecision, weight: Float32Array, hess: Laye
   const k = weight.length / rows;
   if (k !== hess.k * 1 || rows % hess.groups !== 0) throw new RangeError(`${d.node}: Hessian [${hess.groups}, ${hess.k}] does not fit weight [${d.shape}]`);
   const rowsPerGroup = rows / hess.groups;
+  const asymmetric = asymmetricFor(d, options);
   const codes = new Int8Array(weight.length);
-  const parts: Float32Array[] = [];
+  const scales: number[] = [];
+  const zeroPoints: number[] = [];
   for (let g = 0; g < hess.groups; g++) {
     const w = weight.subarray(g * rowsPerGroup * k, (g + 1) * rowsPerGroup * k);
     const h = hess.h.subarray(g * k * k, (g + 1) * k * k);
     const r = gptqQuantize(w, rowsPerGroup, k, h, {
-      bits: d.bits, narrow: d.narrow, granularity: d.granularity, damp: options.damp, actOrder: options.actOrder, clipRatios: options.clipRatios,
+      bits: d.bits, narrow: d.narrow, granularity: d.granularity, damp: options.damp, actOrder: options.actOrder, clipRatios: options.clipRatios, asymmetric, refine: options.refine,
     });
     codes.set(r.codes, g * rowsPerGroup * k);
-    parts.push(r.scales);
+    for (const s of r.scales) scales.push(s);
+    if (r.zeroPoints) for (const z of r.zeroPoints) zeroPoints.push(z);
   }
-  const scales: number[] = [];
-  for (const p of parts) for (const s of p) scales.push(s);
   const actOrder = options.actOrder ?? true;
   return {
-    ...d, scales, algorithm: `gptq(damp=${options.damp ?? 0.01}${actOrder ? ',act-order' : ''},clip-search)`,
+    ...d, scales, ...(asymmetric ? { narrow: false, zeroPoints } : {}),
+    algorithm: `gptq(damp=${options.damp ?? 0.01}${actOrder ? ',act-order' : ''},clip-search${asymmetric ? ',asymmetric' : ''}${options.refine ? `,refine=${options.refine}` : ''})`,
     codes: Buffer.from(codes.buffer, codes.byteOffset, codes.byteLength).toString('base64'),
   };
 }

@@ -9,6 +9,8 @@ import { choleskyInverse, choleskyLower, choleskyUpper } from './linalg.js';
  * rounding error of each is spread over the columns not yet quantized through the upper Cholesky factor of H⁻¹.
  * Scales are fixed before the sweep ("static groups"), chosen per scale group by a search over clipping ratios
  * that minimises the diag(H)-weighted rounding error — so act-order and blocked scales combine freely.
+ * Asymmetric grids (a zero point per scale group, all 2^b levels) fit rows whose weights are not centred on 0, as
+ * folded-BN filters often are: a 9-tap depthwise filter with all-positive taps uses half of a symmetric grid.
  */
 
 export interface GptqOptions {
@@ -27,6 +29,17 @@ export interface GptqOptions {
    * rounded — error correction passes the bias as one such column (its input is the constant 1).
    */
   free?: number;
+  /**
+   * One integer zero point per scale group, codes over the full signed range [−2^(b−1), 2^(b−1) − 1] standing
+   * for (q − z)·s (default false: symmetric, z = 0, range per `narrow`).
+   */
+  asymmetric?: boolean;
+  /**
+   * Sweeps of coordinate descent after GPTQ (default 0): each code in turn moves one step up or down when that
+   * lowers tr(ΔW·(H + damp)·ΔWᵀ), free columns move to their optimum; stops early when a sweep changes nothing.
+   * GPTQ decides each column once, greedily; this revisits earlier decisions against the same objective.
+   */
+  refine?: number;
 }
 
 export interface GptqResult {
@@ -34,6 +47,8 @@ export interface GptqResult {
   codes: Int8Array;
   /** float32 scales: [rows] per-channel, [rows, ceil(K / blockSize)] blocked. */
   scales: Float32Array;
+  /** Zero points in the layout of `scales` (asymmetric only). */
+  zeroPoints?: Int8Array;
   /** Final values of the `free` trailing columns [rows, free] (empty when free = 0). */
   free: Float64Array;
 }
@@ -47,9 +62,46 @@ function blocking(k: number, g: WeightGranularity): { blocks: number; size: numb
   throw new RangeError('GPTQ needs per-channel or blocked scales');
 }
 
-function quantizeValue(w: number, s: number, qmin: number, qmax: number): number {
-  const v = roundHalfEven(Math.fround(w / s));
+function quantizeValue(w: number, s: number, qmin: number, qmax: number, z = 0): number {
+  const v = roundHalfEven(Math.fround(w / s)) + z;
   return v < qmin ? qmin : v > qmax ? qmax : v;
+}
+
+/**
+ * Asymmetric scales and zero points by clipping search: for each group, the range [r·min, r·max] (min ≤ 0 ≤ max,
+ * so 0 stays exactly representable) over ratios r, mapped onto all 2^b codes, minimising the same
+ * diag(H)-weighted rounding error as searchScales.
+ */
+export function searchAsymmetric(w: Float64Array, rows: number, k: number, diag: Float64Array, opts: GptqOptions): { scales: Float32Array; zeroPoints: Int8Array } {
+  const { blocks, size } = blocking(k, opts.granularity);
+  const [qmin, qmax] = codeRange(opts.bits, false);
+  const ratios = opts.clipRatios ?? DEFAULT_CLIP_RATIOS;
+  const scales = new Float32Array(rows * blocks);
+  const zeroPoints = new Int8Array(rows * blocks);
+  for (let r = 0; r < rows; r++) {
+    for (let b = 0; b < blocks; b++) {
+      const a0 = r * k + b * size;
+      const a1 = r * k + Math.min(k, (b + 1) * size);
+      let lo = 0;
+      let hi = 0;
+      for (let i = a0; i < a1; i++) { lo = Math.min(lo, w[i]!); hi = Math.max(hi, w[i]!); }
+      const at = r * blocks + b;
+      if (hi - lo === 0) { scales[at] = 1; continue; }
+      let best = Infinity;
+      for (const ratio of ratios) {
+        const s = Math.fround((ratio * (hi - lo)) / (qmax - qmin));
+        const z0 = qmin - roundHalfEven((ratio * lo) / s);
+        const z = z0 < qmin ? qmin : z0 > qmax ? qmax : z0;
+        let err = 0;
+        for (let i = a0; i < a1 && err < best; i++) {
+          const d = w[i]! - Math.fround((quantizeValue(w[i]!, s, qmin, qmax, z) - z) * s);
+          err += diag[i - r * k]! * d * d;
+        }
+        if (err < best) { best = err; scales[at] = s; zeroPoints[at] = z; }
+      }
+    }
+  }
+  return { scales, zeroPoints };
 }
 
 /**
@@ -134,14 +186,17 @@ export function gptqQuantize(weight: Float32Array | Float64Array, rows: number, 
     for (let r = 0; r < rows; r++) w[r * k + c] = 0;
   }
   const diag = Float64Array.from({ length: k }, (_, i) => h[i * k + i]!);
-  const scales = searchScales(leadingColumns(w, rows, k, kq), rows, kq, diag.subarray(0, kq), opts);
+  const lead = leadingColumns(w, rows, k, kq);
+  const asym = opts.asymmetric ? searchAsymmetric(lead, rows, kq, diag.subarray(0, kq), opts) : undefined;
+  const scales = asym ? asym.scales : searchScales(lead, rows, kq, diag.subarray(0, kq), opts);
+  const zeros = asym?.zeroPoints;
   const { blocks, size } = blocking(kq, opts.granularity);
   const perm = columnOrder(diag, opts.actOrder ?? true, nFree);
   const u = inverseFactor(h, k, perm, opts.damp ?? 0.01);
   // Work in permuted column order: wp[r, i] = w[r, perm[i]].
   const wp = new Float64Array(rows * k);
   for (let r = 0; r < rows; r++) for (let i = 0; i < k; i++) wp[r * k + i] = w[r * k + perm[i]!]!;
-  const [qmin, qmax] = codeRange(opts.bits, opts.narrow);
+  const [qmin, qmax] = codeRange(opts.bits, asym ? false : opts.narrow);
   const codes = new Int8Array(rows * kq);
   for (let i = 0; i < kq; i++) {
     const col = perm[i]!;
@@ -151,17 +206,76 @@ export function gptqQuantize(weight: Float32Array | Float64Array, rows: number, 
     for (let r = 0; r < rows; r++) {
       const rr = r * k;
       const s = scales[r * blocks + block]!;
+      const z = zeros ? zeros[r * blocks + block]! : 0;
       const x = wp[rr + i]!;
-      const q = quantizeValue(x, s, qmin, qmax);
+      const q = quantizeValue(x, s, qmin, qmax, z);
       codes[r * kq + col] = q;
-      const err = (x - Math.fround(q * s)) / dii;
+      const err = (x - Math.fround((q - z) * s)) / dii;
       if (err === 0) continue;
       for (let j = i + 1; j < k; j++) wp[rr + j]! -= err * u[ui + j]!;
     }
   }
   const free = new Float64Array(rows * nFree);
   for (let r = 0; r < rows; r++) for (let f = 0; f < nFree; f++) free[r * nFree + f] = wp[r * k + kq + f]!;
-  return { codes, scales, free };
+  if ((opts.refine ?? 0) > 0) {
+    const hd = Float64Array.from(h);
+    let mean = 0;
+    for (let i = 0; i < k; i++) mean += h[i * k + i]!;
+    mean /= k;
+    for (let i = 0; i < k; i++) hd[i * k + i]! += (opts.damp ?? 0.01) * mean;
+    refineRows(w, hd, rows, k, kq, codes, free, scales, zeros, blocks, size, qmin, qmax, opts.refine!);
+  }
+  return { codes, scales, free, ...(zeros ? { zeroPoints: zeros } : {}) };
+}
+
+/** Coordinate descent on each row's Δ·H·Δᵀ (see GptqOptions.refine); codes and free values are updated in place. */
+function refineRows(w: Float64Array, h: Float64Array, rows: number, k: number, kq: number, codes: Int8Array, free: Float64Array, scales: Float32Array, zeros: Int8Array | undefined, blocks: number, size: number, qmin: number, qmax: number, sweeps: number): void {
+  const nFree = k - kq;
+  const delta = new Float64Array(k);
+  const g = new Float64Array(k);
+  const deq = (r: number, j: number, q: number) => {
+    const b = r * blocks + Math.floor(j / size);
+    return Math.fround((q - (zeros ? zeros[b]! : 0)) * scales[b]!);
+  };
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < kq; j++) delta[j] = w[r * k + j]! - deq(r, j, codes[r * kq + j]!);
+    for (let f = 0; f < nFree; f++) delta[kq + f] = w[r * k + kq + f]! - free[r * nFree + f]!;
+    for (let i = 0; i < k; i++) {
+      let s = 0;
+      for (let j = 0; j < k; j++) s += h[i * k + j]! * delta[j]!;
+      g[i] = s;
+    }
+    const move = (j: number, t: number) => {
+      delta[j]! += t;
+      for (let i = 0; i < k; i++) g[i]! += t * h[i * k + j]!;
+    };
+    for (let sweep = 0; sweep < sweeps; sweep++) {
+      let changed = false;
+      for (let j = 0; j < kq; j++) {
+        const q = codes[r * kq + j]!;
+        const now = deq(r, j, q);
+        let bestGain = 0;
+        let bestQ = q;
+        for (const c of [q - 1, q + 1]) {
+          if (c < qmin || c > qmax) continue;
+          const t = now - deq(r, j, c); // Δ_j moves by t when the code becomes c
+          const gain = 2 * t * g[j]! + t * t * h[j * k + j]!;
+          if (gain < bestGain - 1e-12 * Math.abs(bestGain)) { bestGain = gain; bestQ = c; }
+        }
+        if (bestQ !== q) {
+          move(j, now - deq(r, j, bestQ));
+          codes[r * kq + j] = bestQ;
+          changed = true;
+        }
+      }
+      for (let f = kq; f < k; f++) {
+        const t = -g[f]! / h[f * k + f]!;
+        if (t !== 0) move(f, t);
+      }
+      if (!changed) break;
+    }
+    for (let f = 0; f < nFree; f++) free[r * nFree + f] = w[r * k + kq + f]! - delta[kq + f]!;
+  }
 }
 
 /** tr((W − Ŵ)·H·(W − Ŵ)ᵀ): the layer-output squared error the Hessian predicts, for comparing roundings. */

@@ -1,3 +1,4 @@
+import type { PlanRequest } from '../quantize-model.js';
 import type { WeightAlgorithm } from './index.js';
 
 /**
@@ -14,14 +15,30 @@ export interface Recipe {
   correct?: number;
   /** A8: equalize depthwise Conv input channels (src/quant/calibration/smoothing.ts). */
   equalize?: boolean;
+  /** GPTQ with asymmetric 4-bit grids (a zero point per scale; src/quant/algorithms/gptq.ts). */
+  asymWeights?: boolean;
+  /** Coordinate-descent sweeps after GPTQ's and correction's rounding (src/quant/algorithms/gptq.ts). */
+  refine?: number;
 }
 
 export type RecipeName = 'none' | 'default';
 
 export const RECIPES: Readonly<Record<RecipeName, Recipe>> = Object.freeze({
   none: Object.freeze({ algo: 'rtn', rangeSearch: false }),
-  default: Object.freeze({ algo: 'gptq', budget: 0.9, rangeSearch: true, equalize: true, correct: 4 }),
+  default: Object.freeze({ algo: 'gptq', budget: 0.9, rangeSearch: true, equalize: true, correct: 4, asymWeights: true }),
 });
+
+/** The PlanRequest fields a recipe sets (everything but the scheme, calibration and run options). */
+export function recipePlanRequest(recipe: Recipe): Partial<PlanRequest> {
+  return {
+    algo: recipe.algo, rangeSearch: recipe.rangeSearch,
+    ...(recipe.budget !== undefined ? { budget: recipe.budget } : {}),
+    ...(recipe.correct !== undefined ? { correct: recipe.correct } : {}),
+    ...(recipe.equalize ? { smooth: true } : {}),
+    ...(recipe.asymWeights ? { asymWeights: true } : {}),
+    ...(recipe.refine ? { refine: recipe.refine } : {}),
+  };
+}
 
 export function isRecipeName(s: string): s is RecipeName {
   return Object.prototype.hasOwnProperty.call(RECIPES, s);

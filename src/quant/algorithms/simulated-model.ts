@@ -33,7 +33,7 @@ export function simulatedModel(work: Model, plan: QuantPlan, floatWeights: Reado
   for (const w of resolved) {
     const d = w.decision;
     const node = edit.graph.nodes[at.get(d.node)!]!;
-    const deq = dequantizeCodes(w.codes, d.shape, d.granularity, w.scales);
+    const deq = dequantizeCodes(w.codes, d.shape, d.granularity, w.scales, w.zeroPoints);
     node.inputs[d.input] = edit.addInitializer(makeTensor(edit.fresh(`${d.tensor}_fq`), DataType.FLOAT, d.shape, deq));
     if (d.bias) node.inputs[2] = edit.addInitializer(makeTensor(edit.fresh(`${d.tensor}_fq_bias`), DataType.FLOAT, [d.bias.length], d.bias));
   }

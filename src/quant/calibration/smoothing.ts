@@ -23,6 +23,20 @@ import { exposeValues } from './collect.js';
  * node and tensor names refer to the equalized graph; `applySmoothing` is a pure, deterministic rewrite.
  */
 
+/**
+ * Any other Conv can take the same rewrite with its filters scaled along the input-channel axis instead, but then
+ * each output channel's 4-bit grid sees rescaled columns: the difficulty moves from the activation into the
+ * weights (SmoothQuant's trade-off), so there s_c = (range_c / median)^α with α < 1 splits it.
+ */
+
+/** Input channels of a Conv whose weight [Cout, Cin/group, kh, kw] is an initializer. */
+function convInputChannels(node: Node, inits: Map<string, { dims: number[] }>): number | undefined {
+  if (node.opType !== 'Conv') return undefined;
+  const w = inits.get(node.inputs[1] ?? '');
+  if (!w || w.dims.length !== 4) return undefined;
+  return w.dims[1]! * getInt(node, 'group', 1);
+}
+
 /** A depthwise Conv: group = Cin = Cout, weight [C, 1, kh, kw] from an initializer. */
 function depthwise(node: Node, inits: Map<string, { dims: number[] }>): number | undefined {
   if (node.opType !== 'Conv') return undefined;
@@ -51,14 +65,18 @@ export function applySmoothing(model: Model, decisions: readonly SmoothingDecisi
   g.nodes.forEach((node, i) => {
     const d = byLabel.get(labels[i]!);
     if (!d) { nodes.push(node); return; }
-    const c = depthwise(node, inits);
+    const c = convInputChannels(node, inits);
     if (c === undefined || c !== d.scales.length || node.inputs[0] !== d.value) {
-      throw new InputError(`plan does not fit the model: ${d.node} is not a depthwise Conv of ${d.scales.length} channels reading ${d.value}`);
+      throw new InputError(`plan does not fit the model: ${d.node} is not a Conv of ${d.scales.length} input channels reading ${d.value}`);
     }
     const w = inits.get(node.inputs[1]!)!;
     const wf = toFloat32(w);
-    const per = wf.length / c;
-    const scaled = Float32Array.from(wf, (v, k) => Math.fround(v * d.scales[Math.floor(k / per)]!));
+    // Element k of [Cout, Cin/g, kh, kw] reads input channel group(o)·Cin/g + (k / (kh·kw)) mod Cin/g.
+    const [cout, cinG, kh, kw] = w.dims as [number, number, number, number];
+    const taps = kh * kw;
+    const outPerGroup = cout / (c / cinG);
+    const channelOf = (k: number) => Math.floor(Math.floor(k / (cinG * taps)) / outPerGroup) * cinG + (Math.floor(k / taps) % cinG);
+    const scaled = Float32Array.from(wf, (v, k) => Math.fround(v * d.scales[channelOf(k)]!));
     const wName = fresh(`${w.name}_eq`);
     initializers.push(makeTensor(wName, DataType.FLOAT, w.dims, scaled));
     const inv = fresh(`${d.value}_eq_inv`);
@@ -77,6 +95,11 @@ export interface SmoothingOptions {
   threads?: number;
   /** Skip a tensor whose widest channel is less than this many times its median channel's range (default 1.5). */
   minRatio?: number;
+  /**
+   * Also equalize the inputs of the other Convs, with s_c = (range_c / median)^alpha (absent: depthwise only,
+   * where alpha is always 1 because the codes do not change).
+   */
+  alpha?: number;
 }
 
 /**
@@ -86,7 +109,10 @@ export interface SmoothingOptions {
 export async function planSmoothing(model: Model, feeds: AsyncIterable<Record<string, HostTensor>>, options: SmoothingOptions = {}): Promise<SmoothingDecision[]> {
   const g = mainGraph(model);
   const inits = new Map(g.initializers.map((t) => [t.name, t]));
-  const convs = g.nodes.map((n, i) => ({ n, i, c: depthwise(n, inits) })).filter((x) => x.c !== undefined && !inits.has(x.n.inputs[0]!));
+  const inputs = new Set(g.inputs.map((v) => v.name));
+  const convs = g.nodes.map((n, i) => ({ n, i, c: depthwise(n, inits), full: false }))
+    .map((x) => (x.c === undefined && options.alpha !== undefined ? { ...x, c: convInputChannels(x.n, inits), full: true } : x))
+    .filter((x) => x.c !== undefined && !inits.has(x.n.inputs[0]!) && !inputs.has(x.n.inputs[0]!));
   if (convs.length === 0) return [];
   const values = [...new Set(convs.map((x) => x.n.inputs[0]!))];
   const session = await createSession(modelToBytes(exposeValues(model, values)), { threads: options.threads ?? 0 });
@@ -116,7 +142,7 @@ export async function planSmoothing(model: Model, feeds: AsyncIterable<Record<st
     await session.dispose();
   }
   const out: SmoothingDecision[] = [];
-  for (const { n, i, c } of convs) {
+  for (const { n, i, c, full } of convs) {
     const v = n.inputs[0]!;
     const l = lo.get(v);
     const h = hi.get(v);
@@ -125,7 +151,8 @@ export async function planSmoothing(model: Model, feeds: AsyncIterable<Record<st
     const sorted = [...ranges].sort((a, b) => a - b);
     const median = sorted[sorted.length >> 1]!;
     if (!(median > 0) || sorted[sorted.length - 1]! < (options.minRatio ?? 1.5) * median) continue;
-    const scales = ranges.map((r) => (r > 0 ? Math.fround(r / median) : 1));
+    const alpha = full ? options.alpha! : 1;
+    const scales = ranges.map((r) => (r > 0 ? Math.fround((r / median) ** alpha) : 1));
     out.push({ node: nodeLabel(n, i), value: v, scales });
   }
   return out;

@@ -43,7 +43,7 @@ export function fakeQuantWeight(d: WeightDecision, w: Float32Array, bits?: numbe
   const codes = d.codes
     ? new Int8Array(Buffer.from(d.codes, 'base64'))
     : quantizeCodes(w, d.shape, d.granularity, d.scales, d.bits, d.narrow);
-  return dequantizeCodes(codes, d.shape, d.granularity, d.scales);
+  return dequantizeCodes(codes, d.shape, d.granularity, d.scales, d.zeroPoints);
 }
 
 /** Accumulates per-column signal and noise of outputs shaped [..., C]. */

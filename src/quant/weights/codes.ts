@@ -17,11 +17,14 @@ export function quantizeCodes(w: Float32Array, shape: readonly number[], g: Weig
   return q;
 }
 
-/** float32(code × scale), what DequantizeLinear with zero point 0 produces. */
-export function dequantizeCodes(q: Int8Array, shape: readonly number[], g: WeightGranularity, scales: ArrayLike<number>): Float32Array {
+/** float32((code − zero point) × scale), what DequantizeLinear produces; zero points default to 0. */
+export function dequantizeCodes(q: Int8Array, shape: readonly number[], g: WeightGranularity, scales: ArrayLike<number>, zeroPoints?: ArrayLike<number>): Float32Array {
   const layout = scaleLayout(shape, g);
   const out = new Float32Array(q.length);
-  for (let i = 0; i < q.length; i++) out[i] = Math.fround(q[i]! * scales[layout.indexOf(i)]!);
+  for (let i = 0; i < q.length; i++) {
+    const k = layout.indexOf(i);
+    out[i] = Math.fround((q[i]! - (zeroPoints ? zeroPoints[k]! : 0)) * scales[k]!);
+  }
   return out;
 }
 

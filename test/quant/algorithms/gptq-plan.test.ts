@@ -6,7 +6,12 @@ import { modelToBytes } from '../../../src/onnx/serde/model-io.js';
 import { planWeightsGptq } from '../../../src/quant/algorithms/gptq-plan.js';
 import { searchActivationRanges } from '../../../src/quant/algorithms/range-search.js';
 import { planActivations } from '../../../src/quant/calibration/activation-plan.js';
-import type { QuantPlan, WeightDecision } from '../../../src/quant/plan.js';
+import { checkModel } from '../../../src/check/check-model.js';
+import { convertToInt4 } from '../../../src/export/convert-to-int4.js';
+import { inspectModel } from '../../../src/inspect/inspect-model.js';
+import { parsePlan, planToJson, type QuantPlan, type WeightDecision } from '../../../src/quant/plan.js';
+import { referenceFakeQuant } from '../../../src/reference/index.js';
+import { createSession } from '../../../src/runtime/session.js';
 import { findQuantTargets } from '../../../src/quant/policy/targets.js';
 import { planWeightsRtn } from '../../../src/quant/policy/weight-policy.js';
 import { seededRandom } from '../../../src/quant/rounding.js';
@@ -20,6 +25,13 @@ function inputs(n: number, seed: number): Array<Record<string, HostTensor>> {
 }
 
 async function* feeds(list: Array<Record<string, HostTensor>>) { yield* list; }
+
+async function run(bytes: Uint8Array, feed: Record<string, HostTensor>): Promise<Float32Array> {
+  const s = await createSession(bytes, { graphOptimizationLevel: 'disabled', threads: 1 });
+  const out = Object.values(await s.run(feed))[0]!.data as Float32Array;
+  await s.dispose();
+  return out;
+}
 
 function plan(weights: WeightDecision[]): QuantPlan {
   return { yoloqPlan: 1, scheme: 'w4a16', modelSha256: '', weights, activations: [], float: [] };
@@ -66,4 +78,54 @@ test('range search picks, per activation, a candidate no worse downstream than m
     assert.equal(a.value, base[i]!.value);
     assert.ok(a.range[1] <= base[i]!.range[1] + 1e-6 && a.range[0] >= base[i]!.range[0] - 1e-6);
   }
+});
+
+test('asymmetric GPTQ plan: zero points recorded; QCDQ, QDQ, INT4 and the CUDA layout all compute the TS reference; survives JSON and convert', async () => {
+  const model = buildTinyDetector('float');
+  const targets = findQuantTargets(model);
+  const { weights } = planWeightsRtn(targets, SCHEMES.w4a16, { keepFirstLast: true });
+  const asym = await planWeightsGptq(model, targets, weights, feeds(inputs(8, 5)), { threads: 1, asymmetric: true });
+  const four = asym.filter((d) => d.bits === 4);
+  assert.ok(four.length > 0 && four.every((d) => d.narrow === false && d.zeroPoints?.length === d.scales.length && d.algorithm.includes('asymmetric')));
+  assert.ok(four.some((d) => d.zeroPoints!.some((z) => z !== 0)), 'some rows off-centre');
+  assert.ok(asym.filter((d) => d.bits === 8).every((d) => d.zeroPoints === undefined && d.narrow), '8-bit layers stay symmetric');
+  const p = parsePlan(planToJson(plan(asym)));
+  assert.deepEqual(p.weights, asym);
+  const feed = inputs(1, 6)[0]!;
+  const x = feed.images!;
+  const want = Object.values(referenceFakeQuant(model, p, { images: { dims: x.dims, data: x.data as Float32Array } }))[0]!.data as Float32Array;
+  const tol = 1e-5 * want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const close = (got: Float32Array, what: string) => {
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+    assert.ok(worst <= tol, `${what}: max |ORT − reference| = ${worst} > ${tol}`);
+  };
+  const exports = {
+    qcdq: exportModel(model, p, { format: 'qcdq' }), qdq: exportModel(model, p, { format: 'qdq' }),
+    int4: exportModel(model, p, { format: 'int4' }), 'int4 cuda': exportModel(model, p, { format: 'int4', cudaLayout: true }),
+  };
+  for (const [name, m] of Object.entries(exports)) {
+    assert.equal(checkModel(m).errors, 0, `${name}: ${JSON.stringify(checkModel(m).findings)}`);
+    close(await run(modelToBytes(m), feed), name);
+  }
+  const rows = inspectModel(exports.qcdq).weights;
+  assert.equal(rows.filter((r) => r.asymmetric).length, four.filter((d) => d.zeroPoints!.some((z) => z !== 0)).length);
+  assert.ok(rows.filter((r) => r.asymmetric).every((r) => r.bits === 4));
+  const converted = convertToInt4(exports.qcdq, { cudaLayout: true });
+  assert.equal(converted.converted.length, four.length);
+  assert.ok(inspectModel(converted.model).weights.filter((r) => r.bits === 4).every((r) => r.storage === 'INT4' && r.blockedPerChannel));
+  close(await run(modelToBytes(converted.model), feed), 'qcdq → int4 (CUDA layout)');
+});
+
+test('plan validation: zero points need codes, narrow false, one per scale, in range', () => {
+  const base: WeightDecision = {
+    node: 'c', opType: 'Conv', input: 1, tensor: 'w', shape: [2, 1, 1, 1], bits: 4, narrow: false,
+    granularity: { kind: 'per-channel', axis: 0 }, scales: [0.1, 0.2], zeroPoints: [-8, 7], codes: Buffer.from([0, 1]).toString('base64'), algorithm: 'gptq', reason: 'test',
+  };
+  const parse = (d: Partial<WeightDecision>) => parsePlan(planToJson(plan([{ ...base, ...d } as WeightDecision])));
+  assert.deepEqual(parse({}).weights[0]!.zeroPoints, [-8, 7]);
+  assert.throws(() => parse({ zeroPoints: [0] }), /one zero point per scale/);
+  assert.throws(() => parse({ zeroPoints: [0, 8] }), /integers in \[-8, 7\]/);
+  assert.throws(() => parse({ narrow: true }), /"narrow": false and explicit "codes"/);
+  assert.throws(() => parse({ codes: undefined }), /"narrow": false and explicit "codes"/);
 });

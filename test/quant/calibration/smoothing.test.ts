@@ -76,7 +76,25 @@ test('depthwise range equalization: float outputs unchanged, channel ranges equa
 
 test('equalization decisions that do not fit the model are refused', () => {
   const model = buildTinyDetector('float');
-  assert.throws(() => applySmoothing(model, [{ node: 'stem', value: 'images', scales: [1, 1, 1] }]), /not a depthwise Conv/);
+  assert.throws(() => applySmoothing(model, [{ node: 'stem', value: 'images', scales: [1, 1, 1, 1] }]), /not a Conv of 4 input channels reading images/);
+  assert.throws(() => applySmoothing(model, [{ node: 'stem', value: 'other', scales: [1, 1, 1] }]), /not a Conv of 3 input channels reading other/);
+});
+
+test('with alpha, every Conv input is equalized (filters scaled along their input channels): float outputs unchanged', async () => {
+  const model = buildTinyDetector('float');
+  const calib = inputs(6, 3);
+  const depthwiseOnly = await planSmoothing(model, feeds(calib), { threads: 1, minRatio: 1 });
+  const all = await planSmoothing(model, feeds(calib), { threads: 1, minRatio: 1, alpha: 0.5 });
+  assert.ok(all.length > depthwiseOnly.length, `${all.length} vs ${depthwiseOnly.length} Convs equalized`);
+  // Depthwise inputs keep alpha = 1 (their codes do not change); the others get (range / median)^0.5.
+  for (const d of depthwiseOnly) assert.deepEqual(all.find((x) => x.node === d.node)?.scales, d.scales);
+  assert.ok(all.every((d) => !d.value.startsWith('images')), 'the graph input is left alone');
+  const eq = applySmoothing(model, all);
+  for (const feed of inputs(2, 4)) {
+    const a = Object.values(await outputs(model, feed))[0]!.data as Float32Array;
+    const b = Object.values(await outputs(eq, feed))[0]!.data as Float32Array;
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-4 * Math.max(1, Math.abs(a[i]!)), `${a[i]} vs ${b[i]}`);
+  }
 });
 
 const yolox = join(sharedDataDir, 'models', 'yolox_nano.onnx');
