@@ -67,16 +67,17 @@ function quantizeValue(w: number, s: number, qmin: number, qmax: number, z = 0):
   return v < qmin ? qmin : v > qmax ? qmax : v;
 }
 
+interface Grid { s: number; z: number }
+
 /**
- * Asymmetric scales and zero points by clipping search: for each group, the range [r·min, r·max] (min ≤ 0 ≤ max,
- * so 0 stays exactly representable) over ratios r, mapped onto all 2^b codes, minimising the same
- * diag(H)-weighted rounding error as searchScales.
+ * For every scale group of every row, the grid among `candidate(lo, hi, ratio)` over the clipping ratios that
+ * minimises Σ diag(H)_k·(w_k − dq(q(w_k)))², lo ≤ 0 ≤ hi the group's extremes. A group `candidate` refuses
+ * (all zeros) gets scale 1 and zero point 0.
  */
-export function searchAsymmetric(w: Float64Array, rows: number, k: number, diag: Float64Array, opts: GptqOptions): { scales: Float32Array; zeroPoints: Int8Array } {
+function searchGroups(w: Float64Array, rows: number, k: number, diag: Float64Array, opts: GptqOptions, qmin: number, qmax: number, candidate: (lo: number, hi: number, ratio: number) => Grid | undefined): { scales: Float32Array; zeroPoints: Int8Array } {
   const { blocks, size } = blocking(k, opts.granularity);
-  const [qmin, qmax] = codeRange(opts.bits, false);
   const ratios = opts.clipRatios ?? DEFAULT_CLIP_RATIOS;
-  const scales = new Float32Array(rows * blocks);
+  const scales = new Float32Array(rows * blocks).fill(1);
   const zeroPoints = new Int8Array(rows * blocks);
   for (let r = 0; r < rows; r++) {
     for (let b = 0; b < blocks; b++) {
@@ -86,18 +87,16 @@ export function searchAsymmetric(w: Float64Array, rows: number, k: number, diag:
       let hi = 0;
       for (let i = a0; i < a1; i++) { lo = Math.min(lo, w[i]!); hi = Math.max(hi, w[i]!); }
       const at = r * blocks + b;
-      if (hi - lo === 0) { scales[at] = 1; continue; }
       let best = Infinity;
       for (const ratio of ratios) {
-        const s = Math.fround((ratio * (hi - lo)) / (qmax - qmin));
-        const z0 = qmin - roundHalfEven((ratio * lo) / s);
-        const z = z0 < qmin ? qmin : z0 > qmax ? qmax : z0;
+        const g = candidate(lo, hi, ratio);
+        if (!g) break;
         let err = 0;
         for (let i = a0; i < a1 && err < best; i++) {
-          const d = w[i]! - Math.fround((quantizeValue(w[i]!, s, qmin, qmax, z) - z) * s);
+          const d = w[i]! - Math.fround((quantizeValue(w[i]!, g.s, qmin, qmax, g.z) - g.z) * g.s);
           err += diag[i - r * k]! * d * d;
         }
-        if (err < best) { best = err; scales[at] = s; zeroPoints[at] = z; }
+        if (err < best) { best = err; scales[at] = g.s; zeroPoints[at] = g.z; }
       }
     }
   }
@@ -105,36 +104,30 @@ export function searchAsymmetric(w: Float64Array, rows: number, k: number, diag:
 }
 
 /**
+ * Asymmetric scales and zero points by clipping search: for each group, the range [r·min, r·max] (min ≤ 0 ≤ max,
+ * so 0 stays exactly representable) over ratios r, mapped onto all 2^b codes, minimising the same
+ * diag(H)-weighted rounding error as searchScales.
+ */
+export function searchAsymmetric(w: Float64Array, rows: number, k: number, diag: Float64Array, opts: GptqOptions): { scales: Float32Array; zeroPoints: Int8Array } {
+  const [qmin, qmax] = codeRange(opts.bits, false);
+  return searchGroups(w, rows, k, diag, opts, qmin, qmax, (lo, hi, ratio) => {
+    if (hi - lo === 0) return undefined;
+    const s = Math.fround((ratio * (hi - lo)) / (qmax - qmin));
+    const z = qmin - roundHalfEven((ratio * lo) / s);
+    return { s, z: z < qmin ? qmin : z > qmax ? qmax : z };
+  });
+}
+
+/**
  * Scales by clipping search: for each group of columns [a, b) of a row, the ratio r minimising
  * Σ diag(H)_k·(w_k − q(w_k))² with s = r·max|w| / qmax. Returns float32 scales [rows, blocks].
  */
 export function searchScales(w: Float64Array, rows: number, k: number, diag: Float64Array, opts: GptqOptions): Float32Array {
-  const { blocks, size } = blocking(k, opts.granularity);
   const [qmin, qmax] = codeRange(opts.bits, opts.narrow);
-  const ratios = opts.clipRatios ?? DEFAULT_CLIP_RATIOS;
-  const scales = new Float32Array(rows * blocks);
-  for (let r = 0; r < rows; r++) {
-    for (let b = 0; b < blocks; b++) {
-      const a0 = r * k + b * size;
-      const a1 = r * k + Math.min(k, (b + 1) * size);
-      let m = 0;
-      for (let i = a0; i < a1; i++) m = Math.max(m, Math.abs(w[i]!));
-      if (m === 0) { scales[r * blocks + b] = 1; continue; }
-      let best = Infinity;
-      let bestS = Math.fround(m / qmax);
-      for (const ratio of ratios) {
-        const s = Math.fround((ratio * m) / qmax);
-        let err = 0;
-        for (let i = a0; i < a1 && err < best; i++) {
-          const d = w[i]! - Math.fround(quantizeValue(w[i]!, s, qmin, qmax) * s);
-          err += diag[i - r * k]! * d * d;
-        }
-        if (err < best) { best = err; bestS = s; }
-      }
-      scales[r * blocks + b] = bestS;
-    }
-  }
-  return scales;
+  return searchGroups(w, rows, k, diag, opts, qmin, qmax, (lo, hi, ratio) => {
+    const m = Math.max(-lo, hi);
+    return m === 0 ? undefined : { s: Math.fround((ratio * m) / qmax), z: 0 };
+  }).scales;
 }
 
 /** Column order: by decreasing diag(H) (stable) with act-order, else stored order; the `free` last columns last. */
