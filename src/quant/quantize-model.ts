@@ -53,8 +53,6 @@ export interface PlanRequest {
   asymWeights?: boolean;
   /** GPTQ and error correction: coordinate-descent sweeps over the codes after each rounding (default 0). */
   refine?: number;
-  /** Error correction's pull towards the float weights (fraction of mean diag(H̃), default 0.01). */
-  correctDamp?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -84,7 +82,9 @@ export async function makePlan(modelBytes: Uint8Array, req: PlanRequest): Promis
   const decisions = req.budget !== undefined && req.budget < 1 && scheme.weightBits === 4
     ? (await applyBudget(work, targets, rtn.weights, { budget: req.budget, inputs: await sensitivityInputs(work, req.calibration), threads: req.threads, onProgress: req.onProgress })).decisions
     : rtn.weights;
-  const weights = await runWeightAlgorithm(req.algo ?? 'rtn', { work, targets, decisions, calibration: req.calibration, threads: req.threads, onProgress: req.onProgress, ...req.algoOptions, gptq: { ...req.algoOptions?.gptq, ...(req.asymWeights ? { asymmetric: true } : {}), ...(req.refine ? { refine: req.refine } : {}) } });
+  // GPTQ's options, shared with error correction's re-rounding.
+  const gptq = { ...req.algoOptions?.gptq, ...(req.asymWeights ? { asymmetric: true } : {}), ...(req.refine ? { refine: req.refine } : {}) };
+  const weights = await runWeightAlgorithm(req.algo ?? 'rtn', { work, targets, decisions, calibration: req.calibration, threads: req.threads, onProgress: req.onProgress, ...req.algoOptions, gptq });
   let plan: QuantPlan = { yoloqPlan: 1, scheme: scheme.name, modelSha256: sha256(modelBytes), weights, activations: [], float, ...(smoothing.length > 0 ? { smoothing } : {}) };
   if (scheme.activations === 'int8') {
     if (!req.calibration) throw new InputError(`${scheme.name} quantizes activations: give calibration images (--calib)`);
@@ -104,7 +104,7 @@ export async function makePlan(modelBytes: Uint8Array, req: PlanRequest): Promis
   if (req.correct && req.correct > 0) {
     if (!req.calibration) throw new InputError('error correction needs calibration images (--calib): it compares float and quantized layer inputs');
     const source = req.algoOptions?.hessianImages ? { ...req.calibration, count: req.algoOptions.hessianImages } : req.calibration;
-    plan = await correctPlan(work, plan, targets, () => calibrationSet(work, source).feeds(), { chunk: req.correct, damp: req.correctDamp, refine: req.refine ?? req.algoOptions?.gptq?.refine, threads: req.threads, onProgress: req.onProgress });
+    plan = await correctPlan(work, plan, targets, () => calibrationSet(work, source).feeds(), { chunk: req.correct, refine: gptq.refine, threads: req.threads, onProgress: req.onProgress });
   }
   return { plan, work };
 }

@@ -10,10 +10,9 @@ import { runReference, type ReferenceFeed, type ReferenceOptions } from './run-r
 /**
  * What a quantized model should compute, derived from the float model and the plan alone (never from an exported
  * graph): the float model run by the reference interpreter with
- * - each planned weight, at the planned node's planned input only, replaced by dequantizeCodes(codes) = float32((q − z)·s), z the
- *   decision's zero points (0 when absent) — codes from
- *   the plan's base64 `codes` when present, else quantizeCodes with the plan's float32 scales; a decision's
- *   `bias` (float32) replaces that node's bias input;
+ * - each planned weight, at the planned node's planned input only, replaced by float32((q − z)·s): codes q from the
+ *   plan's base64 `codes` when present, else quantizeCodes with the plan's float32 scales s; z the decision's zero
+ *   points (0 when absent); a decision's `bias` (float32) replaces that node's bias input;
  * - each planned activation fake-quantized where it enters a quantized node (a node listed in plan.weights) — or
  *   any node of the float graph when the decision says readers: 'all' — at every input slot except a
  *   Conv/ConvTranspose/Gemm weight or bias slot; other consumers (and graph outputs) see the float value.

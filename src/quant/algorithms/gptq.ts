@@ -141,12 +141,17 @@ function columnOrder(diag: Float64Array, actOrder: boolean, free: number): Int32
   return out;
 }
 
+/** mean(diag H): the unit of GPTQ's dampening (the same in any column order). */
+function diagMean(h: Float64Array, k: number): number {
+  let mean = 0;
+  for (let i = 0; i < k; i++) mean += h[i * k + i]!;
+  return mean / k;
+}
+
 /** Upper Cholesky factor of (H_perm + damp·mean(diag)·I)⁻¹; permuted order. */
 function inverseFactor(h: Float64Array, k: number, perm: Int32Array, damp: number): Float64Array {
   const hp = new Float64Array(k * k);
-  let mean = 0;
-  for (let i = 0; i < k; i++) mean += h[perm[i]! * k + perm[i]!]!;
-  mean /= k;
+  const mean = diagMean(h, k);
   for (let i = 0; i < k; i++) {
     const pi = perm[i]! * k;
     for (let j = 0; j < k; j++) hp[i * k + j] = h[pi + perm[j]!]!;
@@ -212,10 +217,8 @@ export function gptqQuantize(weight: Float32Array | Float64Array, rows: number, 
   for (let r = 0; r < rows; r++) for (let f = 0; f < nFree; f++) free[r * nFree + f] = wp[r * k + kq + f]!;
   if ((opts.refine ?? 0) > 0) {
     const hd = Float64Array.from(h);
-    let mean = 0;
-    for (let i = 0; i < k; i++) mean += h[i * k + i]!;
-    mean /= k;
-    for (let i = 0; i < k; i++) hd[i * k + i]! += (opts.damp ?? 0.01) * mean;
+    const add = (opts.damp ?? 0.01) * diagMean(h, k);
+    for (let i = 0; i < k; i++) hd[i * k + i]! += add;
     refineRows(w, hd, rows, k, kq, codes, free, scales, zeros, blocks, size, qmin, qmax, opts.refine!);
   }
   return { codes, scales, free, ...(zeros ? { zeroPoints: zeros } : {}) };
