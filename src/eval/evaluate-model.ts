@@ -80,6 +80,11 @@ export async function evaluateModel(modelPath: string, set: EvalSetSpec, options
     ...(options.family ? { family: options.family } : {}), ...(options.postprocess ? { postprocess: options.postprocess } : {}),
     orientation: 'stored', imageId: (p) => idOf.get(p), ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
+  // An mAP over zero images would read as a (meaningless) number; say why instead.
+  if (pred.counts.predicted === 0) {
+    const first = pred.skipped[0];
+    throw new InputError(`none of the ${paths.length} evaluation images could be read${first ? ` (first: ${first.path}: ${first.reason})` : ''}`);
+  }
   const entries = pred.images.flatMap((im) => im.detections);
   const dets: CocoDetection[] = entries.map((d) => ({ imageId: d.image_id!, categoryId: d.category_id, bbox: d.bbox, score: d.score }));
   const evaluated = new Set(pred.images.map((im) => im.imageId));

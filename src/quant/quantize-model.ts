@@ -98,7 +98,6 @@ export async function makePlan(modelBytes: Uint8Array, req: PlanRequest): Promis
     if (req.rangeSearch) {
       plan.activations = await searchActivationRanges(work, weights, plan.activations, set.feeds(), calibrationSet(work, { ...req.calibration, count: 16 }).feeds(), { mode: req.activationMode ?? 'asymmetric', threads: req.threads });
     }
-    if (set.skipped.length === total) throw new InputError(`calibration: none of the ${total} images could be decoded (first: ${set.skipped[0]})`);
     plan.calibration = { source: typeof req.calibration.images === 'string' ? req.calibration.images : `${total} files`, images: total - set.skipped.length, seed: req.calibration.seed ?? 0, observer, skipped: set.skipped.length };
   }
   if (req.correct && req.correct > 0) {

@@ -43,6 +43,21 @@ test('eval bad input: missing model, missing ground truth, unknown family', () =
   ]) assert.ok(isCleanInputError(runCli(args)), args.join(' '));
 });
 
+test('eval with no readable image: one line, exit 2, no detections file', () => {
+  const gt = join(dir, 'broken.json');
+  writeFileSync(gt, JSON.stringify({
+    images: [{ id: 1, file_name: 'a.jpg', width: 64, height: 48 }, { id: 2, file_name: 'b.jpg', width: 64, height: 48 }],
+    annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [1, 1, 10, 10], area: 100, iscrowd: 0 }],
+    categories: [{ id: 1, name: 'person' }],
+  }));
+  writeFileSync(join(dir, 'a.jpg'), Buffer.from('not a jpeg'));
+  const det = join(dir, 'broken.detections.json');
+  const r = runCli(['eval', '--model', join(repoRoot, 'assets', 'default', 'shapes-yolov10.onnx'), '--coco', gt, '--images', dir, '--detections', det]);
+  assert.ok(isCleanInputError(r), JSON.stringify(r));
+  assert.match(r.stderr, /none of the 2 evaluation images could be read/);
+  assert.ok(!existsSync(det));
+});
+
 const val = join(sharedDataDir, 'coco', 'val100');
 const py = goldenPython();
 for (const file of ['yolox_nano.onnx', 'yolov5n_fp16.onnx']) {

@@ -20,7 +20,10 @@ export interface CalibrationSet {
   inputName: string;
   /** The chosen image paths, in the order they are fed. */
   paths: string[];
-  /** Yields one preprocessed batch-1 input per decodable image; undecodable ones are counted in `skipped`. */
+  /**
+   * Yields one preprocessed batch-1 input per decodable image; undecodable ones are recorded once in `skipped`
+   * however many passes are made. A pass that decodes none of the images throws an InputError.
+   */
   feeds(): AsyncGenerator<Record<string, HostTensor>>;
   skipped: string[];
 }
@@ -48,19 +51,27 @@ export function calibrationSet(model: Model, source: CalibrationSource): Calibra
   const detected = detectFamily(modelSignature(model), source.detect);
   const options = detected.adapter.letterboxOptions(detected.input);
   const skipped: string[] = [];
+  const failed = new Set<string>();
   return {
     inputName: detected.inputName,
     paths,
     skipped,
     async *feeds() {
+      let decoded = 0;
       for (const p of paths) {
         const loaded = await loadImage(p);
         if (!loaded.ok) {
-          skipped.push(`${p}: ${loaded.reason}`);
+          // Plans make several passes (ranges, range search, correction); an image is one skip, not one per pass.
+          if (!failed.has(p)) {
+            failed.add(p);
+            skipped.push(`${p}: ${loaded.reason}`);
+          }
           continue;
         }
+        decoded++;
         yield { [detected.inputName]: letterbox(loaded.image, options).tensor };
       }
+      if (decoded === 0) throw new InputError(`calibration: none of the ${paths.length} images could be decoded (first: ${skipped[0]})`);
     },
   };
 }
