@@ -22,10 +22,10 @@ const CALIB = `${DATA}/coco/train209/images`;
 const EVAL = { coco: `${DATA}/coco/val100/instances_val100.json`, images: `${DATA}/coco/val100/images` };
 
 /** `a8Only`: differs from another row only in activation handling (for W4A16 it equals a row without it). 'old default' = the recipe before equalization and correction. */
-interface Variant { name: string; req: Partial<PlanRequest>; blocked?: boolean; a8Only?: boolean }
+interface Variant { name: string; req: Partial<PlanRequest>; blocked?: boolean; a8Only?: boolean; calibCount?: number }
 
-/** Exactly what `--recipe default` asks for (src/quant/algorithms/recipe.ts). */
-const DEFAULT = recipePlanRequest(RECIPES.default);
+/** Exactly what `--recipe default` asks for (src/quant/algorithms/recipe.ts) in QCDQ: per-channel 4-bit scales. */
+const DEFAULT = recipePlanRequest(RECIPES.default, 'qcdq');
 
 const VARIANTS: Variant[] = [
   { name: 'rtn', req: { algo: 'rtn' } },
@@ -42,6 +42,11 @@ const VARIANTS: Variant[] = [
   // The recipe default: range search and equalization act on A8 only, so under W4A16 this is gptq+budget0.9+asym+correct.
   { name: 'default', req: DEFAULT },
   { name: 'default+refine', req: { ...DEFAULT, refine: 4 } },
+  // The recipe default in native INT4 (`--format int4`, the run's 4-bit format): blocked scales.
+  { name: 'default block:32', req: recipePlanRequest(RECIPES.default, 'int4'), blocked: true },
+  { name: 'default block:64', req: { ...DEFAULT, weights: { granularity: { blockSize: 64 } } }, blocked: true },
+  { name: 'default block:32 calib128', req: recipePlanRequest(RECIPES.default, 'int4'), blocked: true, calibCount: 128 },
+  { name: 'default block:32 no-keep-first-last', req: { ...recipePlanRequest(RECIPES.default, 'int4'), weights: { granularity: { blockSize: 32 }, keepFirstLast: false } }, blocked: true },
   { name: 'default+refine block:64', req: { ...DEFAULT, refine: 4, weights: { granularity: { blockSize: 64 } } }, blocked: true },
   { name: 'default+equalize all α0.5', req: { ...DEFAULT, smoothAlpha: 0.5 }, a8Only: true },
 ];
@@ -95,9 +100,10 @@ for (const m of models) {
       let seconds = 0;
       for (const seed of seeds) {
         const t0 = performance.now();
-        const key = `${m}/${seed}${v.req.smooth ? '/eq' : ''}`;
+        const count = v.calibCount ?? 64;
+        const key = `${m}/${seed}/${count}${v.req.smooth ? '/eq' : ''}`;
         if (!hessianStore.has(key)) hessianStore.set(key, new Map());
-        const { plan, work } = await makePlan(bytes, { scheme, calibration: { images: CALIB, count: 64, seed }, ...v.req, algoOptions: { hessians: hessianStore.get(key)! } });
+        const { plan, work } = await makePlan(bytes, { scheme, calibration: { images: CALIB, count, seed }, ...v.req, algoOptions: { hessians: hessianStore.get(key)! } });
         seconds += (performance.now() - t0) / 1000;
         const model = applyPlan(work, plan, { format: v.blocked ? 'int4' : 'qcdq', ...(scheme.endsWith('a16') ? { actDtype: 'fp32' as const } : {}) });
         const path = join(tmp, `${m}-${scheme}-${v.name.replace(/[^a-z0-9.]+/gi, '_')}-${seed}.onnx`);

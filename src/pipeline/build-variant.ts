@@ -48,7 +48,7 @@ export async function buildPtqVariant(spec: VariantSpec, ctx: BuildContext, out:
   const recipe = recipeFor(ctx.recipe, scheme.weightBits);
   const needsCalibration = scheme.activations === 'int8' || recipe.algo !== 'rtn' || recipe.budget !== undefined;
   const { plan, work } = await makePlan(ctx.sourceBytes, {
-    scheme: scheme.name, threads: ctx.threads, ...recipePlanRequest(recipe),
+    scheme: scheme.name, threads: ctx.threads, ...recipePlanRequest(recipe, spec.format!),
     ...(needsCalibration && ctx.calibration ? { calibration: ctx.calibration } : {}),
     onProgress: (stage, done, total) => ctx.onProgress?.(`${stage} ${done}/${total}`),
   });

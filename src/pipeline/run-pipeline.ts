@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { modelFromBytes } from '../onnx/serde/model-io.js';
 import { sensitivityInputs } from '../quant/policy/sensitivity-budget.js';
 import { measureSensitivity, type LayerSensitivity } from '../quant/policy/sensitivity.js';
+import { outputFields } from '../quant/policy/output-fields.js';
 import { findQuantTargets } from '../quant/policy/targets.js';
 import { planWeightsRtn } from '../quant/policy/weight-policy.js';
 import { workingGraph } from '../quant/quantize-model.js';
@@ -60,14 +61,14 @@ export interface RunResult {
 async function sensitivityStage(cfg: RunConfig, inputs: RunInputs, paths: RunPaths, progress: (t: string) => void): Promise<{ layers: LayerSensitivity[]; images: number; reused: boolean } | undefined> {
   if (cfg.sensitivityImages === 0 || !inputs.calibration) return undefined;
   const rec = join(paths.root, 'metrics', 'sensitivity.json');
-  const key = stageKey({ source: inputs.sourceSha256, calib: inputs.calibKey, images: cfg.sensitivityImages, bits: 4 });
+  const key = stageKey({ source: inputs.sourceSha256, calib: inputs.calibKey, images: cfg.sensitivityImages, bits: 4, noise: 'field-groups' });
   const done = readStage<{ layers: LayerSensitivity[]; images: number }>(rec, key);
   if (done) return { ...done, reused: true };
   const work = workingGraph(modelFromBytes(inputs.sourceBytes));
   const feeds = await sensitivityInputs(work, inputs.calibration, cfg.sensitivityImages);
   const cut = graphBeforeTopK(work);
   const candidates = planWeightsRtn(findQuantTargets(cut), SCHEMES.w4a16).weights.filter((d) => d.opType === 'Conv');
-  const layers = await measureSensitivity(cut, candidates, feeds, { bits: 4, threads: cfg.threads, onProgress: (d, t) => progress(`sensitivity ${d}/${t}`) });
+  const layers = await measureSensitivity(cut, candidates, feeds, { bits: 4, fields: outputFields(cut, cut !== work), threads: cfg.threads, onProgress: (d, t) => progress(`sensitivity ${d}/${t}`) });
   // JSON has no Infinity: a layer that 4 bits leave unchanged is stored with sqnrDb null (the report shows ∞).
   writeStage(rec, key, { layers, images: feeds.length });
   return { layers, images: feeds.length, reused: false };

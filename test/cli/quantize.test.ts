@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphBuilder } from '../../src/onnx/ir/builder.js';
 import { DataType } from '../../src/onnx/ir/dtypes.js';
-import { modelToBytes } from '../../src/onnx/serde/model-io.js';
+import { loadModel, modelToBytes } from '../../src/onnx/serde/model-io.js';
+import { getInt } from '../../src/onnx/ir/attributes.js';
 import { isCleanInputError, runCli } from '../helpers/cli.js';
 import { sharedDataDir } from '../helpers/paths.js';
 
@@ -93,4 +94,7 @@ test('same inputs and seed give byte-identical quantized files', { skip: shared,
   }
   const [a, b] = files.map((f) => readFileSync(f));
   assert.ok(a!.equals(b!));
+  // Native INT4 under the default recipe: 4-bit weights with one scale per 32 input elements.
+  const blocks = loadModel(files[0]!).graph!.nodes.filter((n) => n.opType === 'DequantizeLinear').map((n) => getInt(n, 'block_size'));
+  assert.ok(blocks.filter((v) => v === 32).length > 10, JSON.stringify(blocks));
 });

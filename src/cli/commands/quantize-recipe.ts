@@ -1,8 +1,16 @@
 import { InputError } from '../../errors.js';
 import { isWeightAlgorithm } from '../../quant/algorithms/index.js';
-import { RECIPES, isRecipeName, recipeFor } from '../../quant/algorithms/recipe.js';
+import { RECIPES, isRecipeName, recipeFor, type Recipe } from '../../quant/algorithms/recipe.js';
 import type { PlanRequest } from '../../quant/quantize-model.js';
 import { numberOpt, stringOpt, type ParsedArgs } from '../command.js';
+
+/** The recipe `--recipe` (default: `default` with --calib, else `none`) names, for the scheme's weight bits. */
+export function activeRecipe(args: ParsedArgs): Recipe {
+  const recipe = stringOpt(args, 'recipe') ?? (stringOpt(args, 'calib') ? 'default' : 'none');
+  if (!isRecipeName(recipe)) throw new InputError(`--recipe ${recipe}: expected ${Object.keys(RECIPES).join(', ')}`);
+  const scheme = stringOpt(args, 'scheme');
+  return recipeFor(recipe, scheme === 'w8a8' || scheme === 'w8a16' ? 8 : 4);
+}
 
 /**
  * `--recipe`, `--algo`, `--budget`, `--correct` → the PlanRequest fields they set. A recipe gives defaults; the
@@ -10,10 +18,7 @@ import { numberOpt, stringOpt, type ParsedArgs } from '../command.js';
  * searched activation ranges: the best measured, docs/accuracy.md); without them only round-to-nearest is possible.
  */
 export function recipeRequest(args: ParsedArgs): Pick<PlanRequest, 'algo' | 'budget' | 'rangeSearch' | 'correct' | 'smooth' | 'asymWeights' | 'refine'> {
-  const recipe = stringOpt(args, 'recipe') ?? (stringOpt(args, 'calib') ? 'default' : 'none');
-  if (!isRecipeName(recipe)) throw new InputError(`--recipe ${recipe}: expected ${Object.keys(RECIPES).join(', ')}`);
-  const scheme = stringOpt(args, 'scheme');
-  const base = recipeFor(recipe, scheme === 'w8a8' || scheme === 'w8a16' ? 8 : 4);
+  const base = activeRecipe(args);
   const algo = stringOpt(args, 'algo') ?? base.algo;
   if (!isWeightAlgorithm(algo)) throw new InputError(`--algo ${algo}: expected rtn or gptq`);
   const budget = stringOpt(args, 'budget') === undefined ? base.budget : numberOpt(args, 'budget', 1, { min: 0, max: 1 });

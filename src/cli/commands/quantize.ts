@@ -13,7 +13,8 @@ import { applyPlan, makePlan, type ActivationDtype } from '../../quant/quantize-
 import { isSchemeName } from '../../quant/scheme.js';
 import { measureSqnr } from '../../quant/sqnr.js';
 import type { WeightPolicyOptions } from '../../quant/policy/weight-policy.js';
-import { recipeRequest } from './quantize-recipe.js';
+import { activeRecipe, recipeRequest } from './quantize-recipe.js';
+import { recipeGranularity } from '../../quant/algorithms/recipe.js';
 import { isFamilyName } from '../../yolo/families/index.js';
 import { numberOpt, stringOpt, type Command, type CommandIo, type ParsedArgs } from '../command.js';
 
@@ -23,9 +24,10 @@ function choice<T extends string>(args: ParsedArgs, name: string, allowed: reado
   return v as T;
 }
 
-/** --granularity per-channel | per-tensor | block:N */
-function granularity(args: ParsedArgs): WeightPolicyOptions['granularity'] {
-  const g = stringOpt(args, 'granularity') ?? 'per-channel';
+/** --granularity per-channel | per-tensor | block:N, else the recipe's for the format (blocked scales in native INT4 under the default recipe). */
+function granularity(args: ParsedArgs, format: ExportFormat): WeightPolicyOptions['granularity'] {
+  const g = stringOpt(args, 'granularity');
+  if (g === undefined) return recipeGranularity(activeRecipe(args), format);
   if (g === 'per-channel' || g === 'per-tensor') return g;
   const m = /^block:(\d+)$/.exec(g);
   if (!m || Number(m[1]) < 1) throw new InputError(`--granularity ${g}: expected per-channel, per-tensor or block:N`);
@@ -72,11 +74,13 @@ export const quantizeCommand: Command = {
     '  --observer O        activation ranges: minmax (default) | percentile | mse | entropy; --percentile P (default 99.99)',
     '  --act-mode M        asymmetric (uint8 + zero point, default) | symmetric (zero point 0, TensorRT)',
     '  --silu-path         A8: also quantize each Conv\'s SiLU path, so ORT CPU runs Conv → Sigmoid → Mul as integer kernels',
-    '  --granularity G     4-bit weight scales: per-channel (default) | per-tensor | block:N (N input elements per scale; int4 only)',
+    '  --granularity G     4-bit weight scales: per-channel | per-tensor | block:N (N input elements per scale; int4 only).',
+    '                      Default: block:32 with --format int4 under the default recipe, else per-channel',
     '  --no-keep-first-last  also put the stem and prediction layers at the scheme\'s bits (default keeps them at 8)',
     '  --include P / --exclude P  layers by node name, op type or /regex/ (repeatable)',
     '  --recipe R          default (with --calib): GPTQ (asymmetric 4-bit), sensitivity-kept 8-bit layers, searched activation ranges,',
-    '                      depthwise input equalization (A8), error correction (--correct 4);',
+    '                      depthwise input equalization (A8), error correction (--correct 4), and in --format int4',
+    '                      blocked 4-bit scales (block:32);',
     '                      none (without --calib): round-to-nearest, the default layer policy. See docs/accuracy.md',
     '  --algo A, --budget B  override the recipe: rtn | gptq (needs --calib); share of Conv params kept at 4 bits',
     '  --budget F          share of Conv weight parameters to keep at 4 bits; the rest (most sensitive first) at 8',
@@ -111,7 +115,7 @@ export const quantizeCommand: Command = {
       scheme, calibration, observer, threads, onProgress: progress(io), ...recipeRequest(args), siluPath: Boolean(args.values['silu-path']),
       activationMode: choice(args, 'act-mode', ['asymmetric', 'symmetric'] as const, 'asymmetric'),
       percentile: numberOpt(args, 'percentile', 99.99, { min: 50, max: 100 }),
-      weights: { granularity: granularity(args), keepFirstLast: !args.values['no-keep-first-last'], include: args.values.include as string[] | undefined, exclude: args.values.exclude as string[] | undefined },
+      weights: { granularity: granularity(args, format), keepFirstLast: !args.values['no-keep-first-last'], include: args.values.include as string[] | undefined, exclude: args.values.exclude as string[] | undefined },
     });
     const model = applyPlan(work, plan, { format, cudaLayout: Boolean(args.values['cuda-layout']), ...(actDtype ? { actDtype } : {}) });
     const sqnrImages = numberOpt(args, 'sqnr-images', 32, { min: 0, integer: true });

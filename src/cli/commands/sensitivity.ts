@@ -5,6 +5,7 @@ import { findQuantTargets } from '../../quant/policy/targets.js';
 import { planWeightsRtn } from '../../quant/policy/weight-policy.js';
 import { chooseKept, sensitivityGraph, sensitivityInputs } from '../../quant/policy/sensitivity-budget.js';
 import { measureSensitivity } from '../../quant/policy/sensitivity.js';
+import { outputFields } from '../../quant/policy/output-fields.js';
 import { workingGraph } from '../../quant/quantize-model.js';
 import { SCHEMES } from '../../quant/scheme.js';
 import { modelFromBytes } from '../../onnx/serde/model-io.js';
@@ -37,7 +38,9 @@ export const sensitivityCommand: Command = {
     const candidates = weights.filter((d) => d.bits <= 4 && d.opType === 'Conv');
     const count = numberOpt(args, 'images', 8, { min: 1, integer: true });
     const inputs = await sensitivityInputs(work, { images: calib, count, seed: numberOpt(args, 'seed', 0, { min: 0, integer: true }) }, count);
-    const layers = await measureSensitivity(sensitivityGraph(work, candidates), candidates, inputs, {
+    const measured = sensitivityGraph(work, candidates);
+    const layers = await measureSensitivity(measured, candidates, inputs, {
+      fields: outputFields(measured, measured !== work),
       bits: numberOpt(args, 'bits', 4, { min: 2, max: 8, integer: true }), threads: numberOpt(args, 'threads', 0, { min: 0, integer: true }),
       onProgress: (n, t) => io.progress(`sensitivity ${n}/${t}`),
     });

@@ -1,3 +1,5 @@
+import type { ExportFormat } from '../../export/export-model.js';
+import type { WeightPolicyOptions } from '../policy/weight-policy.js';
 import type { PlanRequest } from '../quantize-model.js';
 import type { WeightAlgorithm } from './index.js';
 
@@ -19,18 +21,31 @@ export interface Recipe {
   asymWeights?: boolean;
   /** Coordinate-descent sweeps after GPTQ's and correction's rounding (src/quant/algorithms/gptq.ts). */
   refine?: number;
+  /**
+   * Native INT4 exports: 4-bit weights get one scale (and zero point) per this many input elements of a row instead
+   * of one per output channel — the blocked layout ORT's CUDA EP dequantizes. QCDQ and QDQ (opset 13) cannot carry
+   * blocked scales, so there the recipe stays per-channel.
+   */
+  int4BlockSize?: number;
 }
 
 export type RecipeName = 'none' | 'default';
 
 export const RECIPES: Readonly<Record<RecipeName, Recipe>> = Object.freeze({
   none: Object.freeze({ algo: 'rtn', rangeSearch: false }),
-  default: Object.freeze({ algo: 'gptq', budget: 0.9, rangeSearch: true, equalize: true, correct: 4, asymWeights: true }),
+  default: Object.freeze({ algo: 'gptq', budget: 0.9, rangeSearch: true, equalize: true, correct: 4, asymWeights: true, int4BlockSize: 32 }),
 });
 
-/** The PlanRequest fields a recipe sets (everything but the scheme, calibration and run options). */
-export function recipePlanRequest(recipe: Recipe): Partial<PlanRequest> {
+/** The 4-bit weight granularity a recipe gives an export format. */
+export function recipeGranularity(recipe: Recipe, format: ExportFormat): WeightPolicyOptions['granularity'] {
+  return format === 'int4' && recipe.int4BlockSize ? { blockSize: recipe.int4BlockSize } : 'per-channel';
+}
+
+/** The PlanRequest fields a recipe sets for an export format (everything but the scheme, calibration and run options). */
+export function recipePlanRequest(recipe: Recipe, format: ExportFormat): Partial<PlanRequest> {
+  const granularity = recipeGranularity(recipe, format);
   return {
+    ...(granularity !== 'per-channel' ? { weights: { granularity } } : {}),
     algo: recipe.algo, rangeSearch: recipe.rangeSearch,
     ...(recipe.budget !== undefined ? { budget: recipe.budget } : {}),
     ...(recipe.correct !== undefined ? { correct: recipe.correct } : {}),

@@ -7,6 +7,7 @@ import type { QuantTarget } from './targets.js';
 import { measureSensitivity, type LayerSensitivity } from './sensitivity.js';
 import { mainGraph, nodeLabel, type Model } from '../../onnx/ir/graph.js';
 import { graphBeforeTopK } from './sensitivity-graph.js';
+import { outputFields } from './output-fields.js';
 import type { HostTensor } from '../../runtime/host-tensor.js';
 
 /**
@@ -91,7 +92,8 @@ export function sensitivityGraph(work: Model, candidates: readonly WeightDecisio
 /** Measure 4-bit sensitivity of the low-bit layers and move the most sensitive to 8 bits within the budget. */
 export async function applyBudget(work: Model, targets: readonly QuantTarget[], decisions: readonly WeightDecision[], options: BudgetOptions): Promise<{ decisions: WeightDecision[]; choice: BudgetChoice; sensitivity: LayerSensitivity[] }> {
   const low = decisions.filter((d) => d.bits <= 4 && d.opType === 'Conv');
-  const sensitivity = await measureSensitivity(sensitivityGraph(work, low), low, options.inputs, { threads: options.threads, onProgress: (n, t) => options.onProgress?.('sensitivity', n, t) });
+  const measured = sensitivityGraph(work, low);
+  const sensitivity = await measureSensitivity(measured, low, options.inputs, { fields: outputFields(measured, measured !== work), threads: options.threads, onProgress: (n, t) => options.onProgress?.('sensitivity', n, t) });
   const choice = chooseKept(decisions, sensitivity, options.budget);
   return { decisions: keepAtEightBits(decisions, targets, choice.kept), choice, sensitivity };
 }

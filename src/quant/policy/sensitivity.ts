@@ -6,20 +6,22 @@ import { toFloatTensor, type HostTensor } from '../../runtime/host-tensor.js';
 import { createSession } from '../../runtime/session.js';
 import type { WeightDecision } from '../plan.js';
 import { dequantizeCodes, maxAbsScales, quantizeCodes } from '../weights/codes.js';
+import type { OutputFields } from './output-fields.js';
 
 /**
  * Per-layer sensitivity: quantize one layer at a time (everything else float) and measure how far the model's raw
  * outputs move. The candidate weights become graph inputs, so one ORT session serves every layer: a run feeds the
  * float weights, with the fake-quantized (dequantized float) weight of the layer under test in its place.
  *
- * The noise measure is per output column (the last axis: box terms, objectness, each class) — Σ(ref − q)² / Σ ref²
- * — averaged over columns, so pixel-sized box coordinates do not drown the probabilities. sqnrDb = −10·log10 of it.
+ * The noise measure is Σ(ref − q)² / Σ ref² per group of output fields — box terms, objectness, class scores, for
+ * a YOLO output (see output-fields.ts) — averaged over the groups, so pixel-sized box coordinates do not drown the
+ * probabilities. sqnrDb = −10·log10 of it.
  */
 
 export interface LayerSensitivity {
   node: string;
   params: number;
-  /** Column-balanced output SQNR with only this layer quantized, dB (higher is safer). */
+  /** Field-balanced output SQNR with only this layer quantized, dB (higher is safer). */
   sqnrDb: number;
   /** Relative output noise (10^(−sqnrDb/10)). */
   noise: number;
@@ -30,6 +32,8 @@ export interface LayerSensitivity {
 export interface SensitivityOptions {
   /** Bits the layer is tried at (default: each decision's own bits). */
   bits?: number;
+  /** How the output's noise is pooled (outputFields); absent: per column of the last axis. */
+  fields?: OutputFields;
   threads?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -46,24 +50,50 @@ export function fakeQuantWeight(d: WeightDecision, w: Float32Array, bits?: numbe
   return dequantizeCodes(codes, d.shape, d.granularity, d.scales, d.zeroPoints);
 }
 
-/** Accumulates per-column signal and noise of outputs shaped [..., C]. */
-class ColumnNoise {
+/** Accumulates signal and noise per (output, field group); without fields, per column of the last axis. */
+export class FieldNoise {
   private readonly sig = new Map<string, Float64Array>();
   private readonly noi = new Map<string, Float64Array>();
 
-  add(name: string, ref: Float32Array, q: Float32Array, cols: number): void {
-    const s = this.sig.get(name) ?? new Float64Array(cols);
-    const n = this.noi.get(name) ?? new Float64Array(cols);
+  constructor(private readonly fields?: OutputFields) {}
+
+  add(name: string, ref: Float32Array, q: Float32Array, dims: readonly number[]): void {
+    const f = this.fields;
+    const axis = f ? f.axis : dims.length - 1;
+    const count = dims[axis] ?? 1;
+    const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const groupOf = Int32Array.from({ length: count }, (_, k) => (f ? f.groupOf(k) : k));
+    const groups = Math.max(...groupOf) + 1;
+    const s = this.sig.get(name) ?? new Float64Array(groups);
+    const n = this.noi.get(name) ?? new Float64Array(groups);
+    const boxes = f?.pixelBoxes && count > 4 ? f.pixelBoxes : undefined;
     for (let i = 0; i < ref.length; i++) {
-      const c = i % cols;
-      s[c]! += ref[i]! * ref[i]!;
+      const g = groupOf[Math.floor(i / inner) % count]!;
+      if (boxes && g === 0) continue;
+      s[g]! += ref[i]! * ref[i]!;
       const d = ref[i]! - q[i]!;
-      n[c]! += d * d;
+      n[g]! += d * d;
+    }
+    if (boxes) {
+      // Element (anchor a, field k) of a [..., fields at `axis`, inner] tensor: outer block, field, position in block.
+      const anchors = ref.length / count;
+      const at = (a: number, k: number) => Math.floor(a / inner) * count * inner + k * inner + (a % inner);
+      for (let a = 0; a < anchors; a++) {
+        let best = 0;
+        for (let k = boxes.firstClass; k < count; k++) best = Math.max(best, ref[at(a, k)]!);
+        const conf = (boxes.objectness ? ref[at(a, 4)]! : 1) * best;
+        if (!(conf > 0)) continue;
+        let d2 = 0;
+        for (let k = 0; k < 4; k++) d2 += (ref[at(a, k)]! - q[at(a, k)]!) ** 2;
+        s[0]! += conf * (ref[at(a, 2)]! ** 2 + ref[at(a, 3)]! ** 2);
+        n[0]! += conf * d2;
+      }
     }
     this.sig.set(name, s);
     this.noi.set(name, n);
   }
 
+  /** Mean over groups of Σ(ref − q)² / Σ ref². */
   relative(): number {
     let total = 0;
     let count = 0;
@@ -105,12 +135,12 @@ export async function measureSensitivity(work: Model, candidates: readonly Weigh
     for (const [i, d] of candidates.entries()) {
       const w = floatWeights.get(d.tensor)!;
       const fq = fakeQuantWeight(d, w, options.bits);
-      const meter = new ColumnNoise();
+      const meter = new FieldNoise(options.fields);
       for (const [j, feed] of inputs.entries()) {
         const res = await session.run({ ...feed, ...weightFeeds, [d.tensor]: { dtype: 'float32', dims: [...d.shape], data: fq } });
         for (const [name, ref] of Object.entries(refs[j]!)) {
           const r = toFloatTensor(ref);
-          meter.add(name, r.data, toFloatTensor(res[name]!).data, r.dims[r.dims.length - 1] ?? 1);
+          meter.add(name, r.data, toFloatTensor(res[name]!).data, r.dims);
         }
       }
       const noise = meter.relative();
