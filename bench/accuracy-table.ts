@@ -45,6 +45,8 @@ const VARIANTS: Variant[] = [
   // The recipe default in native INT4 (`--format int4`, the run's 4-bit format): blocked scales.
   { name: 'default block:32', req: recipePlanRequest(RECIPES.default, 'int4'), blocked: true },
   { name: 'default block:64', req: { ...DEFAULT, weights: { granularity: { blockSize: 64 } } }, blocked: true },
+  { name: 'default+refine block:32', req: { ...recipePlanRequest(RECIPES.default, 'int4'), refine: 4 }, blocked: true },
+  { name: 'default block:32 correct2', req: { ...recipePlanRequest(RECIPES.default, 'int4'), correct: 2 }, blocked: true },
   { name: 'default block:32 calib128', req: recipePlanRequest(RECIPES.default, 'int4'), blocked: true, calibCount: 128 },
   { name: 'default block:32 no-keep-first-last', req: { ...recipePlanRequest(RECIPES.default, 'int4'), weights: { granularity: { blockSize: 32 }, keepFirstLast: false } }, blocked: true },
   { name: 'default+refine block:64', req: { ...DEFAULT, refine: 4, weights: { granularity: { blockSize: 64 } } }, blocked: true },
