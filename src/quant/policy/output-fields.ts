@@ -8,6 +8,8 @@ import { detectFamily, modelSignature } from '../../yolo/detect.js';
  * output SQNR for a YOLOX-nano W4A16 model 2 mAP points below FP32.
  */
 export interface OutputFields {
+  /** The output these fields describe (other outputs are pooled per column of their last axis). */
+  output: string;
   /** Axis of the output that indexes the fields (the last for [1, anchors, fields], 1 for YOLOv8's [1, fields, anchors]). */
   axis: number;
   /** Group of field f: 0 box, 1 objectness (when present), then class scores. */
@@ -22,8 +24,8 @@ export interface OutputFields {
   pixelBoxes?: { objectness: boolean; firstClass: number };
 }
 
-const boxObjClasses = (axis: number): OutputFields => ({ axis, groupOf: (f) => (f < 4 ? 0 : f === 4 ? 1 : 2) });
-const boxClasses = (axis: number): OutputFields => ({ axis, groupOf: (f) => (f < 4 ? 0 : 1) });
+const boxObjClasses = (output: string, axis: number): OutputFields => ({ output, axis, groupOf: (f) => (f < 4 ? 0 : f === 4 ? 1 : 2) });
+const boxClasses = (output: string, axis: number): OutputFields => ({ output, axis, groupOf: (f) => (f < 4 ? 0 : 1) });
 
 /**
  * Fields of `measured`'s output. `cutBeforeTopK`: the graph was cut before an end-to-end model's top-k selection,
@@ -31,17 +33,19 @@ const boxClasses = (axis: number): OutputFields => ({ axis, groupOf: (f) => (f <
  * output shape and metadata; undefined when it cannot be (not a YOLO detector): every column is then its own group.
  */
 export function outputFields(measured: Model, cutBeforeTopK: boolean): OutputFields | undefined {
-  if (cutBeforeTopK) return boxClasses(2);
-  let family: string;
+  const outputs = measured.graph?.outputs ?? [];
+  if (cutBeforeTopK) return outputs.length === 1 ? boxClasses(outputs[0]!.name, 2) : undefined;
+  let found: { family: string; outputName: string };
   try {
-    family = detectFamily(modelSignature(measured)).family;
+    found = detectFamily(modelSignature(measured));
   } catch {
     return undefined;
   }
-  switch (family) {
-    case 'yolox': return boxObjClasses(2);
-    case 'yolov5': return { ...boxObjClasses(2), pixelBoxes: { objectness: true, firstClass: 5 } };
-    case 'yolov8': return { ...boxClasses(1), pixelBoxes: { objectness: false, firstClass: 4 } };
+  const out = found.outputName;
+  switch (found.family) {
+    case 'yolox': return boxObjClasses(out, 2);
+    case 'yolov5': return { ...boxObjClasses(out, 2), pixelBoxes: { objectness: true, firstClass: 5 } };
+    case 'yolov8': return { ...boxClasses(out, 1), pixelBoxes: { objectness: false, firstClass: 4 } };
     default: return undefined; // yolov10's [1, 300, 6] rows are already selected detections: no per-field meaning to pool
   }
 }

@@ -58,7 +58,7 @@ export class FieldNoise {
   constructor(private readonly fields?: OutputFields) {}
 
   add(name: string, ref: Float32Array, q: Float32Array, dims: readonly number[]): void {
-    const f = this.fields;
+    const f = this.fields?.output === name ? this.fields : undefined;
     const axis = f ? f.axis : dims.length - 1;
     const count = dims[axis] ?? 1;
     const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);

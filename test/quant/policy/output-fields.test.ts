@@ -18,6 +18,7 @@ const groups = (f: ReturnType<typeof outputFields>, n: number) => Array.from({ l
 test('output fields: box / objectness / classes for YOLOX and YOLOv5, box / classes for YOLOv8 (axis 1) and a cut end-to-end graph', () => {
   const yolox = outputFields(withSignature([1, 3, 416, 416], [1, 3549, 85]), false);
   assert.equal(yolox!.axis, 2);
+  assert.equal(yolox!.output, 'out');
   assert.deepEqual(groups(yolox, 8), [0, 0, 0, 0, 1, 2, 2, 2]);
   assert.equal(yolox!.pixelBoxes, undefined, 'YOLOX boxes are grid-relative: pooled');
   const v5 = outputFields(withSignature([1, 3, 640, 640], [1, 25200, 85]), false);
@@ -37,19 +38,23 @@ test('field noise: hand-computed pooling per group, per column without fields, f
   // [1, 2 anchors, 6 fields]: box 0-3, objectness 4, one class 5.
   const ref = Float32Array.from([1, 1, 1, 1, 0.5, 0.01, 3, 3, 3, 3, 0.5, 0.9]);
   const q = Float32Array.from([1, 1, 1, 1.5, 0.5, 0.11, 3, 3, 3, 3, 0.5, 0.9]);
-  const pooled = new FieldNoise({ axis: 2, groupOf: (f) => (f < 4 ? 0 : f === 4 ? 1 : 2) });
+  const pooled = new FieldNoise({ output: 'o', axis: 2, groupOf: (f) => (f < 4 ? 0 : f === 4 ? 1 : 2) });
   pooled.add('o', ref, q, [1, 2, 6]);
   // box: 0.25 / (4·1 + 4·9) ; objectness: 0 ; class: 0.01 / (0.0001 + 0.81)
   const want = (0.25 / 40 + 0 + 0.01 / 0.8101) / 3;
   assert.ok(Math.abs(pooled.relative() - want) < 1e-9, `${pooled.relative()} vs ${want}`);
   const perColumn = new FieldNoise();
   perColumn.add('o', ref, q, [1, 2, 6]);
+  // Fields describe one named output; any other output is pooled per column.
+  const other = new FieldNoise({ output: 'boxes', axis: 2, groupOf: (f) => (f < 4 ? 0 : f === 4 ? 1 : 2) });
+  other.add('o', ref, q, [1, 2, 6]);
+  assert.equal(other.relative(), perColumn.relative());
   // columns 0-2 and 4: 0; column 3: 0.25 / 10; column 5: 0.01 / 0.8101
   const wantCol = (0.25 / 10 + 0.01 / 0.8101) / 6;
   assert.ok(Math.abs(perColumn.relative() - wantCol) < 1e-9);
   // The same numbers laid out [1, fields, anchors] with axis 1 pool identically.
   const t = (a: Float32Array) => Float32Array.from({ length: 12 }, (_, i) => a[(i % 2) * 6 + Math.floor(i / 2)]!);
-  const transposed = new FieldNoise({ axis: 1, groupOf: (f) => (f < 4 ? 0 : f === 4 ? 1 : 2) });
+  const transposed = new FieldNoise({ output: 'o', axis: 1, groupOf: (f) => (f < 4 ? 0 : f === 4 ? 1 : 2) });
   transposed.add('o', t(ref), t(q), [1, 6, 2]);
   assert.ok(Math.abs(transposed.relative() - want) < 1e-9);
 });
@@ -58,7 +63,7 @@ test('field noise, pixel boxes: box error relative to the float box size, weight
   // [1, 2 anchors, 6 fields]: cx, cy, w, h (pixels), objectness, one class.
   const ref = Float32Array.from([100, 100, 30, 40, 0.5, 0.8, 600, 600, 300, 400, 0.1, 0.1]);
   const q = Float32Array.from([103, 100, 30, 40, 0.5, 0.8, 600, 590, 300, 400, 0.1, 0.1]);
-  const fields = { axis: 2, groupOf: (f: number) => (f < 4 ? 0 : f === 4 ? 1 : 2), pixelBoxes: { objectness: true, firstClass: 5 } };
+  const fields = { output: 'o', axis: 2, groupOf: (f: number) => (f < 4 ? 0 : f === 4 ? 1 : 2), pixelBoxes: { objectness: true, firstClass: 5 } };
   const m = new FieldNoise(fields);
   m.add('o', ref, q, [1, 2, 6]);
   // Confidences 0.4 and 0.01; box term (0.4·9 + 0.01·100) / (0.4·2500 + 0.01·250000); scores unchanged.
@@ -66,7 +71,7 @@ test('field noise, pixel boxes: box error relative to the float box size, weight
   assert.ok(Math.abs(m.relative() - box / 3) < 1e-9, `${m.relative()} vs ${box / 3}`);
   // Channel-major ([1, fields, anchors], YOLOv8 without objectness): confidence is the best class score alone.
   const t = (a: Float32Array) => Float32Array.from({ length: 12 }, (_, i) => a[(i % 2) * 6 + Math.floor(i / 2)]!);
-  const v8 = new FieldNoise({ axis: 1, groupOf: (f: number) => (f < 4 ? 0 : 1), pixelBoxes: { objectness: false, firstClass: 4 } });
+  const v8 = new FieldNoise({ output: 'o', axis: 1, groupOf: (f: number) => (f < 4 ? 0 : 1), pixelBoxes: { objectness: false, firstClass: 4 } });
   v8.add('o', t(ref), t(q), [1, 6, 2]);
   // Classes here are fields 4 and 5: best of (0.5, 0.8) = 0.8 and of (0.1, 0.1) = 0.1.
   const box8 = (0.8 * 9 + 0.1 * 100) / (0.8 * 2500 + 0.1 * 250000);
