@@ -17,8 +17,7 @@ export function activeRecipe(args: ParsedArgs): Recipe {
  * options given explicitly override it. With calibration images the default recipe applies (GPTQ, sensitivity budget,
  * searched activation ranges: the best measured, docs/accuracy.md); without them only round-to-nearest is possible.
  */
-export function recipeRequest(args: ParsedArgs): Pick<PlanRequest, 'algo' | 'budget' | 'rangeSearch' | 'correct' | 'smooth' | 'asymWeights' | 'refine'> {
-  const base = activeRecipe(args);
+export function recipeRequest(args: ParsedArgs, base: Recipe = activeRecipe(args)): Pick<PlanRequest, 'algo' | 'budget' | 'rangeSearch' | 'correct' | 'smooth' | 'asymWeights' | 'refine'> {
   const algo = stringOpt(args, 'algo') ?? base.algo;
   if (!isWeightAlgorithm(algo)) throw new InputError(`--algo ${algo}: expected rtn or gptq`);
   const budget = stringOpt(args, 'budget') === undefined ? base.budget : numberOpt(args, 'budget', 1, { min: 0, max: 1 });

@@ -14,7 +14,7 @@ import { isSchemeName } from '../../quant/scheme.js';
 import { measureSqnr } from '../../quant/sqnr.js';
 import type { WeightPolicyOptions } from '../../quant/policy/weight-policy.js';
 import { activeRecipe, recipeRequest } from './quantize-recipe.js';
-import { recipeGranularity } from '../../quant/algorithms/recipe.js';
+import { recipeGranularity, type Recipe } from '../../quant/algorithms/recipe.js';
 import { isFamilyName } from '../../yolo/families/index.js';
 import { numberOpt, stringOpt, type Command, type CommandIo, type ParsedArgs } from '../command.js';
 
@@ -25,9 +25,9 @@ function choice<T extends string>(args: ParsedArgs, name: string, allowed: reado
 }
 
 /** --granularity per-channel | per-tensor | block:N, else the recipe's for the format (blocked scales in native INT4 under the default recipe). */
-function granularity(args: ParsedArgs, format: ExportFormat): WeightPolicyOptions['granularity'] {
+function granularity(args: ParsedArgs, recipe: Recipe, format: ExportFormat): WeightPolicyOptions['granularity'] {
   const g = stringOpt(args, 'granularity');
-  if (g === undefined) return recipeGranularity(activeRecipe(args), format);
+  if (g === undefined) return recipeGranularity(recipe, format);
   if (g === 'per-channel' || g === 'per-tensor') return g;
   const m = /^block:(\d+)$/.exec(g);
   if (!m || Number(m[1]) < 1) throw new InputError(`--granularity ${g}: expected per-channel, per-tensor or block:N`);
@@ -110,12 +110,13 @@ export const quantizeCommand: Command = {
     if (!isObserverName(observer)) throw new InputError(`--observer ${observer}: expected minmax, percentile, mse or entropy`);
     const calibration = calibrationSource(args);
     const threads = numberOpt(args, 'threads', 0, { min: 0, integer: true });
+    const recipe = activeRecipe(args);
     const t0 = performance.now();
     const { plan, work } = await makePlan(bytes, {
-      scheme, calibration, observer, threads, onProgress: progress(io), ...recipeRequest(args), siluPath: Boolean(args.values['silu-path']),
+      scheme, calibration, observer, threads, onProgress: progress(io), ...recipeRequest(args, recipe), siluPath: Boolean(args.values['silu-path']),
       activationMode: choice(args, 'act-mode', ['asymmetric', 'symmetric'] as const, 'asymmetric'),
       percentile: numberOpt(args, 'percentile', 99.99, { min: 50, max: 100 }),
-      weights: { granularity: granularity(args, format), keepFirstLast: !args.values['no-keep-first-last'], include: args.values.include as string[] | undefined, exclude: args.values.exclude as string[] | undefined },
+      weights: { granularity: granularity(args, recipe, format), keepFirstLast: !args.values['no-keep-first-last'], include: args.values.include as string[] | undefined, exclude: args.values.exclude as string[] | undefined },
     });
     const model = applyPlan(work, plan, { format, cudaLayout: Boolean(args.values['cuda-layout']), ...(actDtype ? { actDtype } : {}) });
     const sqnrImages = numberOpt(args, 'sqnr-images', 32, { min: 0, integer: true });
