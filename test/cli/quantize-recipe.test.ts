@@ -32,12 +32,12 @@ test('--recipe default turns on GPTQ with asymmetric 4-bit grids, the 0.9 budget
 test('the default recipe gives native INT4 blocked 4-bit scales and QCDQ/QDQ per-channel ones; 8-bit schemes and --recipe none stay per-channel', async () => {
   const { recipeGranularity, recipeFor, recipePlanRequest } = await import('../../src/quant/algorithms/recipe.js');
   const { activeRecipe } = await import('../../src/cli/commands/quantize-recipe.js');
-  assert.deepEqual(recipeGranularity(RECIPES.default, 'int4'), { blockSize: 32 });
+  assert.deepEqual(recipeGranularity(RECIPES.default, 'int4'), { blockSize: 16 });
   assert.equal(recipeGranularity(RECIPES.default, 'qcdq'), 'per-channel');
   assert.equal(recipeGranularity(RECIPES.default, 'qdq'), 'per-channel');
   assert.equal(recipeGranularity(RECIPES.none, 'int4'), 'per-channel');
   assert.equal(recipeGranularity(recipeFor('default', 8), 'int4'), 'per-channel');
-  assert.deepEqual(recipePlanRequest(RECIPES.default, 'int4').weights, { granularity: { blockSize: 32 } });
+  assert.deepEqual(recipePlanRequest(RECIPES.default, 'int4').weights, { granularity: { blockSize: 16 } });
   assert.equal(recipePlanRequest(RECIPES.default, 'qcdq').weights, undefined);
   assert.equal(activeRecipe(args({ calib: 'x' })), RECIPES.default);
   assert.equal(activeRecipe(args({})), RECIPES.none);

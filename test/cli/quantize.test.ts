@@ -94,7 +94,7 @@ test('same inputs and seed give byte-identical quantized files', { skip: shared,
   }
   const [a, b] = files.map((f) => readFileSync(f));
   assert.ok(a!.equals(b!));
-  // Native INT4 under the default recipe: 4-bit weights with one scale per 32 input elements.
+  // Native INT4 under the default recipe: 4-bit weights with one scale per 16 input elements.
   const blocks = loadModel(files[0]!).graph!.nodes.filter((n) => n.opType === 'DequantizeLinear').map((n) => getInt(n, 'block_size'));
-  assert.ok(blocks.filter((v) => v === 32).length > 10, JSON.stringify(blocks));
+  assert.ok(blocks.filter((v) => v === 16).length > 10, JSON.stringify(blocks));
 });

@@ -33,7 +33,7 @@ export type RecipeName = 'none' | 'default';
 
 export const RECIPES: Readonly<Record<RecipeName, Recipe>> = Object.freeze({
   none: Object.freeze({ algo: 'rtn', rangeSearch: false }),
-  default: Object.freeze({ algo: 'gptq', budget: 0.9, rangeSearch: true, equalize: true, correct: 4, asymWeights: true, int4BlockSize: 32 }),
+  default: Object.freeze({ algo: 'gptq', budget: 0.9, rangeSearch: true, equalize: true, correct: 4, asymWeights: true, int4BlockSize: 16 }),
 });
 
 /** The 4-bit weight granularity a recipe gives an export format. */
