@@ -26,7 +26,9 @@ interface Variant { name: string; req: Partial<PlanRequest>; blocked?: boolean; 
 
 /** Exactly what `--recipe default` asks for (src/quant/algorithms/recipe.ts) in QCDQ: per-channel 4-bit scales. */
 const DEFAULT = recipePlanRequest(RECIPES.default, 'qcdq');
-const BLOCK32: Partial<PlanRequest> = { ...DEFAULT, weights: { granularity: { blockSize: 32 } } };
+/** The default with `blockSize` input elements per 4-bit scale (native INT4 only). */
+const blocked = (blockSize: number, keepFirstLast = true): Partial<PlanRequest> => ({ ...DEFAULT, weights: { granularity: { blockSize }, ...(keepFirstLast ? {} : { keepFirstLast }) } });
+const BLOCK32 = blocked(32);
 
 const VARIANTS: Variant[] = [
   { name: 'rtn', req: { algo: 'rtn' } },
@@ -47,12 +49,12 @@ const VARIANTS: Variant[] = [
   { name: 'default block:16', req: recipePlanRequest(RECIPES.default, 'int4'), blocked: true },
   // The previous INT4 recipe (32 input elements per scale) and what was tried on top of it.
   { name: 'default block:32', req: BLOCK32, blocked: true },
-  { name: 'default block:64', req: { ...DEFAULT, weights: { granularity: { blockSize: 64 } } }, blocked: true },
+  { name: 'default block:64', req: blocked(64), blocked: true },
   { name: 'default+refine block:32', req: { ...BLOCK32, refine: 4 }, blocked: true },
   { name: 'default block:32 correct2', req: { ...BLOCK32, correct: 2 }, blocked: true },
   { name: 'default block:32 calib128', req: BLOCK32, blocked: true, calibCount: 128 },
-  { name: 'default block:32 no-keep-first-last', req: { ...DEFAULT, weights: { granularity: { blockSize: 32 }, keepFirstLast: false } }, blocked: true },
-  { name: 'default+refine block:64', req: { ...DEFAULT, refine: 4, weights: { granularity: { blockSize: 64 } } }, blocked: true },
+  { name: 'default block:32 no-keep-first-last', req: blocked(32, false), blocked: true },
+  { name: 'default+refine block:64', req: { ...blocked(64), refine: 4 }, blocked: true },
   { name: 'default+equalize all α0.5', req: { ...DEFAULT, smoothAlpha: 0.5 }, a8Only: true },
 ];
 

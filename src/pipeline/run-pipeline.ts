@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { readCocoGroundTruth } from '../data/coco-json.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { modelFromBytes } from '../onnx/serde/model-io.js';
-import { sensitivityInputs } from '../quant/policy/sensitivity-budget.js';
+import { sensitivityInputs, sensitivityTarget } from '../quant/policy/sensitivity-budget.js';
 import { measureSensitivity, type LayerSensitivity } from '../quant/policy/sensitivity.js';
-import { outputFields } from '../quant/policy/output-fields.js';
 import { findQuantTargets } from '../quant/policy/targets.js';
 import { planWeightsRtn } from '../quant/policy/weight-policy.js';
 import { workingGraph } from '../quant/quantize-model.js';
@@ -68,7 +67,9 @@ async function sensitivityStage(cfg: RunConfig, inputs: RunInputs, paths: RunPat
   const feeds = await sensitivityInputs(work, inputs.calibration, cfg.sensitivityImages);
   const cut = graphBeforeTopK(work);
   const candidates = planWeightsRtn(findQuantTargets(cut), SCHEMES.w4a16).weights.filter((d) => d.opType === 'Conv');
-  const layers = await measureSensitivity(cut, candidates, feeds, { bits: 4, fields: outputFields(cut, cut !== work), threads: cfg.threads, onProgress: (d, t) => progress(`sensitivity ${d}/${t}`) });
+  // Candidates are the cut graph's own layers, so the target is that cut graph.
+  const { measured, fields } = sensitivityTarget(work, candidates);
+  const layers = await measureSensitivity(measured, candidates, feeds, { bits: 4, fields, threads: cfg.threads, onProgress: (d, t) => progress(`sensitivity ${d}/${t}`) });
   // JSON has no Infinity: a layer that 4 bits leave unchanged is stored with sqnrDb null (the report shows ∞).
   writeStage(rec, key, { layers, images: feeds.length });
   return { layers, images: feeds.length, reused: false };

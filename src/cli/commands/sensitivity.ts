@@ -3,9 +3,8 @@ import { readModelBytes } from '../read-input.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { findQuantTargets } from '../../quant/policy/targets.js';
 import { planWeightsRtn } from '../../quant/policy/weight-policy.js';
-import { chooseKept, sensitivityGraph, sensitivityInputs } from '../../quant/policy/sensitivity-budget.js';
+import { chooseKept, sensitivityInputs, sensitivityTarget } from '../../quant/policy/sensitivity-budget.js';
 import { measureSensitivity } from '../../quant/policy/sensitivity.js';
-import { outputFields } from '../../quant/policy/output-fields.js';
 import { workingGraph } from '../../quant/quantize-model.js';
 import { SCHEMES } from '../../quant/scheme.js';
 import { modelFromBytes } from '../../onnx/serde/model-io.js';
@@ -38,9 +37,9 @@ export const sensitivityCommand: Command = {
     const candidates = weights.filter((d) => d.bits <= 4 && d.opType === 'Conv');
     const count = numberOpt(args, 'images', 8, { min: 1, integer: true });
     const inputs = await sensitivityInputs(work, { images: calib, count, seed: numberOpt(args, 'seed', 0, { min: 0, integer: true }) }, count);
-    const measured = sensitivityGraph(work, candidates);
+    const { measured, fields } = sensitivityTarget(work, candidates);
     const layers = await measureSensitivity(measured, candidates, inputs, {
-      fields: outputFields(measured, measured !== work),
+      fields,
       bits: numberOpt(args, 'bits', 4, { min: 2, max: 8, integer: true }), threads: numberOpt(args, 'threads', 0, { min: 0, integer: true }),
       onProgress: (n, t) => io.progress(`sensitivity ${n}/${t}`),
     });

@@ -7,7 +7,7 @@ import type { QuantTarget } from './targets.js';
 import { measureSensitivity, type LayerSensitivity } from './sensitivity.js';
 import { mainGraph, nodeLabel, type Model } from '../../onnx/ir/graph.js';
 import { graphBeforeTopK } from './sensitivity-graph.js';
-import { outputFields } from './output-fields.js';
+import { outputFields, type OutputFields } from './output-fields.js';
 import type { HostTensor } from '../../runtime/host-tensor.js';
 
 /**
@@ -89,11 +89,17 @@ export function sensitivityGraph(work: Model, candidates: readonly WeightDecisio
   return candidates.every((d) => labels.has(d.node)) ? cut : work;
 }
 
+/** The graph to measure on (sensitivityGraph) and how its output's noise is pooled (outputFields). */
+export function sensitivityTarget(work: Model, candidates: readonly WeightDecision[]): { measured: Model; fields: OutputFields | undefined } {
+  const measured = sensitivityGraph(work, candidates);
+  return { measured, fields: outputFields(measured, measured !== work) };
+}
+
 /** Measure 4-bit sensitivity of the low-bit layers and move the most sensitive to 8 bits within the budget. */
 export async function applyBudget(work: Model, targets: readonly QuantTarget[], decisions: readonly WeightDecision[], options: BudgetOptions): Promise<{ decisions: WeightDecision[]; choice: BudgetChoice; sensitivity: LayerSensitivity[] }> {
   const low = decisions.filter((d) => d.bits <= 4 && d.opType === 'Conv');
-  const measured = sensitivityGraph(work, low);
-  const sensitivity = await measureSensitivity(measured, low, options.inputs, { fields: outputFields(measured, measured !== work), threads: options.threads, onProgress: (n, t) => options.onProgress?.('sensitivity', n, t) });
+  const { measured, fields } = sensitivityTarget(work, low);
+  const sensitivity = await measureSensitivity(measured, low, options.inputs, { fields, threads: options.threads, onProgress: (n, t) => options.onProgress?.('sensitivity', n, t) });
   const choice = chooseKept(decisions, sensitivity, options.budget);
   return { decisions: keepAtEightBits(decisions, targets, choice.kept), choice, sensitivity };
 }
