@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { evaluateModel } from '../src/eval/evaluate-model.js';
 import { saveModel } from '../src/onnx/serde/model-io.js';
 import type { QuantPlan } from '../src/quant/plan.js';
+import { FORMAT_CAPABILITIES } from '../src/export/formats.js';
 import { RECIPES, recipePlanRequest } from '../src/quant/algorithms/recipe.js';
 import type { LayerHessian } from '../src/quant/algorithms/hessian.js';
 import { fourBitShare } from '../src/quant/policy/sensitivity-budget.js';
-import { applyPlan, makePlan, type PlanRequest } from '../src/quant/quantize-model.js';
+import { applyPlan, makePlan, type PlanRequest } from '../src/workflow/quantize.js';
 import type { SchemeName } from '../src/quant/scheme.js';
 
 /**
@@ -22,31 +23,44 @@ const CALIB = `${DATA}/coco/train209/images`;
 const EVAL = { coco: `${DATA}/coco/val100/instances_val100.json`, images: `${DATA}/coco/val100/images` };
 
 /** `a8Only`: differs from another row only in activation handling (for W4A16 it equals a row without it). 'old default' = the recipe before equalization and correction. */
-interface Variant { name: string; req: Partial<PlanRequest>; blocked?: boolean; a8Only?: boolean; calibCount?: number }
+interface Variant {
+  name: string;
+  req: Partial<PlanRequest>;
+  blocked?: boolean;
+  a8Only?: boolean;
+  calibCount?: number;
+}
 
 /** Exactly what `--recipe default` asks for (src/quant/algorithms/recipe.ts) in QCDQ: per-channel 4-bit scales. */
-const DEFAULT = recipePlanRequest(RECIPES.default, 'qcdq');
+const DEFAULT = recipePlanRequest(RECIPES.default, FORMAT_CAPABILITIES.qcdq);
 /** The default with `blockSize` input elements per 4-bit scale (native INT4 only). */
-const blocked = (blockSize: number, keepFirstLast = true): Partial<PlanRequest> => ({ ...DEFAULT, weights: { granularity: { blockSize }, ...(keepFirstLast ? {} : { keepFirstLast }) } });
+const blocked = (blockSize: number, keepFirstLast = true): Partial<PlanRequest> => ({
+  ...DEFAULT,
+  weights: { granularity: { kind: 'blocked', blockSize }, ...(keepFirstLast ? {} : { keepFirstLast }) },
+});
 const BLOCK32 = blocked(32);
 
 const VARIANTS: Variant[] = [
-  { name: 'rtn', req: { algo: 'rtn' } },
-  { name: 'rtn+budget0.9', req: { algo: 'rtn', budget: 0.9 } },
-  { name: 'gptq', req: { algo: 'gptq' } },
-  { name: 'gptq block:64', req: { algo: 'gptq', weights: { granularity: { blockSize: 64 } } }, blocked: true },
-  { name: 'gptq+budget0.9', req: { algo: 'gptq', budget: 0.9 } },
-  { name: 'old default', req: { algo: 'gptq', budget: 0.9, rangeSearch: true }, a8Only: true },
-  { name: 'gptq+budget0.9+correct', req: { algo: 'gptq', budget: 0.9, correct: 4 } },
-  { name: 'old default+equalize', req: { algo: 'gptq', budget: 0.9, rangeSearch: true, smooth: true }, a8Only: true },
-  { name: 'old default+equalize+correct', req: { algo: 'gptq', budget: 0.9, rangeSearch: true, smooth: true, correct: 4 }, a8Only: true },
-  { name: 'gptq+asym', req: { algo: 'gptq', asymWeights: true } },
-  { name: 'gptq+budget0.9+asym', req: { algo: 'gptq', budget: 0.9, asymWeights: true } },
+  { name: 'rtn', req: { algorithm: 'rtn' } },
+  { name: 'rtn+budget0.9', req: { algorithm: 'rtn', budget: 0.9 } },
+  { name: 'gptq', req: { algorithm: 'gptq' } },
+  { name: 'gptq block:64', req: { algorithm: 'gptq', weights: { granularity: { kind: 'blocked', blockSize: 64 } } }, blocked: true },
+  { name: 'gptq+budget0.9', req: { algorithm: 'gptq', budget: 0.9 } },
+  { name: 'old default', req: { algorithm: 'gptq', budget: 0.9, rangeSearch: true }, a8Only: true },
+  { name: 'gptq+budget0.9+correct', req: { algorithm: 'gptq', budget: 0.9, correct: 4 } },
+  { name: 'old default+equalize', req: { algorithm: 'gptq', budget: 0.9, rangeSearch: true, equalize: true }, a8Only: true },
+  {
+    name: 'old default+equalize+correct',
+    req: { algorithm: 'gptq', budget: 0.9, rangeSearch: true, equalize: true, correct: 4 },
+    a8Only: true,
+  },
+  { name: 'gptq+asym', req: { algorithm: 'gptq', asymWeights: true } },
+  { name: 'gptq+budget0.9+asym', req: { algorithm: 'gptq', budget: 0.9, asymWeights: true } },
   // The recipe default: range search and equalization act on A8 only, so under W4A16 this is gptq+budget0.9+asym+correct.
   { name: 'default', req: DEFAULT },
   { name: 'default+refine', req: { ...DEFAULT, refine: 4 } },
   // The recipe default in native INT4 (`--format int4`, the run's 4-bit format): blocked scales, 16 input elements each.
-  { name: 'default block:16', req: recipePlanRequest(RECIPES.default, 'int4'), blocked: true },
+  { name: 'default block:16', req: recipePlanRequest(RECIPES.default, FORMAT_CAPABILITIES.int4), blocked: true },
   // The previous INT4 recipe (32 input elements per scale) and what was tried on top of it.
   { name: 'default block:32', req: BLOCK32, blocked: true },
   { name: 'default block:64', req: blocked(64), blocked: true },
@@ -55,7 +69,7 @@ const VARIANTS: Variant[] = [
   { name: 'default block:32 calib128', req: BLOCK32, blocked: true, calibCount: 128 },
   { name: 'default block:32 no-keep-first-last', req: blocked(32, false), blocked: true },
   { name: 'default+refine block:64', req: { ...blocked(64), refine: 4 }, blocked: true },
-  { name: 'default+equalize all α0.5', req: { ...DEFAULT, smoothAlpha: 0.5 }, a8Only: true },
+  { name: 'default+equalize all α0.5', req: { ...DEFAULT, equalizeAlpha: 0.5 }, a8Only: true },
 ];
 
 function arg(name: string, fallback: string): string[] {
@@ -92,7 +106,10 @@ async function mAP(path: string): Promise<number> {
 const rows: string[] = [];
 /** Hessians depend only on (model, calibration draw): collected once per pair, shared by every GPTQ variant. */
 const hessianStore = new Map<string, Map<string, LayerHessian>>();
-const log = (s: string) => { console.log(s); rows.push(s); };
+const log = (s: string) => {
+  console.log(s);
+  rows.push(s);
+};
 log('| model | scheme | variant | % Conv params at 4 bits | bits/weight (incl. scales) | mAP50-95 seed 0 | seed 1 | mean | Δ vs FP32 |');
 log('|---|---|---|---|---|---|---|---|---|');
 for (const m of models) {
@@ -108,11 +125,19 @@ for (const m of models) {
       for (const seed of seeds) {
         const t0 = performance.now();
         const count = v.calibCount ?? 64;
-        const key = `${m}/${seed}/${count}${v.req.smooth ? '/eq' : ''}`;
+        const key = `${m}/${seed}/${count}${v.req.equalize ? '/eq' : ''}`;
         if (!hessianStore.has(key)) hessianStore.set(key, new Map());
-        const { plan, work } = await makePlan(bytes, { scheme, calibration: { images: CALIB, count, seed }, ...v.req, algoOptions: { hessians: hessianStore.get(key)! } });
+        const { plan, work } = await makePlan(bytes, {
+          scheme,
+          calibration: { images: CALIB, count, seed },
+          ...v.req,
+          algorithmOptions: { hessians: hessianStore.get(key)! },
+        });
         seconds += (performance.now() - t0) / 1000;
-        const model = applyPlan(work, plan, { format: v.blocked ? 'int4' : 'qcdq', ...(scheme.endsWith('a16') ? { actDtype: 'fp32' as const } : {}) });
+        const model = applyPlan(work, plan, {
+          format: v.blocked ? 'int4' : 'qcdq',
+          ...(scheme.endsWith('a16') ? { actDtype: 'fp32' as const } : {}),
+        });
         const path = join(tmp, `${m}-${scheme}-${v.name.replace(/[^a-z0-9.]+/gi, '_')}-${seed}.onnx`);
         saveModel(model, path);
         values.push(await mAP(path));
@@ -120,9 +145,11 @@ for (const m of models) {
         eff = effectiveBits(plan);
       }
       const mean = values.reduce((a, b) => a + b, 0) / values.length;
-      log(`| ${m} | ${scheme.toUpperCase()} | ${v.name} | ${(100 * share).toFixed(1)} | ${eff.toFixed(2)} | ${values.map((x) => x.toFixed(4)).join(' | ')} | ${mean.toFixed(4)} | ${((mean - fp) * 100).toFixed(2)} |`);
+      log(
+        `| ${m} | ${scheme.toUpperCase()} | ${v.name} | ${(100 * share).toFixed(1)} | ${eff.toFixed(2)} | ${values.map((x) => x.toFixed(4)).join(' | ')} | ${mean.toFixed(4)} | ${((mean - fp) * 100).toFixed(2)} |`,
+      );
       console.error(`  (${m} ${scheme} ${v.name}: planning ${(seconds / seeds.length).toFixed(0)} s per draw)`);
     }
   }
 }
-if (outFile) writeFileSync(outFile, rows.join('\n') + '\n');
+if (outFile) writeFileSync(outFile, `${rows.join('\n')}\n`);

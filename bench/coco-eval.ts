@@ -25,7 +25,6 @@ const repoRoot = resolve(here, here.includes(join('dist', 'bench')) ? '../..' : 
 /** The 80 COCO category ids (91-id scheme). */
 const COCO_IDS = Array.from({ length: 90 }, (_, i) => i + 1).filter((id) => ![12, 26, 29, 30, 45, 66, 68, 69, 71, 83].includes(id));
 
-
 const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
 
 interface Synthetic {
@@ -46,8 +45,10 @@ function synthesize(numImages: number, seed: number, detsPerImage = 100): Synthe
     return [round(rand() * (W - w), 2), round(rand() * (H - h), 2), round(w, 2), round(h, 2)];
   };
   const jitter = (b: number[], s: number): number[] => [
-    round(b[0]! + (rand() - 0.5) * s * b[2]!, 2), round(b[1]! + (rand() - 0.5) * s * b[3]!, 2),
-    round(b[2]! * (1 + (rand() - 0.5) * s), 2), round(b[3]! * (1 + (rand() - 0.5) * s), 2),
+    round(b[0]! + (rand() - 0.5) * s * b[2]!, 2),
+    round(b[1]! + (rand() - 0.5) * s * b[3]!, 2),
+    round(b[2]! * (1 + (rand() - 0.5) * s), 2),
+    round(b[3]! * (1 + (rand() - 0.5) * s), 2),
   ];
   const gt: Synthetic['gt'] = { images: [], categories: COCO_IDS.map((id) => ({ id, name: `class${id}` })), annotations: [] };
   const dets: Synthetic['dets'] = [];
@@ -60,10 +61,15 @@ function synthesize(numImages: number, seed: number, detsPerImage = 100): Synthe
       const b = box();
       const categoryId = pick(cats);
       gt.annotations.push({
-        id: gt.annotations.length + 1, image_id: imageId, category_id: categoryId, bbox: b,
-        area: round(b[2]! * b[3]! * (0.55 + 0.4 * rand()), 2), iscrowd: rand() < 0.01 ? 1 : 0,
+        id: gt.annotations.length + 1,
+        image_id: imageId,
+        category_id: categoryId,
+        bbox: b,
+        area: round(b[2]! * b[3]! * (0.55 + 0.4 * rand()), 2),
+        iscrowd: rand() < 0.01 ? 1 : 0,
       });
-      if (rand() < 0.9) dets.push({ image_id: imageId, category_id: categoryId, bbox: jitter(b, 0.3), score: round(0.3 + 0.7 * rand(), 4) });
+      if (rand() < 0.9)
+        dets.push({ image_id: imageId, category_id: categoryId, bbox: jitter(b, 0.3), score: round(0.3 + 0.7 * rand(), 4) });
       if (rand() < 0.3) dets.push({ image_id: imageId, category_id: categoryId, bbox: jitter(b, 0.6), score: round(0.6 * rand(), 4) });
     }
     while (dets.length - start < detsPerImage) {
@@ -119,8 +125,10 @@ function report(rows: Timing[], ours: Timing): void {
     if (r === ours) continue;
     const evalRatio = (r.evalS / ours.evalS).toFixed(2);
     const totalRatio = ((r.loadS + r.evalS) / (ours.loadS + ours.evalS)).toFixed(2);
-    console.log(`vs ${r.name}: eval ${evalRatio}× faster, load+eval ${totalRatio}× faster; ` +
-      `max |stat difference| ${maxDiff(ours.stats, r.stats).toExponential(2)}`);
+    console.log(
+      `vs ${r.name}: eval ${evalRatio}× faster, load+eval ${totalRatio}× faster; ` +
+        `max |stat difference| ${maxDiff(ours.stats, r.stats).toExponential(2)}`,
+    );
   }
 }
 
@@ -142,15 +150,19 @@ async function main(): Promise<void> {
   const { gt, dets } = synthesize(numImages, seed);
   writeFileSync(gtPath, JSON.stringify(gt));
   writeFileSync(dtPath, JSON.stringify(dets));
-  console.log(`COCO bbox eval benchmark: ${numImages} images, ${gt.annotations.length} ground truths, ${dets.length} detections, ` +
-    `${gt.categories.length} categories (seed ${seed}); files in ${dir}`);
+  console.log(
+    `COCO bbox eval benchmark: ${numImages} images, ${gt.annotations.length} ground truths, ${dets.length} detections, ` +
+      `${gt.categories.length} categories (seed ${seed}); files in ${dir}`,
+  );
   console.log(`node ${process.version}`);
   const ours = await timeOurs(gtPath, dtPath, Math.max(1, Number(values.runs)));
   const rows: Timing[] = [ours];
   const python = values.python ?? process.env.YOLOQ_GOLDEN_PYTHON ?? join(repoRoot, '.venv-golden', 'bin', 'python');
   if (!existsSync(python) && values.python === undefined && process.env.YOLOQ_GOLDEN_PYTHON === undefined) {
-    console.log(`Python side skipped: no ${python}. Create it with: python3 -m venv .venv-golden && ` +
-      '.venv-golden/bin/pip install -r python/requirements-golden.txt (or set YOLOQ_GOLDEN_PYTHON).');
+    console.log(
+      `Python side skipped: no ${python}. Create it with: python3 -m venv .venv-golden && ` +
+        '.venv-golden/bin/pip install -r python/requirements-golden.txt (or set YOLOQ_GOLDEN_PYTHON).',
+    );
   } else {
     for (const impl of ['pycocotools', 'faster-coco-eval']) {
       const r = timePython(python, impl, gtPath, dtPath);

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { modelFromBytes } from '../src/onnx/serde/model-io.js';
-import { planSmoothing } from '../src/quant/calibration/smoothing.js';
+import { planEqualization } from '../src/quant/calibration/equalization.js';
 import { calibrationSet } from '../src/quant/calibration/samples.js';
-import { workingGraph } from '../src/quant/quantize-model.js';
+import { workingGraph } from '../src/workflow/quantize.js';
 
 /**
  * How unevenly the channels of each depthwise Conv input span their range: widest channel / median channel
@@ -14,10 +14,12 @@ const model = process.argv[2] ?? '../shared/data/models/yolox_nano.onnx';
 const calib = process.argv[3] ?? '../shared/data/coco/train209/images';
 const images = Number(process.argv[4] ?? 8);
 const work = workingGraph(modelFromBytes(readFileSync(model)));
-const decisions = await planSmoothing(work, calibrationSet(work, { images: calib, count: images }).feeds(), { minRatio: 0 });
+const decisions = await planEqualization(work, calibrationSet(work, { images: calib, count: images }).feeds(), { minRatio: 0 });
 const byValue = new Map(decisions.map((d) => [d.value, Math.max(...d.scales)]));
 const ratios = [...byValue.values()];
 console.log('value | widest / median channel range');
 for (const [v, r] of byValue) console.log(`${v} | ${r.toFixed(1)}`);
 const count = (x: number) => ratios.filter((r) => r >= x).length;
-console.log(`${decisions.length} depthwise Convs reading ${ratios.length} values; ratio ≥ 2.5: ${count(2.5)}, ≥ 4 (two bits or more lost): ${count(4)}; largest ${Math.max(...ratios).toFixed(1)}`);
+console.log(
+  `${decisions.length} depthwise Convs reading ${ratios.length} values; ratio ≥ 2.5: ${count(2.5)}, ≥ 4 (two bits or more lost): ${count(4)}; largest ${Math.max(...ratios).toFixed(1)}`,
+);

@@ -5,20 +5,26 @@ import { gptqQuantize, outputError } from '../src/quant/algorithms/gptq.js';
 import { collectHessians } from '../src/quant/algorithms/hessian.js';
 import { calibrationSet } from '../src/quant/calibration/samples.js';
 import { findQuantTargets } from '../src/quant/policy/targets.js';
-import { workingGraph } from '../src/quant/quantize-model.js';
+import { workingGraph } from '../src/workflow/quantize.js';
 import { dequantizeCodes, maxAbsScales, quantizeCodes } from '../src/quant/weights/codes.js';
 
 /** Per-layer Hessian-predicted output error of RTN vs GPTQ (4-bit per-channel), to see where GPTQ helps. */
 const work = workingGraph(modelFromBytes(readFileSync(process.argv[2] ?? '../shared/data/models/yolox_nano.onnx')));
 const targets = findQuantTargets(work);
-const hs = await collectHessians(work, targets, calibrationSet(work, { images: '../shared/data/coco/train209/images', count: Number(process.argv[3] ?? 16) }).feeds());
+const hs = await collectHessians(
+  work,
+  targets,
+  calibrationSet(work, { images: '../shared/data/coco/train209/images', count: Number(process.argv[3] ?? 16) }).feeds(),
+);
 for (const t of targets) {
   const h = hs.get(t.node);
   if (!h) continue;
   const w = toFloat32(t.weight);
   const rows = t.weight.dims[0]!;
   const rpg = rows / h.groups;
-  let eR = 0, eG = 0, sig = 0;
+  let eR = 0,
+    eG = 0,
+    sig = 0;
   for (let g = 0; g < h.groups; g++) {
     const wg = w.subarray(g * rpg * h.k, (g + 1) * rpg * h.k);
     const hg = h.h.subarray(g * h.k * h.k, (g + 1) * h.k * h.k);
@@ -29,5 +35,7 @@ for (const t of targets) {
     eG += outputError(wg, dequantizeCodes(r.codes, [rpg, h.k], gr, r.scales), rpg, h.k, hg);
     sig += outputError(wg, new Float32Array(wg.length), rpg, h.k, hg);
   }
-  console.log(`${t.node.padEnd(40)} g=${h.groups} k=${h.k} rtn ${(10 * Math.log10(sig / eR)).toFixed(1)} dB gptq ${(10 * Math.log10(sig / eG)).toFixed(1)} dB`);
+  console.log(
+    `${t.node.padEnd(40)} g=${h.groups} k=${h.k} rtn ${(10 * Math.log10(sig / eR)).toFixed(1)} dB gptq ${(10 * Math.log10(sig / eG)).toFixed(1)} dB`,
+  );
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { parseGranularity } from '../src/quant/plan.js';
 import { RECIPES } from '../src/quant/algorithms/recipe.js';
-import { makePlan } from '../src/quant/quantize-model.js';
+import { makePlan } from '../src/workflow/quantize.js';
 
 /**
  * GPTQ wall time on a real model (default yolov5n, 64 calibration images from train209), by stage, with the
@@ -14,14 +15,18 @@ process.argv = process.argv.filter((a, i) => a !== '--plain' && !(ri >= 0 && (i 
 const model = process.argv[2] ?? '../shared/data/models/yolov5n_fp16.onnx';
 const calib = process.argv[3] ?? '../shared/data/coco/train209/images';
 const g = process.argv[4] ?? 'per-channel';
-const granularity = g === 'per-channel' ? 'per-channel' as const : { blockSize: Number(g.split(':')[1]) };
+const granularity = parseGranularity(g);
 const stages = new Map<string, number>();
 const t0 = performance.now();
 let last = t0;
 let current = '';
 const { plan } = await makePlan(readFileSync(model), {
-  scheme: 'w4a16', algo: 'gptq', calibration: { images: calib, count: 64, seed: 0 }, weights: { granularity },
-  ...(plain ? {} : { asymWeights: RECIPES.default.asymWeights }), ...(refine ? { refine } : {}),
+  scheme: 'w4a16',
+  algorithm: 'gptq',
+  calibration: { images: calib, count: 64, seed: 0 },
+  weights: { granularity },
+  ...(plain ? {} : { asymWeights: RECIPES.default.asymWeights }),
+  ...(refine ? { refine } : {}),
   onProgress: (stage) => {
     const now = performance.now();
     if (stage !== current) {
@@ -34,4 +39,6 @@ const { plan } = await makePlan(readFileSync(model), {
 const end = performance.now();
 if (current) stages.set(current, (stages.get(current) ?? 0) + (end - last));
 for (const [s, ms] of stages) console.log(`${s.padEnd(10)} ${(ms / 1000).toFixed(1)} s`);
-console.log(`GPTQ ${model} (${g}${plain ? ', symmetric' : ', asymmetric'}${refine ? `, refine ${refine}` : ''}, ${plan.weights.filter((w) => w.algorithm.startsWith('gptq')).length} layers): ${((end - t0) / 1000).toFixed(1)} s total`);
+console.log(
+  `GPTQ ${model} (${g}${plain ? ', symmetric' : ', asymmetric'}${refine ? `, refine ${refine}` : ''}, ${plan.weights.filter((w) => w.algorithm.name === 'gptq').length} layers): ${((end - t0) / 1000).toFixed(1)} s total`,
+);

@@ -10,16 +10,36 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { saveModel } from '../src/onnx/serde/model-io.js';
-import { applyPlan, makePlan } from '../src/quant/quantize-model.js';
+import { applyPlan, makePlan } from '../src/workflow/quantize.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '50' }, threads: { type: 'string', default: '2' }, 'calib-count': { type: 'string', default: '16' }, shared: { type: 'string', default: '../shared/data' } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '50' },
+    threads: { type: 'string', default: '2' },
+    'calib-count': { type: 'string', default: '16' },
+    shared: { type: 'string', default: '../shared/data' },
+  },
+});
 const shared = values.shared!;
 const train = join(shared, 'coco', 'train209', 'images');
 const cli = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'yoloq-latency-'));
 
 function bench(model: string, raw: boolean): { mean: number; p90: number } {
-  const args = [cli, 'bench', '--model', model, '--runs', values.runs!, '--warmup', '10', '--threads', values.threads!, '--json', ...(raw ? ['--raw'] : [])];
+  const args = [
+    cli,
+    'bench',
+    '--model',
+    model,
+    '--runs',
+    values.runs!,
+    '--warmup',
+    '10',
+    '--threads',
+    values.threads!,
+    '--json',
+    ...(raw ? ['--raw'] : []),
+  ];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`bench ${model}: ${r.stderr}`);
   const j = JSON.parse(r.stdout);

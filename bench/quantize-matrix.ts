@@ -12,14 +12,22 @@ import { evaluateModel } from '../src/eval/evaluate-model.js';
 import { inspectModel } from '../src/inspect/inspect-model.js';
 import { modelToBytes, saveModel } from '../src/onnx/serde/model-io.js';
 import { calibrationSet } from '../src/quant/calibration/samples.js';
-import { applyPlan, makePlan, workingGraph } from '../src/quant/quantize-model.js';
+import { applyPlan, makePlan, workingGraph } from '../src/workflow/quantize.js';
 import { SCHEMES, type SchemeName } from '../src/quant/scheme.js';
 import { measureSqnr } from '../src/quant/sqnr.js';
 import { modelFromBytes } from '../src/onnx/serde/model-io.js';
-import { changeFloatPrecision } from '../src/onnx/passes/float-precision.js';
+import { floatPrecisionPass } from '../src/onnx/passes/float-precision.js';
+import { applyPass } from '../src/onnx/passes/pass-manager.js';
 import { DataType } from '../src/onnx/ir/dtypes.js';
 
-const { values } = parseArgs({ options: { 'calib-count': { type: 'string', default: '64' }, json: { type: 'string' }, shared: { type: 'string', default: '../shared/data' }, 'sizes-only': { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: {
+    'calib-count': { type: 'string', default: '64' },
+    json: { type: 'string' },
+    shared: { type: 'string', default: '../shared/data' },
+    'sizes-only': { type: 'boolean' },
+  },
+});
 // --sizes-only: file sizes and 4-bit shares without SQNR and mAP (file layout changes do not move the numerics).
 const sizesOnly = Boolean(values['sizes-only']);
 const shared = values.shared!;
@@ -31,9 +39,18 @@ const rows: Array<Record<string, unknown>> = [];
 for (const file of ['yolox_nano.onnx', 'yolov5n_fp16.onnx']) {
   const path = join(shared, 'models', file);
   const bytes = readFileSync(path);
-  const fp32Bytes = modelToBytes(changeFloatPrecision(modelFromBytes(bytes), { from: DataType.FLOAT16, to: DataType.FLOAT })).byteLength;
+  const fp32Bytes = modelToBytes(
+    applyPass(modelFromBytes(bytes), floatPrecisionPass({ from: DataType.FLOAT16, to: DataType.FLOAT })),
+  ).byteLength;
   const fp = sizesOnly ? undefined : await evaluateModel(path, val);
-  rows.push({ model: file, variant: 'float (as shipped)', mAP: fp?.result.stats[0], mAP50: fp?.result.stats[1], bytes: statSync(path).size, sizeVsFp32: statSync(path).size / fp32Bytes });
+  rows.push({
+    model: file,
+    variant: 'float (as shipped)',
+    mAP: fp?.result.stats[0],
+    mAP50: fp?.result.stats[1],
+    bytes: statSync(path).size,
+    sizeVsFp32: statSync(path).size / fp32Bytes,
+  });
   for (const scheme of Object.keys(SCHEMES) as SchemeName[]) {
     const t0 = performance.now();
     const { plan, work } = await makePlan(bytes, { scheme, calibration: { images: train, count: Number(values['calib-count']) } });
@@ -45,14 +62,31 @@ for (const file of ['yolox_nano.onnx', 'yolov5n_fp16.onnx']) {
         const out = join(dir, `${file}-${scheme}-${format}${actDtype ? `-${actDtype}` : ''}.onnx`);
         saveModel(model, out);
         const r = inspectModel(model);
-        const sqnr = sizesOnly ? undefined : await measureSqnr(bytes, modelToBytes(model), calibrationSet(workingGraph(modelFromBytes(bytes)), { images: train, count: 32, seed: 1 }).feeds());
+        const sqnr = sizesOnly
+          ? undefined
+          : await measureSqnr(
+              bytes,
+              modelToBytes(model),
+              calibrationSet(workingGraph(modelFromBytes(bytes)), { images: train, count: 32, seed: 1 }).feeds(),
+            );
         const ev = sizesOnly ? undefined : await evaluateModel(out, val);
         const row = {
-          model: file, variant: `${scheme} ${format}${actDtype ? ` act ${actDtype}` : ''}`, mAP: ev?.result.stats[0], mAP50: ev?.result.stats[1],
-          bytes: statSync(out).size, sizeVsFp32: statSync(out).size / fp32Bytes, at4: r.conv.percentAt4Bits, sqnrDb: sqnr?.sqnrDb, planSeconds,
+          model: file,
+          variant: `${scheme} ${format}${actDtype ? ` act ${actDtype}` : ''}`,
+          mAP: ev?.result.stats[0],
+          mAP50: ev?.result.stats[1],
+          bytes: statSync(out).size,
+          sizeVsFp32: statSync(out).size / fp32Bytes,
+          at4: r.conv.percentAt4Bits,
+          sqnrDb: sqnr?.sqnrDb,
+          planSeconds,
         };
         rows.push(row);
-        console.log(file, row.variant, `mAP ${row.mAP?.toFixed(4)} size ${row.sizeVsFp32.toFixed(3)}x 4-bit ${row.at4.toFixed(1)}% SQNR ${row.sqnrDb?.toFixed(2)} dB`);
+        console.log(
+          file,
+          row.variant,
+          `mAP ${row.mAP?.toFixed(4)} size ${row.sizeVsFp32.toFixed(3)}x 4-bit ${row.at4.toFixed(1)}% SQNR ${row.sqnrDb?.toFixed(2)} dB`,
+        );
       }
     }
   }

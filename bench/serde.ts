@@ -26,8 +26,19 @@ function buildLargeModel(): ReturnType<GraphBuilder['model']> {
     const k = i % 4 === 0 ? 1 : 3;
     const extra = i % 4 === 0 ? 5 * 64 * 64 * 9 : 0;
     const n = cout * cin * k * k;
-    const w = b.constant(`conv${i}.weight`, DataType.FLOAT, [cout, cin, k, k], Float32Array.from({ length: n }, () => rnd() - 0.5));
-    if (extra) b.constant(`pad${i}`, DataType.FLOAT, [extra], Float32Array.from({ length: extra }, () => rnd()));
+    const w = b.constant(
+      `conv${i}.weight`,
+      DataType.FLOAT,
+      [cout, cin, k, k],
+      Float32Array.from({ length: n }, () => rnd() - 0.5),
+    );
+    if (extra)
+      b.constant(
+        `pad${i}`,
+        DataType.FLOAT,
+        [extra],
+        Float32Array.from({ length: extra }, () => rnd()),
+      );
     x = b.op('Conv', [x, w], { attrs: { kernel_shape: [k, k], pads: k === 3 ? [1, 1, 1, 1] : [0, 0, 0, 0] } });
   }
   b.output(x, DataType.FLOAT, [1, 64, 40, 40]);
@@ -56,7 +67,11 @@ const writeT: number[] = [];
 for (let r = 0; r < runs; r++) {
   readT.push(time(() => readFileSync(path)));
   let model: ReturnType<typeof loadModel> | undefined;
-  loadT.push(time(() => { model = loadModel(path); }));
+  loadT.push(
+    time(() => {
+      model = loadModel(path);
+    }),
+  );
   const bytes = readFileSync(path);
   writeT.push(time(() => writeFileSync(join(dir, 'raw.bin'), bytes)));
   saveT.push(time(() => saveModel(model!, join(dir, 'out.onnx'))));
@@ -65,6 +80,10 @@ const same = readFileSync(join(dir, 'out.onnx')).equals(readFileSync(path));
 rmSync(dir, { recursive: true, force: true });
 const f = (x: number) => `${x.toFixed(0)} ms`;
 console.log(`model: ${(size / 1e6).toFixed(1)} MB, ${runs} runs, median times`);
-console.log(`load  ${f(median(loadT))}  (plain readFileSync ${f(median(readT))}, ratio ${(median(loadT) / median(readT)).toFixed(1)}×)  target < 1000 ms: ${median(loadT) < 1000 ? 'met' : 'MISSED'}`);
-console.log(`save  ${f(median(saveT))}  (plain writeFileSync ${f(median(writeT))}, ratio ${(median(saveT) / median(writeT)).toFixed(1)}×)  target < 1000 ms: ${median(saveT) < 1000 ? 'met' : 'MISSED'}`);
+console.log(
+  `load  ${f(median(loadT))}  (plain readFileSync ${f(median(readT))}, ratio ${(median(loadT) / median(readT)).toFixed(1)}×)  target < 1000 ms: ${median(loadT) < 1000 ? 'met' : 'MISSED'}`,
+);
+console.log(
+  `save  ${f(median(saveT))}  (plain writeFileSync ${f(median(writeT))}, ratio ${(median(saveT) / median(writeT)).toFixed(1)}×)  target < 1000 ms: ${median(saveT) < 1000 ? 'met' : 'MISSED'}`,
+);
 console.log(`saved bytes equal the loaded file: ${same}`);

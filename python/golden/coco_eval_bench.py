@@ -5,6 +5,7 @@
 Prints one JSON line: {"impl", "version", "load_s", "eval_s", "stats"}; load = reading both files into COCO objects,
 eval = evaluate + accumulate + summarize. Exits 3 with a message on stderr when the package is not installed.
 """
+
 import argparse
 import contextlib
 import io
@@ -18,9 +19,11 @@ def run(impl, gt_path, dt_path):
     if impl == "pycocotools":
         from pycocotools.coco import COCO
         from pycocotools.cocoeval import COCOeval as Eval
+
         make = lambda gt, dt: Eval(gt, dt, "bbox")  # noqa: E731
     else:
         from faster_coco_eval import COCO, COCOeval_faster
+
         make = lambda gt, dt: COCOeval_faster(gt, dt, "bbox", print_function=lambda *a, **k: None)  # noqa: E731
     with contextlib.redirect_stdout(io.StringIO()):
         t0 = time.perf_counter()
@@ -32,8 +35,13 @@ def run(impl, gt_path, dt_path):
         ev.accumulate()
         ev.summarize()
         t2 = time.perf_counter()
-    return {"impl": impl, "version": metadata.version(impl), "load_s": t1 - t0, "eval_s": t2 - t1,
-            "stats": [float(x) for x in ev.stats[:12]]}
+    return {
+        "impl": impl,
+        "version": metadata.version(impl),
+        "load_s": t1 - t0,
+        "eval_s": t2 - t1,
+        "stats": [float(x) for x in ev.stats[:12]],
+    }
 
 
 def main():

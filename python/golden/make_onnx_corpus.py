@@ -4,11 +4,13 @@ yoloq's loader must give back these files byte for byte. Run from the repository
     python3 python/golden/make_onnx_corpus.py test/fixtures/onnx-corpus
 Versions used are written to MANIFEST.json next to the models.
 """
+
 import json
 import os
 import sys
 
 import numpy as np
+
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
@@ -46,8 +48,14 @@ def dtype_tensors():
     for code, dims, vals in specs:
         name = TensorProto.DataType.Name(code).lower()
         out.append(helper.make_tensor(f"{name}_typed", code, dims, vals, raw=False))
-        if code in (TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.FLOAT8E4M3FN, TensorProto.FLOAT8E5M2,
-                    TensorProto.INT4, TensorProto.UINT4):
+        if code in (
+            TensorProto.FLOAT16,
+            TensorProto.BFLOAT16,
+            TensorProto.FLOAT8E4M3FN,
+            TensorProto.FLOAT8E5M2,
+            TensorProto.INT4,
+            TensorProto.UINT4,
+        ):
             # onnx's raw path expects bytes for these types: reuse the typed encoding's bytes.
             typed = out[-1]
             arr = numpy_helper.to_array(typed)
@@ -76,43 +84,73 @@ def all_dtypes_model():
 
 def rich_model():
     """Doc strings, metadata, every attribute kind, a subgraph, value_info, a function and a sparse initializer."""
-    then_g = helper.make_graph([helper.make_node("Constant", [], ["t_out"], value_float=1.0)], "then",
-                               [], [helper.make_tensor_value_info("t_out", TensorProto.FLOAT, [])])
-    else_g = helper.make_graph([helper.make_node("Constant", [], ["e_out"], value_float=2.0)], "else",
-                               [], [helper.make_tensor_value_info("e_out", TensorProto.FLOAT, [])])
+    then_g = helper.make_graph(
+        [helper.make_node("Constant", [], ["t_out"], value_float=1.0)],
+        "then",
+        [],
+        [helper.make_tensor_value_info("t_out", TensorProto.FLOAT, [])],
+    )
+    else_g = helper.make_graph(
+        [helper.make_node("Constant", [], ["e_out"], value_float=2.0)],
+        "else",
+        [],
+        [helper.make_tensor_value_info("e_out", TensorProto.FLOAT, [])],
+    )
     nodes = [
         helper.make_node("ReduceSum", ["x", "axes"], ["s"], name="sum", keepdims=0, doc_string="sums"),
         helper.make_node("Greater", ["s", "zero"], ["cond"], name="gt"),
         helper.make_node("If", ["cond"], ["r"], name="branch", then_branch=then_g, else_branch=else_g),
-        helper.make_node("Custom", ["x"], ["c"], name="custom", domain="yoloq.test", f=0.5, i=-3, s=b"text",
-                         floats=[1.0, 2.5], ints=[1, -2, 2**62], strings=[b"a", b"b"],
-                         t=helper.make_tensor("attr_t", TensorProto.INT64, [2], [1, 2]),
-                         tensors=[helper.make_tensor("attr_t2", TensorProto.FLOAT, [1], [3.0])]),
+        helper.make_node(
+            "Custom",
+            ["x"],
+            ["c"],
+            name="custom",
+            domain="yoloq.test",
+            f=0.5,
+            i=-3,
+            s=b"text",
+            floats=[1.0, 2.5],
+            ints=[1, -2, 2**62],
+            strings=[b"a", b"b"],
+            t=helper.make_tensor("attr_t", TensorProto.INT64, [2], [1, 2]),
+            tensors=[helper.make_tensor("attr_t2", TensorProto.FLOAT, [1], [3.0])],
+        ),
         helper.make_node("LocalFn", ["x"], ["f"], name="call", domain="yoloq.local"),
     ]
     nodes[0].metadata_props.add(key="origin", value="corpus")
-    fn = helper.make_function("yoloq.local", "LocalFn", ["a"], ["b"], [helper.make_node("Neg", ["a"], ["b"])],
-                              [helper.make_opsetid("", 21)])
+    fn = helper.make_function(
+        "yoloq.local", "LocalFn", ["a"], ["b"], [helper.make_node("Neg", ["a"], ["b"])], [helper.make_opsetid("", 21)]
+    )
     graph = helper.make_graph(
-        nodes, "rich",
+        nodes,
+        "rich",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
-        [helper.make_tensor_value_info("r", TensorProto.FLOAT, []),
-         helper.make_tensor_value_info("c", TensorProto.FLOAT, None),
-         helper.make_tensor_value_info("f", TensorProto.FLOAT, [1, "n"])],
-        initializer=[helper.make_tensor("axes", TensorProto.INT64, [1], [1]),
-                     helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])],
+        [
+            helper.make_tensor_value_info("r", TensorProto.FLOAT, []),
+            helper.make_tensor_value_info("c", TensorProto.FLOAT, None),
+            helper.make_tensor_value_info("f", TensorProto.FLOAT, [1, "n"]),
+        ],
+        initializer=[helper.make_tensor("axes", TensorProto.INT64, [1], [1]), helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])],
         value_info=[helper.make_tensor_value_info("s", TensorProto.FLOAT, [1])],
         doc_string="a graph with everything",
-        sparse_initializer=[helper.make_sparse_tensor(
-            helper.make_tensor("sp_v", TensorProto.FLOAT, [2], [1.0, 2.0]),
-            helper.make_tensor("sp_i", TensorProto.INT64, [2], [0, 3]), [4])],
+        sparse_initializer=[
+            helper.make_sparse_tensor(
+                helper.make_tensor("sp_v", TensorProto.FLOAT, [2], [1.0, 2.0]),
+                helper.make_tensor("sp_i", TensorProto.INT64, [2], [0, 3]),
+                [4],
+            )
+        ],
     )
-    seq_vi = helper.make_value_info("seq", helper.make_sequence_type_proto(
-        helper.make_tensor_type_proto(TensorProto.FLOAT, [2])))
+    seq_vi = helper.make_value_info("seq", helper.make_sequence_type_proto(helper.make_tensor_type_proto(TensorProto.FLOAT, [2])))
     graph.value_info.append(seq_vi)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21), helper.make_opsetid("yoloq.test", 1),
-                                                    helper.make_opsetid("yoloq.local", 1)],
-                              functions=[fn], producer_name="yoloq-corpus", producer_version="1", doc_string="rich")
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", 21), helper.make_opsetid("yoloq.test", 1), helper.make_opsetid("yoloq.local", 1)],
+        functions=[fn],
+        producer_name="yoloq-corpus",
+        producer_version="1",
+        doc_string="rich",
+    )
     model.ir_version = 10
     helper.set_model_props(model, {"stride": "[8, 16, 32]", "names": "{0: 'person'}"})
     return model
@@ -123,12 +161,16 @@ def ir3_model():
     w = numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), "w")
     b = numpy_helper.from_array(rng.standard_normal(4).astype(np.float32), "b")
     graph = helper.make_graph(
-        [helper.make_node("Conv", ["x", "w", "b"], ["y"], name="conv", pads=[1, 1, 1, 1])], "ir3",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8]),
-         helper.make_tensor_value_info("w", TensorProto.FLOAT, [4, 3, 3, 3]),
-         helper.make_tensor_value_info("b", TensorProto.FLOAT, [4])],
+        [helper.make_node("Conv", ["x", "w", "b"], ["y"], name="conv", pads=[1, 1, 1, 1])],
+        "ir3",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8]),
+            helper.make_tensor_value_info("w", TensorProto.FLOAT, [4, 3, 3, 3]),
+            helper.make_tensor_value_info("b", TensorProto.FLOAT, [4]),
+        ],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])],
-        initializer=[w, b])
+        initializer=[w, b],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 8)])
     model.ir_version = 3
     return model
@@ -139,12 +181,16 @@ def external_model():
     w2 = numpy_helper.from_array(rng.standard_normal((4, 8, 1, 1)).astype(np.float32), "w2")
     small = numpy_helper.from_array(np.array([1.0], dtype=np.float32), "small")
     graph = helper.make_graph(
-        [helper.make_node("Conv", ["x", "w1"], ["h"], name="c1", pads=[1, 1, 1, 1]),
-         helper.make_node("Mul", ["h", "small"], ["h2"], name="m"),
-         helper.make_node("Conv", ["h2", "w2"], ["y"], name="c2")], "ext",
+        [
+            helper.make_node("Conv", ["x", "w1"], ["h"], name="c1", pads=[1, 1, 1, 1]),
+            helper.make_node("Mul", ["h", "small"], ["h2"], name="m"),
+            helper.make_node("Conv", ["h2", "w2"], ["y"], name="c2"),
+        ],
+        "ext",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])],
-        initializer=[w1, w2, small])
+        initializer=[w1, w2, small],
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     return model
@@ -155,10 +201,20 @@ def main():
     onnx.save(all_dtypes_model(), os.path.join(OUT, "all_dtypes.onnx"))
     onnx.save(rich_model(), os.path.join(OUT, "rich.onnx"))
     onnx.save(ir3_model(), os.path.join(OUT, "ir3_initializer_inputs.onnx"))
-    onnx.save(external_model(), os.path.join(OUT, "external.onnx"), save_as_external_data=True,
-              all_tensors_to_one_file=True, location="external.onnx.data", size_threshold=64)
-    manifest = {"generator": "python/golden/make_onnx_corpus.py", "onnx": onnx.__version__, "numpy": np.__version__,
-                "files": sorted(os.listdir(OUT))}
+    onnx.save(
+        external_model(),
+        os.path.join(OUT, "external.onnx"),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="external.onnx.data",
+        size_threshold=64,
+    )
+    manifest = {
+        "generator": "python/golden/make_onnx_corpus.py",
+        "onnx": onnx.__version__,
+        "numpy": np.__version__,
+        "files": sorted(os.listdir(OUT)),
+    }
     with open(os.path.join(OUT, "MANIFEST.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

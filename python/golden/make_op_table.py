@@ -1,13 +1,15 @@
-"""Write src/check/onnx-ops.generated.ts: for every default-domain ONNX operator, the opset versions at which its
-schema changed (from onnx.defs). `yoloq check` uses it to find ops a model's opset does not define yet.
-    python3 python/golden/make_op_table.py src/check/onnx-ops.generated.ts
+"""Write src/onnx/ops/onnx-ops.generated.ts: for every default-domain ONNX operator, the opset versions at which its
+schema changed (from onnx.defs). `yoloq check` uses it to find ops a model's opset does not define yet; the opset
+upgrade pass uses it to find ops whose schema changed on the way.
+    python3 python/golden/make_op_table.py src/onnx/ops/onnx-ops.generated.ts
 """
+
 import sys
 
 import onnx
 from onnx import defs
 
-out = sys.argv[1] if len(sys.argv) > 1 else "src/check/onnx-ops.generated.ts"
+out = sys.argv[1] if len(sys.argv) > 1 else "src/onnx/ops/onnx-ops.generated.ts"
 versions = {}
 deprecated = {}
 for s in defs.get_all_schemas_with_history():

@@ -2,6 +2,7 @@
 
 Tests run on the CPU in a few seconds each; the model and images are made here, so nothing is downloaded.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,16 @@ def write_data_folder(folder: str, n: int, hw: tuple[int, int], seed: int = 0, l
     os.makedirs(folder, exist_ok=True)
     rng = np.random.default_rng(seed)
     np.save(os.path.join(folder, "images.npy"), rng.integers(0, 256, size=(n, 3, *hw), dtype=np.uint8))
-    meta = {"version": 1, "count": n, "height": hw[0], "width": hw[1], "pixelScale": pixel_scale, "channelOrder": "bgr",
-            "family": "yolox", "files": [f"{i}.jpg" for i in range(n)]}
+    meta = {
+        "version": 1,
+        "count": n,
+        "height": hw[0],
+        "width": hw[1],
+        "pixelScale": pixel_scale,
+        "channelOrder": "bgr",
+        "family": "yolox",
+        "files": [f"{i}.jpg" for i in range(n)],
+    }
     with open(os.path.join(folder, "meta.json"), "w") as f:
         json.dump(meta, f)
     if labels:

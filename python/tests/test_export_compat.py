@@ -1,19 +1,20 @@
 """The QCDQ export works on the installed torch (≥ 2.9) with no manual patching, and the compatibility shim
 serves Brevitas versions that still import torch.onnx._globals."""
+
 from __future__ import annotations
 
 import importlib
 import sys
 
+import brevitas.nn as qnn
 import numpy as np
-import onnx
 import onnxruntime as ort
 import torch
 from packaging.version import Version
-
-import brevitas.nn as qnn
 from yoloq_brevitas.export_compat import GLOBALS_MODULE, export_kwargs, export_qcdq, exporter_globals, legacy_onnx_globals
 from yoloq_brevitas.quantizers import Int4WeightPerChannelNarrowStats, Uint8ActPerTensorAsymStats
+
+import onnx
 
 
 def _tiny_quant_model() -> torch.nn.Module:

@@ -1,8 +1,8 @@
 """Distillation objectives: zero at a match, positive otherwise, probability channels treated as probabilities."""
+
 from __future__ import annotations
 
 import torch
-
 from yoloq_brevitas.losses import FeatureTaps, distillation_loss, feature_distillation, output_distillation
 
 

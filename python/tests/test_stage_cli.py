@@ -1,15 +1,16 @@
 """The stage end to end through its command line: JSON-lines protocol, PTQ + QAT + export of an ONNX source,
 determinism under --seed, resumable checkpoints, and bad input as one error event with exit code 2."""
+
 from __future__ import annotations
 
 import os
 
 import numpy as np
-import onnx
 import onnxruntime as ort
-from onnx import numpy_helper
-
 from conftest import run_stage
+
+import onnx
+from onnx import numpy_helper
 
 FAST = ["--calib-count", "2", "--gptq-count", "1", "--batch", "2"]
 
@@ -42,7 +43,9 @@ def test_w4a8_qat_from_onnx_emits_progress_and_a_4bit_qcdq_model(tiny_onnx, tiny
 
 def test_w4a16_is_weight_only(tiny_onnx, tiny_data, tmp_path):
     out = str(tmp_path / "q.onnx")
-    code, events, err = run_stage("--model", tiny_onnx, "--data", tiny_data, "-o", out, "--scheme", "w4a16", "--ptq", "calibrate", "--steps", "1", *FAST)
+    code, events, err = run_stage(
+        "--model", tiny_onnx, "--data", tiny_data, "-o", out, "--scheme", "w4a16", "--ptq", "calibrate", "--steps", "1", *FAST
+    )
     assert code == 0, err[-2000:]
     ops = [n.op_type for n in onnx.load(out).graph.node]
     assert events[-1]["surgery"]["activationQuantizers"] == 0
@@ -65,8 +68,9 @@ def test_same_seed_same_model_and_resume_matches_an_unbroken_run(tiny_onnx, tiny
 
     state = torch.load(ckpt, weights_only=False)
     assert state["step"] == 3
-    code, _, err = run_stage(*args, "-o", str(tmp_path / "half.onnx"), "--steps", "3", "--checkpoint", ckpt, "--checkpoint-every", "2",
-                             "--stop-after", "2")
+    code, _, err = run_stage(
+        *args, "-o", str(tmp_path / "half.onnx"), "--steps", "3", "--checkpoint", ckpt, "--checkpoint-every", "2", "--stop-after", "2"
+    )
     assert code == 0, err[-2000:]
     assert torch.load(ckpt, weights_only=False)["step"] == 2
     code, events, err = run_stage(*args, "-o", c, "--steps", "3", "--checkpoint", ckpt, "--resume")

@@ -1,10 +1,10 @@
 """Topology, head policy and surgery on the tiny detector (through onnx2torch, as an ONNX source is handled)."""
+
 from __future__ import annotations
 
 import brevitas.nn as qnn
 import torch
 from torch import nn
-
 from yoloq_brevitas.config import SCHEMES
 from yoloq_brevitas.fold import fold_batch_norms
 from yoloq_brevitas.sources import load_onnx
@@ -73,7 +73,6 @@ def test_surgery_replaces_convs_and_shares_quantizers(tiny_onnx):
 
 def test_topk_percentiles_equal_brevitas_kthvalue():
     from brevitas.core.stats.stats_op import NegativePercentileOrZero, PercentileInterval
-
     from yoloq_brevitas.quantizers import TopkNegativePercentileOrZero, TopkPercentileInterval
 
     torch.manual_seed(0)

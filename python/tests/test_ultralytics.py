@@ -1,6 +1,7 @@
 """ultralytics sources built from the bundled YAMLs (random weights, nothing downloaded), at a 64-pixel input:
 label-based QAT with ultralytics' own loss, distillation without labels, and export in the layouts yoloq's TS
 families read (YOLOv8/11: [1, 84, A]; YOLOv10 end-to-end: [1, 300, 6])."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -10,7 +11,6 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
-
 from conftest import run_stage, write_data_folder
 from yoloq_brevitas.config import SCHEMES
 from yoloq_brevitas.fold import fold_batch_norms
@@ -50,7 +50,9 @@ def test_yolov8_label_based_qat_exports_decoded_output(labelled, tmp_path):
 
     ops = [n.op_type for n in onnx.load(out).graph.node]
     assert ops.count("DequantizeLinear") > 2 * 60, "every Conv but DFL's carries quantized weights and inputs"
-    y = ort.InferenceSession(out, providers=["CPUExecutionProvider"]).run(None, {"images": np.random.rand(1, 3, 64, 64).astype(np.float32)})[0]
+    y = ort.InferenceSession(out, providers=["CPUExecutionProvider"]).run(
+        None, {"images": np.random.rand(1, 3, 64, 64).astype(np.float32)}
+    )[0]
     assert y.shape == (1, 84, 84) and np.isfinite(y).all()
 
 
@@ -76,8 +78,10 @@ def test_yolov5_repo_checkpoint_is_recognised_without_unpickling(tmp_path):
     assert not is_yolov5_repo_checkpoint(str(not_zip))
 
 
-@pytest.mark.skipif(not os.path.isfile(SHARED_V5) or importlib.util.find_spec("yolov5") is None,
-                    reason="needs yolov5n.pt and the optional yolov5 package (bash python/install.sh --with-yolov5)")
+@pytest.mark.skipif(
+    not os.path.isfile(SHARED_V5) or importlib.util.find_spec("yolov5") is None,
+    reason="needs yolov5n.pt and the optional yolov5 package (bash python/install.sh --with-yolov5)",
+)
 def test_yolov5_checkpoint_loads_through_the_yolov5_package():
     src = load_source(SHARED_V5)
     assert src.kind == "yolov5" and src.family == "yolov5"

@@ -6,6 +6,7 @@ YOLOv10 (or any NMS-free head) the end-to-end output [1, 300, 6] (``nms=False``)
 Speaks yoloq's Python-stage protocol (python/yoloq_brevitas/events.py): stdout carries only JSON lines, the last
 one {"event": "result", "onnx": ...} or {"event": "error", ...}; logs go to stderr.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -13,6 +13,7 @@
 Needs torch, torchvision and ultralytics (python/train_default/requirements.txt; python/.venv made by
 python/install.sh has them). A one-off script: CI never runs it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,9 +80,27 @@ def main() -> int:
     model = YOLO(str(HERE / "shapes-yolov10.yaml"), task="detect")
     extra = {k: yaml_value(v) for k, v in (kv.split("=", 1) for kv in a.set)}
     t0 = time.monotonic()
-    model.train(data=str(data / "data.yaml"), epochs=a.epochs, imgsz=a.imgsz, batch=a.batch, workers=a.workers, device="cpu",
-                seed=0, deterministic=True, project=str(work / "runs"), name="train", exist_ok=True, plots=False,
-                close_mosaic=max(1, a.epochs // 5), warmup_epochs=1, cache="ram", patience=0, amp=False, verbose=True, **extra)
+    model.train(
+        data=str(data / "data.yaml"),
+        epochs=a.epochs,
+        imgsz=a.imgsz,
+        batch=a.batch,
+        workers=a.workers,
+        device="cpu",
+        seed=0,
+        deterministic=True,
+        project=str(work / "runs"),
+        name="train",
+        exist_ok=True,
+        plots=False,
+        close_mosaic=max(1, a.epochs // 5),
+        warmup_epochs=1,
+        cache="ram",
+        patience=0,
+        amp=False,
+        verbose=True,
+        **extra,
+    )
     train_s = time.monotonic() - t0
     trainer = model.trainer
     metrics = {k: float(v) for k, v in (trainer.metrics or {}).items()}
@@ -95,8 +114,15 @@ def main() -> int:
     export(str(best), str(out / "shapes-yolov10.onnx"), a.imgsz)
     record = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "dataSeed": a.seed, "trainImages": count_images(data / "images" / "train"), "valImages": count_images(data / "images" / "val"), "epochs": a.epochs, "batch": a.batch, "imgsz": a.imgsz,
-        "generateSeconds": round(gen_s, 1), "trainSeconds": round(train_s, 1), "checkpoint": best.name,
+        "dataSeed": a.seed,
+        "trainImages": count_images(data / "images" / "train"),
+        "valImages": count_images(data / "images" / "val"),
+        "epochs": a.epochs,
+        "batch": a.batch,
+        "imgsz": a.imgsz,
+        "generateSeconds": round(gen_s, 1),
+        "trainSeconds": round(train_s, 1),
+        "checkpoint": best.name,
         "ultralyticsFinalVal": metrics,
         "versions": {"python": platform.python_version(), "torch": torch.__version__, "ultralytics": ultralytics.__version__},
         "machine": {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads()},

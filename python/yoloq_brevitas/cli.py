@@ -3,6 +3,7 @@
 stdout carries only JSON lines (events.py); logs go to stderr. Exit codes: 0 done, 2 bad input (one error event
 with kind "input"), 1 anything else (kind "internal").
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,7 +13,7 @@ import os
 import sys
 import traceback
 
-from .config import PTQ_STEPS, SCHEMES, RunConfig
+from .config import PTQ_STEPS, SUPPORTED, RunConfig, scheme_for
 from .events import InputError, Reporter
 
 
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="ultralytics .pt or model YAML (e.g. yolov10m.yaml), YOLOv5 .pt, or FP32 .onnx")
     p.add_argument("--data", required=True, help="folder with images.npy + meta.json (+ labels.json), written by `yoloq qat`")
     p.add_argument("-o", "--output", required=True, help="QCDQ ONNX file to write")
-    p.add_argument("--scheme", default="w4a8", choices=sorted(SCHEMES))
+    p.add_argument("--scheme", default="w4a8", help=f"{' or '.join(SUPPORTED)}: a row of the scheme table ($YOLOQ_SCHEMES)")
     p.add_argument("--weight-scaling", default="stats", choices=["stats", "mse"], help="init of the learned scales")
     p.add_argument("--ptq", default=",".join(PTQ_STEPS), help=f"comma list of {', '.join(PTQ_STEPS)}, or none")
     p.add_argument("--calib-count", type=int, default=64)
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse_config(argv: list[str]) -> tuple[RunConfig, bool]:
     a = build_parser().parse_args(argv)
+    scheme = scheme_for(a.scheme)
     ptq = tuple(s for s in a.ptq.split(",") if s and s != "none")
     bad = [s for s in ptq if s not in PTQ_STEPS]
     if bad:
@@ -67,11 +69,30 @@ def parse_config(argv: list[str]) -> tuple[RunConfig, bool]:
     out_dir = os.path.dirname(os.path.abspath(a.output))
     if not os.path.isdir(out_dir):
         raise InputError(f"-o {a.output}: folder {out_dir} does not exist")
-    cfg = RunConfig(model=a.model, data=a.data, output=a.output, scheme=SCHEMES[a.scheme], weight_scaling=a.weight_scaling,
-                    ptq=ptq, calib_count=a.calib_count, gptq_count=a.gptq_count, steps=a.steps, batch=a.batch, lr=a.lr,
-                    scale_lr=a.scale_lr, ema_decay=a.ema_decay, loss=a.loss, seed=a.seed,
-                    keep_first_last=not a.no_keep_first_last, checkpoint=a.checkpoint, checkpoint_every=a.checkpoint_every,
-                    resume=a.resume, stop_after=a.stop_after, device=a.device, threads=a.threads)
+    cfg = RunConfig(
+        model=a.model,
+        data=a.data,
+        output=a.output,
+        scheme=scheme,
+        weight_scaling=a.weight_scaling,
+        ptq=ptq,
+        calib_count=a.calib_count,
+        gptq_count=a.gptq_count,
+        steps=a.steps,
+        batch=a.batch,
+        lr=a.lr,
+        scale_lr=a.scale_lr,
+        ema_decay=a.ema_decay,
+        loss=a.loss,
+        seed=a.seed,
+        keep_first_last=not a.no_keep_first_last,
+        checkpoint=a.checkpoint,
+        checkpoint_every=a.checkpoint_every,
+        resume=a.resume,
+        stop_after=a.stop_after,
+        device=a.device,
+        threads=a.threads,
+    )
     return cfg, a.verbose
 
 
@@ -94,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
             build_parser().print_help(sys.stderr)
             return 0
         cfg, verbose = parse_config(argv)
-        logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
-                            format="%(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+        )
         _quiet_environment()
         from .pipeline import run
 

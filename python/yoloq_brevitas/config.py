@@ -1,8 +1,21 @@
-"""Run settings as plain data: the scheme table and everything one run of the stage decides."""
+"""Run settings as plain data: the scheme table and everything one run of the stage decides.
+
+The scheme table is yoloq's one table, ``src/quant/schemes.json``, which the TypeScript side reads too. yoloq's runner
+passes its path as ``$YOLOQ_SCHEMES``; run standalone, the stage reads the repository's copy
+(``python/../src/quant/schemes.json``). Only the rows this stage implements (``SUPPORTED``) become ``SCHEMES``; asking
+for another row is an input error that says so. The file is read when ``SCHEMES`` or ``load_schemes`` is used, never
+at import.
+"""
+
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+from .events import InputError
 
 
 @dataclass(frozen=True)
@@ -15,10 +28,67 @@ class Scheme:
     act_bits: int | None
 
 
-SCHEMES = MappingProxyType({
-    "w4a8": Scheme("w4a8", 4, 8, 8),
-    "w4a16": Scheme("w4a16", 4, 8, None),
-})
+#: The rows of the scheme table this stage implements.
+SUPPORTED = ("w4a8", "w4a16")
+#: Environment variable naming the scheme table; set by yoloq's runner (src/brevitas/venv.ts ``stageEnv``).
+SCHEMES_ENV = "YOLOQ_SCHEMES"
+_REPO_TABLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "quant", "schemes.json")
+#: activations column of the table → activation bits (None: float).
+_ACT_BITS = {"int8": 8, "float": None}
+
+
+def schemes_path() -> str:
+    """The scheme table: ``$YOLOQ_SCHEMES``, else the repository's ``src/quant/schemes.json``."""
+    return os.environ.get(SCHEMES_ENV) or os.path.normpath(_REPO_TABLE)
+
+
+def read_scheme_table(path: str | None = None) -> dict[str, dict]:
+    """Every row of the table as it is in the JSON, by name; a missing or malformed file is an InputError."""
+    path = path or schemes_path()
+    try:
+        with open(path, encoding="utf-8") as f:
+            rows = json.load(f)["schemes"]
+        return {row["name"]: row for row in rows}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise InputError(
+            f"scheme table {path}: cannot read it ({type(e).__name__}: {e}); set ${SCHEMES_ENV} to yoloq's src/quant/schemes.json"
+        ) from e
+
+
+def _scheme(row: dict, path: str) -> Scheme:
+    act = row.get("activations")
+    if act not in _ACT_BITS or not isinstance(row.get("weightBits"), int) or not isinstance(row.get("keptWeightBits"), int):
+        raise InputError(f"scheme table {path}: bad row {json.dumps(row)}")
+    return Scheme(row["name"], row["weightBits"], row["keptWeightBits"], _ACT_BITS[act])
+
+
+def load_schemes(path: str | None = None) -> Mapping[str, Scheme]:
+    """The supported rows of the table as Schemes (read-only mapping, in ``SUPPORTED`` order)."""
+    path = path or schemes_path()
+    table = read_scheme_table(path)
+    missing = [n for n in SUPPORTED if n not in table]
+    if missing:
+        raise InputError(f"scheme table {path}: no row for {', '.join(missing)}")
+    return MappingProxyType({n: _scheme(table[n], path) for n in SUPPORTED})
+
+
+def scheme_for(name: str, path: str | None = None) -> Scheme:
+    """The scheme called ``name``; one not in the table, or in it but not implemented here, is an InputError."""
+    path = path or schemes_path()
+    table = read_scheme_table(path)
+    if name not in table:
+        raise InputError(f"--scheme {name}: no such scheme (the table has {', '.join(table)})")
+    if name not in SUPPORTED:
+        raise InputError(f"--scheme {name}: not supported by the Brevitas stage (it implements {', '.join(SUPPORTED)})")
+    return _scheme(table[name], path)
+
+
+def __getattr__(name: str):
+    """``SCHEMES``: ``load_schemes()``, read on each use (no state kept at import)."""
+    if name == "SCHEMES":
+        return load_schemes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 PTQ_STEPS = ("calibrate", "gptq", "bias-correction")
 

@@ -7,6 +7,7 @@ A data folder holds:
                 "family": "...", "files": [...]}: model input = images * pixelScale (float32);
   labels.json  optional: {"labels": [[[class, cx, cy, w, h], ...] per image]}, boxes normalized to the input size.
 """
+
 from __future__ import annotations
 
 import json

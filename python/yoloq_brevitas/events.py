@@ -7,6 +7,7 @@
 Human-readable logs go to stderr (the ``logging`` module, configured by the command line only). Nothing else
 may print to stdout, so third-party prints are redirected to stderr while the stage runs (see ``cli.py``).
 """
+
 from __future__ import annotations
 
 import json

@@ -1,6 +1,7 @@
 """Export the trained model as QCDQ ONNX (opset 13) in the output layout yoloq's TS families read, then run it once
 in ONNX Runtime against the PyTorch model.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -50,6 +51,9 @@ def export_model(model: torch.nn.Module, source: Source, example: torch.Tensor, 
     if source.kind == "ultralytics" and ref.ndim == 3 and ref.shape[-1] == 6:  # end-to-end top-k: order may differ on ties
         ref, got = np.sort(ref[..., 4].ravel()), np.sort(got[..., 4].ravel())
     err = float(np.mean((got - ref) ** 2))
-    sig = float(np.mean(ref ** 2))
-    return {"outputShape": shape, "ortSqnrDb": 10 * np.log10(sig / err) if err > 0 else None,
-            "ortMaxAbsDiff": float(np.max(np.abs(got - ref)))}
+    sig = float(np.mean(ref**2))
+    return {
+        "outputShape": shape,
+        "ortSqnrDb": 10 * np.log10(sig / err) if err > 0 else None,
+        "ortMaxAbsDiff": float(np.max(np.abs(got - ref))),
+    }

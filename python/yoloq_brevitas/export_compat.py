@@ -10,6 +10,7 @@ What this module does, for the duration of one export only (nothing stays patche
   * passes ``dynamo=False`` (when torch.onnx.export knows the keyword) and an explicit ``opset_version``.
 Brevitas 0.13.x already handles both, so with it the shim is a no-op.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -68,11 +69,18 @@ def export_kwargs(opset_version: int = 13) -> dict:
     return kw
 
 
-def export_qcdq(model: torch.nn.Module, example: torch.Tensor, path: str, opset_version: int = 13,
-                input_names=("images",), output_names=("output",)) -> None:
+def export_qcdq(
+    model: torch.nn.Module, example: torch.Tensor, path: str, opset_version: int = 13, input_names=("images",), output_names=("output",)
+) -> None:
     """Brevitas QCDQ export (QuantizeLinear → Clip → DequantizeLinear) of `model` traced on `example` to `path`."""
     from brevitas.export import export_onnx_qcdq
 
     with legacy_onnx_globals():
-        export_onnx_qcdq(model, args=example, export_path=path, input_names=list(input_names),
-                         output_names=list(output_names), **export_kwargs(opset_version))
+        export_onnx_qcdq(
+            model,
+            args=example,
+            export_path=path,
+            input_names=list(input_names),
+            output_names=list(output_names),
+            **export_kwargs(opset_version),
+        )

@@ -4,11 +4,11 @@ ultralytics / YOLOv5 modules are folded in place the way their own ``fuse()`` do
 except that the detection head keeps both of YOLOv10's branches (its one-to-many branch is needed by the training
 loss and is dropped at export). onnx2torch graphs (torch.fx) have every Conv → BatchNorm pair folded.
 """
+
 from __future__ import annotations
 
 import logging
 
-import torch
 from torch import fx, nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 

@@ -1,10 +1,11 @@
 """QAT objectives.
 
-  labels:  ultralytics' own detection loss (v8DetectionLoss, or E2ELoss for YOLOv10's two heads) on labelled
-           images, for ultralytics sources;
-  distill: label-free distillation from the float teacher: its raw outputs (`output_distillation`) plus every
-           quantized Conv's output (`feature_distillation`), on unlabelled images.
+labels:  ultralytics' own detection loss (v8DetectionLoss, or E2ELoss for YOLOv10's two heads) on labelled
+         images, for ultralytics sources;
+distill: label-free distillation from the float teacher: its raw outputs (`output_distillation`) plus every
+         quantized Conv's output (`feature_distillation`), on unlabelled images.
 """
+
 from __future__ import annotations
 
 import torch
@@ -70,6 +71,7 @@ class FeatureTaps:
     def _hook(self, name: str):
         def hook(_module, _args, out):
             self.outputs[name] = out
+
         return hook
 
     def take(self) -> dict[str, torch.Tensor]:

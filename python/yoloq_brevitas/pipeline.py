@@ -1,4 +1,5 @@
 """One run of the stage: load → fold BN → topology → surgery → PTQ → QAT → export, reporting each stage."""
+
 from __future__ import annotations
 
 import copy
@@ -102,7 +103,9 @@ def run(cfg: RunConfig, rep: Reporter) -> dict:
     images = load_image_set(cfg.data)
     src = load_source(cfg.model)
     if src.input_hw and src.input_hw != images.hw:
-        raise InputError(f"{cfg.model} takes {src.input_hw[1]}x{src.input_hw[0]} inputs, the data folder holds {images.hw[1]}x{images.hw[0]}")
+        raise InputError(
+            f"{cfg.model} takes {src.input_hw[1]}x{src.input_hw[0]} inputs, the data folder holds {images.hw[1]}x{images.hw[0]}"
+        )
     rep.progress("load", 1, 1, source=src.description, family=src.family, images=len(images))
     loss_kind = choose_loss(cfg, src.kind, images.labels is not None)
     folded = fold_batch_norms(src.model, src.kind)
@@ -110,8 +113,16 @@ def run(cfg: RunConfig, rep: Reporter) -> dict:
     if cfg.steps > 0 and loss_kind == "distill":  # the float model, BN folded, as the distillation target
         teacher = copy.deepcopy(src.model).eval().to(device).requires_grad_(False)
     model, summary = _quantize(src, images, cfg, device, rep, folded)
-    fingerprint = {"model": os.path.basename(cfg.model), "scheme": cfg.scheme.name, "steps": cfg.steps, "batch": cfg.batch,
-                   "seed": cfg.seed, "weightScaling": cfg.weight_scaling, "loss": loss_kind, "ptq": list(cfg.ptq)}
+    fingerprint = {
+        "model": os.path.basename(cfg.model),
+        "scheme": cfg.scheme.name,
+        "steps": cfg.steps,
+        "batch": cfg.batch,
+        "seed": cfg.seed,
+        "weightScaling": cfg.weight_scaling,
+        "loss": loss_kind,
+        "ptq": list(cfg.ptq),
+    }
     state, resumed = _initialise(model, images, cfg, device, rep, fingerprint)
     train_stats = None
     if cfg.steps > 0:
@@ -122,8 +133,19 @@ def run(cfg: RunConfig, rep: Reporter) -> dict:
     exported = export_model(model, src, images.batch([0]), cfg.output)
     rep.progress("export", 1, 1)
     return {
-        "onnx": os.path.abspath(cfg.output), "source": src.description, "kind": src.kind, "family": src.family,
-        "scheme": cfg.scheme.name, "weightScaling": cfg.weight_scaling, "ptq": list(cfg.ptq), "qat": train_stats,
-        "resumed": resumed, "device": str(device), "torch": torch.__version__, "seconds": time.monotonic() - t0,
-        "inputHw": list(images.hw), **exported, "surgery": summary,
+        "onnx": os.path.abspath(cfg.output),
+        "source": src.description,
+        "kind": src.kind,
+        "family": src.family,
+        "scheme": cfg.scheme.name,
+        "weightScaling": cfg.weight_scaling,
+        "ptq": list(cfg.ptq),
+        "qat": train_stats,
+        "resumed": resumed,
+        "device": str(device),
+        "torch": torch.__version__,
+        "seconds": time.monotonic() - t0,
+        "inputHw": list(images.hw),
+        **exported,
+        "surgery": summary,
     }

@@ -3,6 +3,7 @@
 Each step is a function of (model, images, indices) that streams progress; they run in the order given
 (calibrate → gptq → bias-correction is Brevitas' own recommended order).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

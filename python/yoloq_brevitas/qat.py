@@ -2,6 +2,7 @@
 own, higher one), cosine decay, gradient clipping, an EMA of the weights (exported at the end), no batch-norm
 statistics to update (BN was folded before surgery), resumable checkpoints, and a seeded batch order.
 """
+
 from __future__ import annotations
 
 import logging
@@ -81,8 +82,16 @@ def _set_lr(opt: torch.optim.Optimizer, cfg: RunConfig, step: int) -> float:
 
 def save_checkpoint(path: str, model: nn.Module, state: TrainState, fingerprint: dict) -> None:
     tmp = path + ".tmp"
-    torch.save({"step": state.step, "model": model.state_dict(), "optimizer": state.optimizer.state_dict(),
-                "ema": state.ema.state_dict(), "fingerprint": fingerprint}, tmp)
+    torch.save(
+        {
+            "step": state.step,
+            "model": model.state_dict(),
+            "optimizer": state.optimizer.state_dict(),
+            "ema": state.ema.state_dict(),
+            "fingerprint": fingerprint,
+        },
+        tmp,
+    )
     os.replace(tmp, path)
 
 
@@ -99,8 +108,18 @@ def load_checkpoint(path: str, model: nn.Module, cfg: RunConfig, fingerprint: di
     return state
 
 
-def train(model: nn.Module, teacher: nn.Module | None, images: ImageSet, cfg: RunConfig, loss_kind: str, device,
-          state: TrainState, progress, checkpoint_fn=None, layers: list[str] | None = None) -> dict:
+def train(
+    model: nn.Module,
+    teacher: nn.Module | None,
+    images: ImageSet,
+    cfg: RunConfig,
+    loss_kind: str,
+    device,
+    state: TrainState,
+    progress,
+    checkpoint_fn=None,
+    layers: list[str] | None = None,
+) -> dict:
     """Run QAT from `state.step` to cfg.steps. Returns loss statistics; the EMA weights are left in `model`.
     `layers`: the quantized Conv names, whose outputs distillation matches against the teacher's."""
     taps = (FeatureTaps(model, layers), FeatureTaps(teacher, layers)) if (loss_kind == "distill" and layers) else None
@@ -121,7 +140,7 @@ def _train(model, teacher, images, cfg, loss_kind, device, state, progress, chec
         teacher.train()  # same head output format as the student; BN is folded, so no statistics move
     end = cfg.steps if cfg.stop_after is None else min(cfg.steps, cfg.stop_after)
     while state.step < end:
-        idx = order[state.step * cfg.batch:(state.step + 1) * cfg.batch]
+        idx = order[state.step * cfg.batch : (state.step + 1) * cfg.batch]
         torch.manual_seed(cfg.seed * 1_000_003 + state.step)  # per step, so a resumed run draws the same numbers
         lr_f = _set_lr(state.optimizer, cfg, state.step)
         if loss_kind == "labels":

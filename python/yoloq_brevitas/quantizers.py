@@ -6,6 +6,7 @@ TS exporters write them (src/quant/weights/codes.ts).
 Activations: per tensor, asymmetric uint8 with a zero point (yoloq's default --act-mode asymmetric), initialised
 from percentiles (stats) or an MSE search, during calibration.
 """
+
 from __future__ import annotations
 
 import math

@@ -2,6 +2,7 @@
 `yolov5` package), or any FP32 ONNX model (through onnx2torch). Each becomes a float ``torch.nn.Module`` plus what
 the rest of the stage needs to know about it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -107,8 +108,9 @@ def load_yolov5(path: str) -> Source:
 
 
 def load_onnx(path: str) -> Source:
-    import onnx
     from onnx2torch import convert
+
+    import onnx
 
     try:
         proto = onnx.load(path)

@@ -4,6 +4,7 @@ tensor gets one 8-bit activation quantizer (a QuantIdentity), shared by every Co
 Convs is quantized once at its output, which equals one shared quantizer on all its inputs (equal scales by
 construction). Decisions are computed first (``plan_layers``) and applied second (``apply_surgery``).
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -31,16 +32,33 @@ def plan_layers(infos: list[ConvInfo], scheme: Scheme, keep_first_last: bool = T
     for i in infos:
         kept = keep_first_last and (i.first or i.last)
         reason = ("stem layer kept at 8 bits" if i.first else "prediction layer kept at 8 bits") if kept else f"{scheme.name} weight bits"
-        out.append(LayerDecision(i.name, scheme.kept_weight_bits if kept else scheme.weight_bits,
-                                 i.input_group if scheme.act_bits else None, reason, i.module.weight.numel()))
+        out.append(
+            LayerDecision(
+                i.name,
+                scheme.kept_weight_bits if kept else scheme.weight_bits,
+                i.input_group if scheme.act_bits else None,
+                reason,
+                i.module.weight.numel(),
+            )
+        )
     return out
 
 
 def _quant_conv(conv: nn.Conv2d, bits: int, scaling: str) -> qnn.QuantConv2d:
     q = qnn.QuantConv2d(
-        conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride, padding=conv.padding,
-        dilation=conv.dilation, groups=conv.groups, bias=conv.bias is not None, padding_mode=conv.padding_mode,
-        weight_quant=weight_quantizer(bits, scaling), device=conv.weight.device, dtype=conv.weight.dtype)
+        conv.in_channels,
+        conv.out_channels,
+        conv.kernel_size,
+        stride=conv.stride,
+        padding=conv.padding,
+        dilation=conv.dilation,
+        groups=conv.groups,
+        bias=conv.bias is not None,
+        padding_mode=conv.padding_mode,
+        weight_quant=weight_quantizer(bits, scaling),
+        device=conv.weight.device,
+        dtype=conv.weight.dtype,
+    )
     q.weight.data.copy_(conv.weight.data)
     if conv.bias is not None:
         q.bias.data.copy_(conv.bias.data)

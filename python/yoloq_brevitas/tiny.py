@@ -4,6 +4,7 @@
 a depthwise Conv, one tensor read by two Convs (a shared activation quantizer), a Concat feeding a Conv, BN to fold,
 and prediction Convs.
 """
+
 from __future__ import annotations
 
 import torch
@@ -17,14 +18,14 @@ def _cbs(cin: int, cout: int, k: int = 3, s: int = 1, groups: int = 1) -> nn.Seq
 class TinyDetector(nn.Module):
     def __init__(self, num_classes: int = 80) -> None:
         super().__init__()
-        self.stem = _cbs(3, 8, 3, 2)                     # /2
-        self.down1 = _cbs(8, 16, 3, 2)                   # /4
-        self.dw = _cbs(16, 16, 3, 2, groups=16)          # /8 depthwise
-        self.a = _cbs(16, 16, 1)                         # both read dw's output
+        self.stem = _cbs(3, 8, 3, 2)  # /2
+        self.down1 = _cbs(8, 16, 3, 2)  # /4
+        self.dw = _cbs(16, 16, 3, 2, groups=16)  # /8 depthwise
+        self.a = _cbs(16, 16, 1)  # both read dw's output
         self.b = _cbs(16, 16, 1)
-        self.fuse = _cbs(32, 24, 1)                      # reads Concat(a, b)
-        self.down2 = _cbs(24, 32, 3, 2)                  # /16
-        self.down3 = _cbs(32, 32, 3, 2)                  # /32
+        self.fuse = _cbs(32, 24, 1)  # reads Concat(a, b)
+        self.down2 = _cbs(24, 32, 3, 2)  # /16
+        self.down3 = _cbs(32, 32, 3, 2)  # /32
         self.heads = nn.ModuleList(nn.Conv2d(c, 5 + num_classes, 1) for c in (24, 32, 32))
         self.nc = num_classes
 
@@ -36,7 +37,7 @@ class TinyDetector(nn.Module):
         p5 = self.down3(p4)
         outs = []
         for head, f in zip(self.heads, (p3, p4, p5)):
-            o = head(f).flatten(2).transpose(1, 2)       # [1, HW, 85]
+            o = head(f).flatten(2).transpose(1, 2)  # [1, HW, 85]
             outs.append(torch.cat([o[..., :4], o[..., 4:].sigmoid()], -1))
         return torch.cat(outs, 1)
 

@@ -10,6 +10,7 @@ This matches yoloq's TS policy (src/quant/policy/targets.ts) on the exported gra
 ultralytics' DFL Conv (a fixed 0..15 projection) is not a quantization target, so the box-prediction Convs before
 it count as prediction layers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -48,9 +48,17 @@ export async function cocoMap(model: string | Uint8Array, instancesJson: string,
     ...(options.threads ? { threads: options.threads } : {}),
     onProgress: (p) => options.onProgress?.(p.done, p.total),
   });
-  const dets: EvalDetection[] = result.images.flatMap((im) => im.detections
-    .filter((d) => d.image_id !== undefined)
-    .map((d) => ({ imageId: d.image_id!, categoryId: d.category_id, bbox: d.bbox, score: d.score })));
+  const dets: EvalDetection[] = result.images.flatMap((im) =>
+    im.detections
+      .filter((d) => d.image_id !== undefined)
+      .map((d) => ({ imageId: d.image_id!, categoryId: d.category_id, bbox: d.bbox, score: d.score })),
+  );
   const ev = evaluateCoco(gt, dets);
-  return { map: ev.stats[0]!, map50: ev.stats[1]!, images: result.counts.predicted, detections: dets.length, seconds: (performance.now() - t0) / 1000 };
+  return {
+    map: ev.stats[0]!,
+    map50: ev.stats[1]!,
+    images: result.counts.predicted,
+    detections: dets.length,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }

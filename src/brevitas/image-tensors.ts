@@ -62,13 +62,22 @@ export async function writeImageTensors(req: ImageTensorRequest): Promise<ImageT
     }
     req.onProgress?.(i + 1, req.images.length);
   }
-  if (decoded.length === 0) throw new InputError(`none of the ${req.images.length} images could be decoded${skipped[0] ? ` (first: ${skipped[0].path}: ${skipped[0].reason})` : ''}`);
+  if (decoded.length === 0)
+    throw new InputError(
+      `none of the ${req.images.length} images could be decoded${skipped[0] ? ` (first: ${skipped[0].path}: ${skipped[0].reason})` : ''}`,
+    );
   const npy = new NpyWriter(join(req.outDir, 'images.npy'), 'uint8', [decoded.length, 3, height, width]);
   for (const d of decoded) npy.append(d.data);
   npy.finish();
   const meta = {
-    version: 1, count: decoded.length, height, width, pixelScale: req.letterbox.pixelRange === 'unit' ? 1 / 255 : 1,
-    channelOrder: req.letterbox.channelOrder, family: req.family, files: decoded.map((d) => basename(d.path)),
+    version: 1,
+    count: decoded.length,
+    height,
+    width,
+    pixelScale: req.letterbox.pixelRange === 'unit' ? 1 / 255 : 1,
+    channelOrder: req.letterbox.channelOrder,
+    family: req.family,
+    files: decoded.map((d) => basename(d.path)),
   };
   writeFileSync(join(req.outDir, 'meta.json'), JSON.stringify(meta, null, 1));
   if (req.labelsFor) writeFileSync(join(req.outDir, 'labels.json'), JSON.stringify({ labels: decoded.map((d) => d.labels) }));

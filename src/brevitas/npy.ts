@@ -15,7 +15,7 @@ export function npyHeader(dtype: NpyDtype, shape: readonly number[]): Uint8Array
   const dict = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const unpadded = 10 + dict.length + 1;
   const total = Math.ceil(unpadded / 64) * 64;
-  const text = dict + ' '.repeat(total - unpadded) + '\n';
+  const text = `${dict + ' '.repeat(total - unpadded)}\n`;
   const out = new Uint8Array(total);
   out.set([0x93, ...Buffer.from('NUMPY'), 1, 0], 0);
   new DataView(out.buffer).setUint16(8, text.length, true);
@@ -32,7 +32,11 @@ export class NpyWriter {
   private rows = 0;
   private readonly rowBytes: number;
 
-  constructor(readonly path: string, readonly dtype: NpyDtype, readonly shape: readonly number[]) {
+  constructor(
+    readonly path: string,
+    readonly dtype: NpyDtype,
+    readonly shape: readonly number[],
+  ) {
     this.rowBytes = shape.slice(1).reduce((a, b) => a * b, 1) * (dtype === 'uint8' ? 1 : 4);
     this.fd = openSync(path, 'w');
     writeSync(this.fd, npyHeader(dtype, shape));

@@ -29,7 +29,13 @@ export async function postStage(req: PostStageRequest): Promise<PostStageResult>
   const model = loadModel(req.qcdq);
   const check = checkModel(model);
   const errors = check.findings.filter((f) => f.severity === 'error');
-  if (check.errors > 0) throw new Error(`the Brevitas export fails yoloq check: ${errors.map((f) => f.message).slice(0, 3).join('; ')}`);
+  if (check.errors > 0)
+    throw new Error(
+      `the Brevitas export fails yoloq check: ${errors
+        .map((f) => f.message)
+        .slice(0, 3)
+        .join('; ')}`,
+    );
   const report = inspectModel(model);
   const weightBits: Record<string, number> = {};
   for (const w of report.weights) weightBits[String(w.bits ?? 'float')] = (weightBits[String(w.bits ?? 'float')] ?? 0) + 1;
@@ -44,7 +50,12 @@ export async function postStage(req: PostStageRequest): Promise<PostStageResult>
   }
   if (req.eval) {
     const { instances, images, family, threads, onProgress } = req.eval;
-    out.eval = await cocoMap(req.qcdq, instances, { ...(images ? { images } : {}), ...(family ? { family } : {}), ...(threads ? { threads } : {}), ...(onProgress ? { onProgress } : {}) });
+    out.eval = await cocoMap(req.qcdq, instances, {
+      ...(images ? { images } : {}),
+      ...(family ? { family } : {}),
+      ...(threads ? { threads } : {}),
+      ...(onProgress ? { onProgress } : {}),
+    });
   }
   return out;
 }

@@ -1,5 +1,7 @@
 /**
- * The JSON-lines protocol of the Python stage (python/yoloq_brevitas/events.py): one object per stdout line.
+ * The JSON-lines protocol of the Python stage (python/yoloq_brevitas/events.py; python/train_default speaks it too):
+ * one object per stdout line, read by the one runner (run-stage.ts). `StageEvent` is the one event type, a union
+ * discriminated by `event`:
  *   {"event":"progress","stage":"qat","step":3,"total":100,"loss":0.12,...}
  *   {"event":"result","onnx":"/abs/out.onnx",...}
  *   {"event":"error","kind":"input"|"internal","message":"..."}
@@ -48,7 +50,8 @@ export function parseEventLine(line: string): StageEvent | undefined {
   const e = v as Record<string, unknown>;
   switch (e.event) {
     case 'progress':
-      if (typeof e.stage !== 'string' || typeof e.step !== 'number' || typeof e.total !== 'number') throw new TypeError(`bad progress event: ${text}`);
+      if (typeof e.stage !== 'string' || typeof e.step !== 'number' || typeof e.total !== 'number')
+        throw new TypeError(`bad progress event: ${text}`);
       return e as ProgressEvent;
     case 'result':
       if (typeof e.onnx !== 'string') throw new TypeError(`result event without onnx path: ${text}`);

@@ -1,25 +1,42 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { InputError } from '../errors.js';
-import { parseEventLine, type ProgressEvent, type ResultEvent } from './protocol.js';
-import type { PythonEnv } from './venv.js';
+import { InputError, oneLine } from '../errors.js';
+import { parseEventLine, type ErrorEvent, type ProgressEvent, type ResultEvent } from './protocol.js';
+import { stageEnv, type PythonEnv } from './venv.js';
 
 /**
- * Run `python -m yoloq_brevitas ARGS` and follow its JSON lines: progress goes to `onProgress`, stderr lines to
- * `onLog`, and the result event is returned. An error event of kind "input" (the stage's exit code 2) becomes an
- * InputError with the stage's message; anything else is an Error naming the last stderr lines.
+ * The one runner of yoloq's Python stage: `python -m <module> ARGS` (yoloq_brevitas unless `module` says otherwise,
+ * e.g. train_default.export_onnx) in the environment `stageEnv` builds, following its JSON lines (protocol.ts).
+ * Progress goes to `onProgress`, stderr lines and stray stdout lines to `onLog`, and the result event is returned.
+ * Failures are one line each: an error event of kind "input" (the stage's exit code 2) becomes an InputError with
+ * the stage's message, as does an interpreter that cannot start; anything else is an Error naming the stage and its
+ * last stderr lines.
  */
 export interface StageOptions {
+  /** The module run with `python -m` (default yoloq_brevitas). */
+  module?: string;
+  /** Working folder of the process (default: this process's). */
+  cwd?: string;
   onProgress?: (e: ProgressEvent) => void;
   onLog?: (line: string) => void;
+  /** Extra environment variables (they win over ours, except PYTHONPATH and PYTHONUNBUFFERED). */
   env?: Record<string, string>;
 }
 
+/** How a failure names the stage: "Brevitas stage", or `python -m <module>` for another module. */
+function stageName(module: string | undefined): string {
+  return module === undefined || module === 'yoloq_brevitas' ? 'Brevitas stage' : `python -m ${module}`;
+}
+
 export async function runPythonStage(py: PythonEnv, args: readonly string[], options: StageOptions = {}): Promise<ResultEvent> {
-  const env = { ...process.env, ...options.env, PYTHONPATH: [py.packageRoot, process.env.PYTHONPATH].filter(Boolean).join(':'), PYTHONUNBUFFERED: '1' };
-  const child = spawn(py.python, ['-m', 'yoloq_brevitas', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const module = options.module ?? 'yoloq_brevitas';
+  const child = spawn(py.python, ['-m', module, ...args], {
+    env: stageEnv(py, options.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
   let result: ResultEvent | undefined;
-  let error: { kind: string; message: string } | undefined;
+  let error: ErrorEvent | undefined;
   const tail: string[] = [];
   createInterface({ input: child.stdout }).on('line', (line) => {
     const e = parseEventLine(line);
@@ -37,8 +54,10 @@ export async function runPythonStage(py: PythonEnv, args: readonly string[], opt
     child.on('error', (e) => rej(new InputError(`cannot start ${py.python}: ${e.message}`)));
     child.on('close', (c) => res(c));
   });
-  if (error?.kind === 'input') throw new InputError(error.message);
-  if (error) throw new Error(`Brevitas stage failed: ${error.message}`);
-  if (code !== 0 || !result) throw new Error(`Brevitas stage exited with code ${code} and no result${tail.length ? `: ${tail.slice(-3).join(' | ')}` : ''}`);
+  const name = stageName(options.module);
+  if (error?.kind === 'input') throw new InputError(oneLine(error.message));
+  if (error) throw new Error(`${name} failed: ${oneLine(error.message)}`);
+  if (code !== 0 || !result)
+    throw new Error(`${name} exited with code ${code} and no result${tail.length ? `: ${tail.slice(-3).join(' | ')}` : ''}`);
   return result;
 }

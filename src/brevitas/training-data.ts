@@ -47,7 +47,7 @@ async function cocoLabels(json: string, paths: readonly string[]): Promise<Map<s
   for (const p of paths) {
     const id = idByName.get(basename(p));
     if (id !== undefined) found++;
-    out.set(p, id === undefined ? [] : byImage.get(id) ?? []);
+    out.set(p, id === undefined ? [] : (byImage.get(id) ?? []));
   }
   if (found === 0) throw new InputError(`${json} lists none of the training images by file name`);
   return out;

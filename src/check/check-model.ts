@@ -14,7 +14,13 @@ export interface CheckResult {
   findings: Finding[];
 }
 
-function checkGraph(model: Model, graph: Graph, outer: ReadonlyMap<string, DataTypeCode>, outerNames: ReadonlySet<string>, out: Finding[]): void {
+function checkGraph(
+  model: Model,
+  graph: Graph,
+  outer: ReadonlyMap<string, DataTypeCode>,
+  outerNames: ReadonlySet<string>,
+  out: Finding[],
+): void {
   const index = indexGraph(graph);
   const sink = (f: Finding) => out.push(f);
   checkStructure(graph, index, outerNames, sink);

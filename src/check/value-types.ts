@@ -12,8 +12,29 @@ export function valueTypes(graph: Graph, index: GraphIndex, outer?: ReadonlyMap<
   const types = new Map<string, DataTypeCode>(outer ?? []);
   for (const v of [...graph.inputs, ...graph.valueInfo, ...graph.outputs]) if (v.type) types.set(v.name, v.type.elemType);
   for (const t of graph.initializers) types.set(t.name, t.dtype);
-  const sameAsInput0 = new Set(['Identity', 'Clip', 'Relu', 'Sigmoid', 'Reshape', 'Transpose', 'Flatten', 'Squeeze',
-    'Unsqueeze', 'MaxPool', 'Conv', 'Add', 'Sub', 'Mul', 'Div', 'Concat', 'Resize', 'Slice', 'Split', 'Neg', 'Abs']);
+  const sameAsInput0 = new Set([
+    'Identity',
+    'Clip',
+    'Relu',
+    'Sigmoid',
+    'Reshape',
+    'Transpose',
+    'Flatten',
+    'Squeeze',
+    'Unsqueeze',
+    'MaxPool',
+    'Conv',
+    'Add',
+    'Sub',
+    'Mul',
+    'Div',
+    'Concat',
+    'Resize',
+    'Slice',
+    'Split',
+    'Neg',
+    'Abs',
+  ]);
   for (const i of topologicalOrder(graph, index).order) {
     const node = graph.nodes[i]!;
     const out = node.outputs[0];

@@ -26,8 +26,15 @@ export interface CommandIo {
 }
 
 export function helpText(cmd: Command): string {
-  return [`yoloq ${cmd.name} — ${cmd.summary}`, '', `usage: ${cmd.usage}`, '', ...cmd.details,
-    '  --json           print the result as JSON on stdout', '  -h, --help       show this help'].join('\n');
+  return [
+    `yoloq ${cmd.name} — ${cmd.summary}`,
+    '',
+    `usage: ${cmd.usage}`,
+    '',
+    ...cmd.details,
+    '  --json           print the result as JSON on stdout',
+    '  -h, --help       show this help',
+  ].join('\n');
 }
 
 export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
@@ -51,19 +58,33 @@ export function stringOpt(args: ParsedArgs, name: string): string | undefined {
 }
 
 /** Parse a numeric option, with bounds; InputError with the option's name on bad input. */
-export function numberOpt(args: ParsedArgs, name: string, fallback: number, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
+export function numberOpt(
+  args: ParsedArgs,
+  name: string,
+  fallback: number,
+  opts: { min?: number; max?: number; integer?: boolean } = {},
+): number {
   const raw = stringOpt(args, name);
   if (raw === undefined) return fallback;
   const v = Number(raw);
-  const bad = !Number.isFinite(v) || (opts.integer && !Number.isInteger(v)) || (opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max);
-  if (bad) throw new InputError(`--${name} ${raw}: expected ${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}${opts.max !== undefined ? ` ≤ ${opts.max}` : ''}`);
+  const bad =
+    !Number.isFinite(v) ||
+    (opts.integer && !Number.isInteger(v)) ||
+    (opts.min !== undefined && v < opts.min) ||
+    (opts.max !== undefined && v > opts.max);
+  if (bad)
+    throw new InputError(
+      `--${name} ${raw}: expected ${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}${opts.max !== undefined ? ` ≤ ${opts.max}` : ''}`,
+    );
   return v;
 }
 
 /** Exactly one positional argument (a path); InputError otherwise. */
 export function onePositional(cmd: Command, args: ParsedArgs, what: string): string {
   if (args.positionals.length !== 1) {
-    throw new InputError(`${cmd.name} takes one ${what}, got ${args.positionals.length === 0 ? 'none' : args.positionals.join(' ')} (see: yoloq ${cmd.name} --help)`);
+    throw new InputError(
+      `${cmd.name} takes one ${what}, got ${args.positionals.length === 0 ? 'none' : args.positionals.join(' ')} (see: yoloq ${cmd.name} --help)`,
+    );
   }
   return args.positionals[0]!;
 }

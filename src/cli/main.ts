@@ -14,17 +14,37 @@ import { qatCommand } from './commands/qat.js';
 import { sensitivityCommand } from './commands/sensitivity.js';
 
 /** Every command, in the order `yoloq --help` lists them. */
-const COMMANDS: readonly Command[] = Object.freeze([runCommand, inspectCommand, checkCommand, evalCommand, benchCommand, quantizeCommand, sensitivityCommand, applyCommand, convertCommand, qatCommand, exampleCommand]);
+const COMMANDS: readonly Command[] = Object.freeze([
+  runCommand,
+  inspectCommand,
+  checkCommand,
+  evalCommand,
+  benchCommand,
+  quantizeCommand,
+  sensitivityCommand,
+  applyCommand,
+  convertCommand,
+  qatCommand,
+  exampleCommand,
+]);
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  return ['yoloq — 4-bit YOLO ONNX models that still detect', '', 'usage: yoloq <command> [options]', '', 'commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), '', 'yoloq <command> --help shows the options of one command.'].join('\n');
+  return [
+    'yoloq — 4-bit YOLO ONNX models that still detect',
+    '',
+    'usage: yoloq <command> [options]',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'yoloq <command> --help shows the options of one command.',
+  ].join('\n');
 }
 
 const io: CommandIo = {
-  out: (t) => process.stdout.write(t + '\n'),
-  err: (t) => process.stderr.write(t + '\n'),
+  out: (t) => process.stdout.write(`${t}\n`),
+  err: (t) => process.stderr.write(`${t}\n`),
   progress: (t) => {
     if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${t}`);
   },
@@ -55,7 +75,9 @@ export async function main(argv: string[]): Promise<number> {
       io.err(`yoloq: ${oneLine(e)}`);
       return 2;
     }
-    io.err(`yoloq: internal error: ${oneLine(e)}${process.env.YOLOQ_DEBUG ? `\n${(e as Error).stack}` : ' (set YOLOQ_DEBUG=1 for details)'}`);
+    io.err(
+      `yoloq: internal error: ${oneLine(e)}${process.env.YOLOQ_DEBUG ? `\n${(e as Error).stack}` : ' (set YOLOQ_DEBUG=1 for details)'}`,
+    );
     return 1;
   }
 }

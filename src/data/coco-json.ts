@@ -5,9 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { InputError } from '../errors.js';
-import type {
-  CocoAnnotation, CocoBox, CocoCategory, CocoDetection, CocoGroundTruth, CocoImage,
-} from '../eval/coco/types.js';
+import type { CocoAnnotation, CocoBox, CocoCategory, CocoDetection, CocoGroundTruth, CocoImage } from './coco-types.js';
 
 type Obj = Record<string, unknown>;
 
@@ -36,7 +34,8 @@ function asArray(o: Obj, key: string, source: string): unknown[] {
 
 function intField(o: Obj, key: string, source: string, where: string): number {
   const v = o[key];
-  if (typeof v !== 'number' || !Number.isInteger(v)) fail(source, `${where} has ${key} ${JSON.stringify(v) ?? 'missing'}; expected an integer`);
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    fail(source, `${where} has ${key} ${JSON.stringify(v) ?? 'missing'}; expected an integer`);
   return v;
 }
 
@@ -145,7 +144,12 @@ export function parseCocoDetections(data: unknown, source = 'COCO detections'): 
 
 /** Detections in results-file form, ready for JSON.stringify. */
 export function toCocoResults(dets: readonly CocoDetection[]): CocoResultEntry[] {
-  return dets.map((d) => ({ image_id: d.imageId, category_id: d.categoryId, bbox: [d.bbox[0], d.bbox[1], d.bbox[2], d.bbox[3]], score: d.score }));
+  return dets.map((d) => ({
+    image_id: d.imageId,
+    category_id: d.categoryId,
+    bbox: [d.bbox[0], d.bbox[1], d.bbox[2], d.bbox[3]],
+    score: d.score,
+  }));
 }
 
 async function readJson(path: string): Promise<unknown> {

@@ -38,9 +38,7 @@ export interface RgbImage {
   reoriented: boolean;
 }
 
-export type ImageLoadResult =
-  | { ok: true; source: string; image: RgbImage }
-  | { ok: false; source: string; reason: string };
+export type ImageLoadResult = { ok: true; source: string; image: RgbImage } | { ok: false; source: string; reason: string };
 
 export interface ImageLoadOptions {
   /** Default 'exif'. */
@@ -67,7 +65,12 @@ export async function loadImage(input: string | Uint8Array, options: ImageLoadOp
     if (info.channels !== 3 || data.length !== info.width * info.height * 3) {
       return { ok: false, source, reason: `decoded to ${info.channels} channels, expected 3` };
     }
-    const image: RgbImage = { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), reoriented: reorient };
+    const image: RgbImage = {
+      width: info.width,
+      height: info.height,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+      reoriented: reorient,
+    };
     if (tag !== undefined) image.exifOrientation = tag;
     return { ok: true, source, image };
   } catch (e) {

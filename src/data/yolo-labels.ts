@@ -7,7 +7,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, parse } from 'node:path';
 import { InputError } from '../errors.js';
-import type { CocoAnnotation, CocoCategory, CocoGroundTruth, CocoImage } from '../eval/coco/types.js';
+import type { CocoAnnotation, CocoCategory, CocoGroundTruth, CocoImage } from './coco-types.js';
 
 /** What a YOLO class index stands for: position i of the list is class i. */
 export interface YoloClass {
@@ -62,7 +62,11 @@ function parseLine(line: string, where: string, image: CocoImage, classes: reado
  * ids run from `firstId`.
  */
 export function parseYoloLabels(
-  text: string, image: CocoImage, classes: readonly YoloClass[], source: string, firstId: number,
+  text: string,
+  image: CocoImage,
+  classes: readonly YoloClass[],
+  source: string,
+  firstId: number,
 ): CocoAnnotation[] {
   const out: CocoAnnotation[] = [];
   text.split(/\r?\n/).forEach((line, n) => {
@@ -82,7 +86,10 @@ export function labelStem(fileName: string): string {
  * fixes the image order; `classes[i]` maps class index i to a COCO category. Categories are those of `classes`.
  */
 export function yoloLabelsToGroundTruth(
-  labels: ReadonlyMap<string, string>, images: readonly CocoImage[], classes: readonly YoloClass[], sourceDir = 'labels',
+  labels: ReadonlyMap<string, string>,
+  images: readonly CocoImage[],
+  classes: readonly YoloClass[],
+  sourceDir = 'labels',
 ): CocoGroundTruth {
   const categories = categoriesOf(classes);
   const stems = new Set<string>();
@@ -93,7 +100,8 @@ export function yoloLabelsToGroundTruth(
     stems.add(stem);
     if (!(image.width > 0 && image.height > 0)) throw new InputError(`YOLO labels: image ${image.id} needs a positive width and height`);
     const text = labels.get(stem);
-    if (text !== undefined) annotations.push(...parseYoloLabels(text, image, classes, join(sourceDir, `${stem}.txt`), annotations.length + 1));
+    if (text !== undefined)
+      annotations.push(...parseYoloLabels(text, image, classes, join(sourceDir, `${stem}.txt`), annotations.length + 1));
   }
   return { images: [...images], categories, annotations };
 }

@@ -64,7 +64,9 @@ async function groundTruthFor(set: EvalSetSpec): Promise<{ gt: CocoGroundTruth; 
   const { default: sharp } = await import('sharp');
   const images: CocoImage[] = [];
   for (const [i, p] of files.entries()) {
-    const meta = await sharp(p).metadata().catch(() => undefined);
+    const meta = await sharp(p)
+      .metadata()
+      .catch(() => undefined);
     if (meta?.width && meta.height) images.push({ id: i + 1, fileName: basename(p), width: meta.width, height: meta.height });
   }
   const classes: YoloClass[] = COCO80_NAMES.map((name, i) => ({ name, categoryId: COCO80_TO_91[i]! }));
@@ -76,23 +78,38 @@ export async function evaluateModel(modelPath: string, set: EvalSetSpec, options
   const idOf = new Map(gt.images.map((im, k) => [paths[k]!, im.id]));
   const prepared = prepareModel(modelPath, { raw: options.raw ?? false });
   const pred = await predict(prepared.source, paths, {
-    ...(options.ep ? { ep: options.ep } : {}), ...(options.threads ? { threads: options.threads } : {}),
-    ...(options.family ? { family: options.family } : {}), ...(options.postprocess ? { postprocess: options.postprocess } : {}),
-    orientation: 'stored', imageId: (p) => idOf.get(p), ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.ep ? { ep: options.ep } : {}),
+    ...(options.threads ? { threads: options.threads } : {}),
+    ...(options.family ? { family: options.family } : {}),
+    ...(options.postprocess ? { postprocess: options.postprocess } : {}),
+    orientation: 'stored',
+    imageId: (p) => idOf.get(p),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   // An mAP over zero images would read as a (meaningless) number; say why instead.
   if (pred.counts.predicted === 0) {
     const first = pred.skipped[0];
-    throw new InputError(`none of the ${paths.length} evaluation images could be read${first ? ` (first: ${first.path}: ${first.reason})` : ''}`);
+    throw new InputError(
+      `none of the ${paths.length} evaluation images could be read${first ? ` (first: ${first.path}: ${first.reason})` : ''}`,
+    );
   }
   const entries = pred.images.flatMap((im) => im.detections);
   const dets: CocoDetection[] = entries.map((d) => ({ imageId: d.image_id!, categoryId: d.category_id, bbox: d.bbox, score: d.score }));
   const evaluated = new Set(pred.images.map((im) => im.imageId));
   // Skipped images leave the evaluation rather than count as images with only misses.
-  const gtEval = { ...gt, images: gt.images.filter((im) => evaluated.has(im.id)), annotations: gt.annotations.filter((a) => evaluated.has(a.imageId)) };
+  const gtEval = {
+    ...gt,
+    images: gt.images.filter((im) => evaluated.has(im.id)),
+    annotations: gt.annotations.filter((a) => evaluated.has(a.imageId)),
+  };
   const result = evaluateCoco(gtEval, dets);
   return {
-    result, detections: entries, images: pred.counts.predicted, skipped: pred.skipped,
-    imagesPerSecond: pred.counts.predicted / (pred.timing.totalMs / 1000), family: pred.family, loadNote: prepared.note,
+    result,
+    detections: entries,
+    images: pred.counts.predicted,
+    skipped: pred.skipped,
+    imagesPerSecond: pred.counts.predicted / (pred.timing.totalMs / 1000),
+    family: pred.family,
+    loadNote: prepared.note,
   };
 }

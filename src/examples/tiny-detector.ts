@@ -13,9 +13,25 @@ import { maxAbsScales, quantizeCodes } from '../quant/weights/codes.js';
  */
 
 export type ExampleFormat = 'float' | 'qcdq' | 'qcdq-runtime' | 'qdq4' | 'int4' | 'int4-blocked' | 'w8-qdq';
-export const EXAMPLE_FORMATS: readonly ExampleFormat[] = Object.freeze(['float', 'qcdq', 'qcdq-runtime', 'qdq4', 'int4', 'int4-blocked', 'w8-qdq']);
+export const EXAMPLE_FORMATS: readonly ExampleFormat[] = Object.freeze([
+  'float',
+  'qcdq',
+  'qcdq-runtime',
+  'qdq4',
+  'int4',
+  'int4-blocked',
+  'w8-qdq',
+]);
 
-interface ConvSpec { name: string; cout: number; cin: number; k: number; stride: number; group: number; act: boolean }
+interface ConvSpec {
+  name: string;
+  cout: number;
+  cin: number;
+  k: number;
+  stride: number;
+  group: number;
+  act: boolean;
+}
 
 const LAYERS: readonly ConvSpec[] = [
   { name: 'stem', cout: 8, cin: 3, k: 3, stride: 2, group: 1, act: true },
@@ -85,11 +101,17 @@ export function buildTinyDetector(format: ExampleFormat = 'float', seed = 7): Mo
   let x = b.input('images', DataType.FLOAT, [1, 3, 32, 32]);
   for (const spec of LAYERS) {
     const w = weights(spec, rnd);
-    const bias = b.constant(`${spec.name}.bias`, DataType.FLOAT, [spec.cout], Float32Array.from({ length: spec.cout }, () => (rnd() - 0.5) * 0.1));
+    const bias = b.constant(
+      `${spec.name}.bias`,
+      DataType.FLOAT,
+      [spec.cout],
+      Float32Array.from({ length: spec.cout }, () => (rnd() - 0.5) * 0.1),
+    );
     const pad = (spec.k - 1) >> 1;
     const xin = activationQdq(b, x, spec.name, format);
     const y = b.op('Conv', [xin, weightInput(b, spec, w, format), bias], {
-      name: spec.name, attrs: { kernel_shape: [spec.k, spec.k], strides: [spec.stride, spec.stride], pads: [pad, pad, pad, pad], group: spec.group },
+      name: spec.name,
+      attrs: { kernel_shape: [spec.k, spec.k], strides: [spec.stride, spec.stride], pads: [pad, pad, pad, pad], group: spec.group },
     });
     x = spec.act ? b.op('Mul', [y, b.op('Sigmoid', [y], { name: `${spec.name}.sigmoid` })], { name: `${spec.name}.silu` }) : y;
   }

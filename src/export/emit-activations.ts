@@ -9,7 +9,12 @@ import type { GraphEdit } from './graph-edit.js';
  * in `quantizedNodes`) read the dequantized value; other consumers keep the float value. Per-tensor scales, uint8
  * or int8 by the plan's `signed`.
  */
-export function emitActivations(edit: GraphEdit, decisions: ActivationDecision[], quantizedNodes: ReadonlySet<string>, label: (i: number) => string): void {
+export function emitActivations(
+  edit: GraphEdit,
+  decisions: ActivationDecision[],
+  quantizedNodes: ReadonlySet<string>,
+  label: (i: number) => string,
+): void {
   const index = indexGraph(edit.graph);
   const nodes = edit.graph.nodes;
   for (const a of decisions) {

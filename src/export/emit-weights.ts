@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js';
 import { intAttr } from '../onnx/ir/attributes.js';
+import { blockCount } from '../onnx/ir/block-quant.js';
 import { DataType } from '../onnx/ir/dtypes.js';
 import { makeTensor } from '../onnx/ir/tensor.js';
 import { codeRange } from '../quant/weights/layout.js';
@@ -49,7 +50,9 @@ function int8Dequantize(edit: GraphEdit, w: ResolvedWeight, clip: boolean): stri
     x = edit.addNode({ opType: 'Clip', outputs: [edit.fresh(`${name}_c`)], inputs: [x, lo, hi], attributes: [] });
   }
   const scale = scaleTensor(edit, w, dims);
-  const zp = edit.addInitializer(makeTensor(edit.fresh(`${name}_zp`), DataType.INT8, dims, w.zeroPoints ?? new Array(dims[0] ?? 1).fill(0)));
+  const zp = edit.addInitializer(
+    makeTensor(edit.fresh(`${name}_zp`), DataType.INT8, dims, w.zeroPoints ?? new Array(dims[0] ?? 1).fill(0)),
+  );
   return edit.addNode({ opType: 'DequantizeLinear', inputs: [x, scale, zp], attributes: perAxisAttrs(w), outputs: [outputName(edit, w)] });
 }
 
@@ -65,11 +68,16 @@ function storedType(bits: number): number {
 
 /**
  * Native INT4 (opset 21): ≤4-bit codes packed two per byte, DequantizeLinear straight from the packed tensor.
- * With `cudaLayout`, every weight whose rows are output channels is stored 2-D [Cout, K] and dequantized with
- * blocked scales [Cout, blocks] (per-channel = one block per row), then reshaped back: ORT's CUDA EP implements
- * INT4 DequantizeLinear only for blocked quantization. Blocked plans always take this layout.
+ * Layout 'cuda-blocked': every ≤4-bit weight whose rows are output channels is stored 2-D [Cout, K] and dequantized
+ * with blocked scales [Cout, blocks] (per-channel = one block per row), then reshaped back: ORT's CUDA EP implements
+ * INT4 DequantizeLinear only for blocked quantization. Blocked plans take this layout in either.
  */
-export function emitInt4(cudaLayout: boolean): WeightEmitter {
+export interface Int4Options {
+  layout: 'as-planned' | 'cuda-blocked';
+}
+
+export function emitInt4(options: Int4Options): WeightEmitter {
+  const cudaLayout = options.layout === 'cuda-blocked';
   return (edit, w) => {
     const d = w.decision;
     const g = d.granularity;
@@ -77,16 +85,22 @@ export function emitInt4(cudaLayout: boolean): WeightEmitter {
     const dims = w.weight.dims;
     const rows = dims[0]!;
     const k = w.codes.length / rows;
-    const blocked = g.kind === 'blocked' || (cudaLayout && d.bits <= 4 && (g.kind === 'per-tensor' || (g.kind === 'per-channel' && g.axis === 0)));
+    const blocked =
+      g.kind === 'blocked' || (cudaLayout && d.bits <= 4 && (g.kind === 'per-tensor' || (g.kind === 'per-channel' && g.axis === 0)));
     if (!blocked) {
       const x = edit.addInitializer(makeTensor(edit.fresh(`${name}_q`), storedType(d.bits), dims, w.codes));
       const sdims = g.kind === 'per-channel' ? [dims[g.axis]!] : [];
       const scale = scaleTensor(edit, w, sdims);
       const zp = w.zeroPoints ? [edit.addInitializer(makeTensor(edit.fresh(`${name}_zp`), storedType(d.bits), sdims, w.zeroPoints))] : [];
-      return edit.addNode({ opType: 'DequantizeLinear', inputs: [x, scale, ...zp], attributes: perAxisAttrs(w), outputs: [outputName(edit, w)] });
+      return edit.addNode({
+        opType: 'DequantizeLinear',
+        inputs: [x, scale, ...zp],
+        attributes: perAxisAttrs(w),
+        outputs: [outputName(edit, w)],
+      });
     }
     const blockSize = g.kind === 'blocked' ? g.blockSize : k;
-    const blocks = Math.ceil(k / blockSize);
+    const blocks = blockCount(k, blockSize);
     // Per-tensor in the CUDA layout repeats its one scale per row.
     const scales = g.kind === 'per-tensor' ? new Float32Array(rows).fill(w.scales[0]!) : w.scales;
     const x = edit.addInitializer(makeTensor(edit.fresh(`${name}_q`), storedType(d.bits), [rows, k], w.codes));
@@ -94,7 +108,9 @@ export function emitInt4(cudaLayout: boolean): WeightEmitter {
     const zeros = w.zeroPoints && g.kind === 'per-tensor' ? new Int8Array(rows).fill(w.zeroPoints[0]!) : w.zeroPoints;
     const zp = zeros ? [edit.addInitializer(makeTensor(edit.fresh(`${name}_zp`), storedType(d.bits), [rows, blocks], zeros))] : [];
     let out = edit.addNode({
-      opType: 'DequantizeLinear', inputs: [x, scale, ...zp], outputs: [edit.fresh(`${name}_w2d`)],
+      opType: 'DequantizeLinear',
+      inputs: [x, scale, ...zp],
+      outputs: [edit.fresh(`${name}_w2d`)],
       attributes: [intAttr('axis', 1), intAttr('block_size', blockSize)],
     });
     if (dims.length !== 2) {

@@ -1,25 +1,20 @@
-import { InputError } from '../errors.js';
+import { checkPlanFits } from '../quant/formats/capabilities.js';
 import { nodeLabel, type Model } from '../onnx/ir/graph.js';
 import type { QuantPlan } from '../quant/plan.js';
 import { emitActivations } from './emit-activations.js';
-import { emitInt4, emitQcdq, emitQdq, type WeightEmitter } from './emit-weights.js';
+import { FORMAT_CAPABILITIES, FORMATS, type FormatName } from './formats.js';
 import { GraphEdit } from './graph-edit.js';
 import { resolveWeights } from './resolve-plan.js';
-import { upgradeOpset } from '../onnx/passes/upgrade-opset.js';
+import { applyPass } from '../onnx/passes/pass-manager.js';
+import { upgradeOpsetPass } from '../onnx/passes/upgrade-opset.js';
 import { DataType } from '../onnx/ir/dtypes.js';
 import { makeTensor } from '../onnx/ir/tensor.js';
 import type { ResolvedWeight } from './resolve-plan.js';
 
-export type ExportFormat = 'qcdq' | 'int4' | 'qdq';
-export const EXPORT_FORMATS: readonly ExportFormat[] = Object.freeze(['qcdq', 'int4', 'qdq']);
-
 export interface ExportOptions {
-  format: ExportFormat;
-  /** int4 only: blocked INT4 layout that ORT's CUDA EP can dequantize. */
-  cudaLayout?: boolean;
+  /** A row of the format table (src/export/formats.ts). */
+  format: FormatName;
 }
-
-const FORMAT_OPSET: Readonly<Record<ExportFormat, number>> = Object.freeze({ qcdq: 13, qdq: 13, int4: 21 });
 
 /**
  * A corrected bias (error correction re-fits it with the weights) as a float32 initializer. It takes the old
@@ -43,11 +38,12 @@ function emitBias(edit: GraphEdit, w: ResolvedWeight, readers: Map<string, numbe
  * the format's (13, or 21 for INT4), never lowered.
  */
 export function exportModel(model: Model, plan: QuantPlan, options: ExportOptions): Model {
-  if (options.cudaLayout && options.format !== 'int4') throw new InputError('--cuda-layout applies to --format int4 only');
+  const row = FORMATS[options.format];
+  checkPlanFits(row.name, FORMAT_CAPABILITIES, plan);
   const resolved = resolveWeights(model, plan);
   // Upgrading keeps every node at its index and name, so the plan's labels still apply.
-  const edit = new GraphEdit(upgradeOpset(model, FORMAT_OPSET[options.format]));
-  const emit: WeightEmitter = options.format === 'qcdq' ? emitQcdq : options.format === 'qdq' ? emitQdq : emitInt4(options.cudaLayout ?? false);
+  const edit = new GraphEdit(applyPass(model, upgradeOpsetPass({ opset: row.capabilities.opset })));
+  const emit = row.emitWeight;
   const labels = model.graph!.nodes.map((n, i) => nodeLabel(n, i));
   const readers = new Map<string, number>();
   for (const n of model.graph!.nodes) for (const v of n.inputs) readers.set(v, (readers.get(v) ?? 0) + 1);

@@ -76,7 +76,7 @@ export class GraphEdit {
     const g = this.graph;
     const outputs = new Set(g.outputs.map((o) => o.name));
     // Rewiring leaves the replaced chains (an int8 weight's Clip, say) without readers: remove them.
-    for (let changed = true; changed;) {
+    for (let changed = true; changed; ) {
       const read = indexGraph(g).consumers;
       const before = g.nodes.length;
       g.nodes = g.nodes.filter((n) => n.outputs.some((o) => o && (read.has(o) || outputs.has(o))));

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { InputError } from '../errors.js';
 import { mainGraph, nodeLabel, type Model, type Node } from '../onnx/ir/graph.js';
 import { elementCount, toFloat32, type Tensor } from '../onnx/ir/tensor.js';
@@ -18,10 +17,6 @@ export interface ResolvedWeight {
   zeroPoints?: Int8Array;
   /** Set by the exporter when the float initializer is dropped and its name can carry the rebuilt weight. */
   outputName?: string;
-}
-
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 function decodeCodes(d: WeightDecision, n: number): Int8Array {
@@ -47,7 +42,8 @@ export function resolveWeights(model: Model, plan: QuantPlan): ResolvedWeight[] 
   return plan.weights.map((d) => {
     const node = byLabel.get(d.node);
     if (!node) throw new InputError(`plan does not fit the model: no node named ${d.node}`);
-    if (node.inputs[d.input] !== d.tensor) throw new InputError(`plan does not fit the model: ${d.node} input ${d.input} is not ${d.tensor}`);
+    if (node.inputs[d.input] !== d.tensor)
+      throw new InputError(`plan does not fit the model: ${d.node} input ${d.input} is not ${d.tensor}`);
     const weight = inits.get(d.tensor);
     if (!weight) throw new InputError(`plan does not fit the model: no initializer ${d.tensor}`);
     if (weight.dims.join(',') !== d.shape.join(',')) {
@@ -55,11 +51,14 @@ export function resolveWeights(model: Model, plan: QuantPlan): ResolvedWeight[] 
     }
     if (d.bias) {
       const old = node.inputs[2] ? inits.get(node.inputs[2]) : undefined;
-      if (node.inputs[2] && !old) throw new InputError(`plan: ${d.node} has a corrected bias but its bias ${node.inputs[2]} is not an initializer`);
-      if (d.bias.length !== d.shape[0]) throw new InputError(`plan: ${d.node} has ${d.bias.length} bias values for ${d.shape[0]} output channels`);
+      if (node.inputs[2] && !old)
+        throw new InputError(`plan: ${d.node} has a corrected bias but its bias ${node.inputs[2]} is not an initializer`);
+      if (d.bias.length !== d.shape[0])
+        throw new InputError(`plan: ${d.node} has ${d.bias.length} bias values for ${d.shape[0]} output channels`);
     }
     const layout = scaleLayout(d.shape, d.granularity);
-    if (layout.count !== d.scales.length) throw new InputError(`plan: ${d.node} needs ${layout.count} scales for its granularity, has ${d.scales.length}`);
+    if (layout.count !== d.scales.length)
+      throw new InputError(`plan: ${d.node} needs ${layout.count} scales for its granularity, has ${d.scales.length}`);
     const scales = Float32Array.from(d.scales);
     const n = elementCount(weight.dims);
     const codes = d.codes ? decodeCodes(d, n) : quantizeCodes(toFloat32(weight), d.shape, d.granularity, scales, d.bits, d.narrow);

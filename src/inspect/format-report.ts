@@ -1,4 +1,4 @@
-import { formatBytes, formatTable } from '../cli/format/table.js';
+import { formatBytes, formatTable } from '../util/format-table.js';
 import type { InspectReport, WeightRow } from './inspect-model.js';
 
 function shape(s: Array<number | string | null> | null): string {
@@ -9,10 +9,14 @@ function granularity(w: WeightRow): string {
   const g = w.granularity;
   const zp = w.asymmetric ? ' +zp' : '';
   switch (g.kind) {
-    case 'none': return '-';
-    case 'per-tensor': return `per-tensor${zp}`;
-    case 'per-channel': return `per-channel(axis ${g.axis})${zp}`;
-    case 'blocked': return `blocked(axis ${g.axis}, ${g.blockSize})${w.blockedPerChannel ? '=per-channel' : ''}${zp}`;
+    case 'none':
+      return '-';
+    case 'per-tensor':
+      return `per-tensor${zp}`;
+    case 'per-channel':
+      return `per-channel(axis ${g.axis})${zp}`;
+    case 'blocked':
+      return `blocked(axis ${g.axis}, ${g.blockSize})${w.blockedPerChannel ? '=per-channel' : ''}${zp}`;
   }
 }
 
@@ -27,22 +31,34 @@ function scales(w: WeightRow): string {
 export function formatInspectReport(r: InspectReport): string {
   const out: string[] = [];
   if (r.file) out.push(`${r.file}  (${formatBytes(r.fileBytes ?? 0)})`);
-  out.push(`IR version ${r.irVersion ?? '?'}; opsets ${r.opsets.map((o) => `${o.domain} ${o.version ?? '?'}`).join(', ')}` +
-    (r.producer ? `; producer ${r.producer}` : ''));
+  out.push(
+    `IR version ${r.irVersion ?? '?'}; opsets ${r.opsets.map((o) => `${o.domain} ${o.version ?? '?'}`).join(', ')}` +
+      (r.producer ? `; producer ${r.producer}` : ''),
+  );
   out.push(`${r.nodeCount} nodes, ${r.parameterCount.toLocaleString('en-US')} parameters`);
   out.push('', 'inputs:');
   for (const v of r.inputs) out.push(`  ${v.name}  ${v.dtype}${shape(v.shape)}`);
   out.push('outputs:');
   for (const v of r.outputs) out.push(`  ${v.name}  ${v.dtype}${shape(v.shape)}`);
-  out.push('', 'ops: ' + Object.entries(r.opHistogram).map(([k, v]) => `${k} ${v}`).join(', '));
+  out.push(
+    '',
+    `ops: ${Object.entries(r.opHistogram)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
   if (r.weights.length > 0) {
-    out.push('', formatTable(
-      ['node', 'op', 'shape', 'params', 'storage', 'format', 'bits', 'granularity', 'scales'],
-      r.weights.map((w) => [w.node, w.opType, shape(w.shape), w.params, w.storage, w.format, w.bits, granularity(w), scales(w)]),
-    ));
+    out.push(
+      '',
+      formatTable(
+        ['node', 'op', 'shape', 'params', 'storage', 'format', 'bits', 'granularity', 'scales'],
+        r.weights.map((w) => [w.node, w.opType, shape(w.shape), w.params, w.storage, w.format, w.bits, granularity(w), scales(w)]),
+      ),
+    );
   }
-  const bits = Object.entries(r.conv.paramsByBits).sort((a, b) => Number(a[0]) - Number(b[0]))
-    .map(([b, n]) => `${b}-bit ${n.toLocaleString('en-US')}`).join(', ');
+  const bits = Object.entries(r.conv.paramsByBits)
+    .sort((a, b) => Number(a[0]) - Number(b[0]))
+    .map(([b, n]) => `${b}-bit ${n.toLocaleString('en-US')}`)
+    .join(', ');
   out.push('', `Conv weight parameters: ${r.conv.weightParams.toLocaleString('en-US')}${bits ? ` (${bits})` : ''}`);
   out.push(`${r.conv.percentAt4Bits.toFixed(1)}% of Conv weight parameters at 4 bits`);
   return out.join('\n');

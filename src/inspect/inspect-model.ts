@@ -4,12 +4,8 @@ import { dtypeName } from '../onnx/ir/dtypes.js';
 import { isDefaultDomain, mainGraph, nodeLabel, type Dim, type Model, type ValueInfo } from '../onnx/ir/graph.js';
 import { indexGraph } from '../onnx/ir/graph-index.js';
 import { elementCount } from '../onnx/ir/tensor.js';
-import { traceWeight, type Granularity, type ScaleStats, type WeightFormat } from './weight-trace.js';
-
-/** Which input of each op holds the weight. MatMul may take its constant on either side. */
-const WEIGHT_INPUTS: Readonly<Record<string, readonly number[]>> = Object.freeze({
-  Conv: [1], ConvTranspose: [1], Gemm: [1, 0], MatMul: [1, 0],
-});
+import { readWeights } from '../quant/read/read-weight.js';
+import type { Granularity, ScaleStats, WeightFormat } from '../quant/read/weight-trace.js';
 const CONV_OPS = new Set(['Conv', 'ConvTranspose']);
 
 export interface WeightRow {
@@ -66,29 +62,34 @@ function io(v: ValueInfo): IoRow {
   return { name: v.name, dtype: v.type ? dtypeName(v.type.elemType) : 'unknown', shape: v.type?.shape ?? null };
 }
 
+/**
+ * One row per weight, read by the same reader `readPlan` and `convert` use (src/quant/read): bits are the plan's
+ * (the Clip range or storage width, or 4 when the stored codes fit 4 bits); a chain no plan can hold shows the bits
+ * its stored values need.
+ */
 function weightRows(model: Model): WeightRow[] {
   const graph = mainGraph(model);
-  const index = indexGraph(graph);
-  const rows: WeightRow[] = [];
-  graph.nodes.forEach((node, i) => {
-    const slots = WEIGHT_INPUTS[node.opType];
-    if (!slots || !isDefaultDomain(node.domain)) return;
-    for (const slot of slots) {
-      const input = node.inputs[slot];
-      const trace = input ? traceWeight(graph, index, input) : undefined;
-      if (!trace) continue;
-      const g = trace.granularity;
-      rows.push({
-        node: nodeLabel(node, i), opType: node.opType, tensor: trace.source.name, shape: trace.source.dims,
-        params: elementCount(trace.source.dims), storage: dtypeName(trace.source.dtype), format: trace.format,
-        bits: trace.effectiveBits, declaredBits: trace.declaredBits, granularity: g,
-        blockedPerChannel: g.kind === 'blocked' && trace.source.dims.length === 2 && trace.source.dims[g.axis] === g.blockSize,
-        ...(trace.scales ? { scales: trace.scales } : {}), ...(trace.asymmetric ? { asymmetric: true } : {}), chain: trace.chain,
-      });
-      break;
-    }
+  return readWeights(graph, indexGraph(graph)).map(({ nodeIndex, trace, read }) => {
+    const node = graph.nodes[nodeIndex]!;
+    const g = trace.granularity;
+    const asymmetric = read ? read.decision.zeroPoints !== undefined : trace.asymmetric;
+    return {
+      node: nodeLabel(node, nodeIndex),
+      opType: node.opType,
+      tensor: trace.source.name,
+      shape: trace.source.dims,
+      params: elementCount(trace.source.dims),
+      storage: dtypeName(trace.source.dtype),
+      format: trace.format,
+      bits: read ? read.decision.bits : trace.effectiveBits,
+      declaredBits: trace.declaredBits,
+      granularity: g,
+      blockedPerChannel: g.kind === 'blocked' && trace.source.dims.length === 2 && trace.source.dims[g.axis] === g.blockSize,
+      ...(trace.scales ? { scales: trace.scales } : {}),
+      ...(asymmetric ? { asymmetric: true } : {}),
+      chain: trace.chain,
+    };
   });
-  return rows;
 }
 
 function parameterCount(model: Model): number {

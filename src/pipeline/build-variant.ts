@@ -3,8 +3,9 @@ import { saveModel } from '../onnx/serde/model-io.js';
 import { recipeFor, recipePlanRequest, type RecipeName } from '../quant/algorithms/recipe.js';
 import type { CalibrationSource } from '../quant/calibration/samples.js';
 import { planToJson } from '../quant/plan.js';
-import { applyPlan, makePlan, type ActivationDtype } from '../quant/quantize-model.js';
-import { SCHEMES } from '../quant/scheme.js';
+import { FORMAT_CAPABILITIES } from '../export/formats.js';
+import { applyPlan, makePlan, type ActivationDtype } from '../workflow/quantize.js';
+import { SCHEMES, schemeNeedsCalibration } from '../quant/scheme.js';
 import type { EpName } from '../runtime/ep-table.js';
 import type { VariantSpec } from './config.js';
 
@@ -42,23 +43,34 @@ export function actDtypeFor(ep: EpName): ActivationDtype {
   return ep === 'cpu' ? 'fp32' : 'fp16';
 }
 
-export async function buildPtqVariant(spec: VariantSpec, ctx: BuildContext, out: { onnx: string; plan: string }): Promise<BuildRecord> {
+export async function buildPtqVariant(
+  spec: Extract<VariantSpec, { kind: 'ptq' }>,
+  ctx: BuildContext,
+  out: { onnx: string; plan: string },
+): Promise<BuildRecord> {
   const t0 = performance.now();
-  const scheme = SCHEMES[spec.scheme!];
+  const scheme = SCHEMES[spec.scheme];
   const recipe = recipeFor(ctx.recipe, scheme.weightBits);
-  const needsCalibration = scheme.activations === 'int8' || recipe.algo !== 'rtn' || recipe.budget !== undefined;
+  const needsCalibration = schemeNeedsCalibration(scheme) || recipe.algorithm !== 'rtn' || recipe.budget !== undefined;
   const { plan, work } = await makePlan(ctx.sourceBytes, {
-    scheme: scheme.name, threads: ctx.threads, ...recipePlanRequest(recipe, spec.format!),
+    scheme: scheme.name,
+    threads: ctx.threads,
+    ...recipePlanRequest(recipe, FORMAT_CAPABILITIES[spec.format]),
     ...(needsCalibration && ctx.calibration ? { calibration: ctx.calibration } : {}),
     onProgress: (stage, done, total) => ctx.onProgress?.(`${stage} ${done}/${total}`),
   });
   const actDtype = scheme.activations === 'float' ? actDtypeFor(ctx.ep) : undefined;
-  const model = applyPlan(work, plan, { format: spec.format!, cudaLayout: ctx.ep === 'cuda' && spec.format === 'int4', ...(actDtype ? { actDtype } : {}) });
+  const model = applyPlan(work, plan, { format: spec.format, ...(actDtype ? { actDtype } : {}) });
   saveModel(model, out.onnx);
   writeFileAtomic(out.plan, planToJson(plan));
   return {
-    scheme: scheme.name, format: spec.format!, ...(actDtype ? { actDtype } : {}), recipe: ctx.recipe, weights: plan.weights.length,
-    activations: plan.activations.length, keptFloat: plan.float.length,
+    scheme: scheme.name,
+    format: spec.format,
+    ...(actDtype ? { actDtype } : {}),
+    recipe: ctx.recipe,
+    weights: plan.weights.length,
+    activations: plan.activations.length,
+    keptFloat: plan.float.length,
     ...(plan.calibration ? { calibration: { images: plan.calibration.images, source: plan.calibration.source } } : {}),
     seconds: (performance.now() - t0) / 1000,
   };

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
-import { EXPORT_FORMATS, type ExportFormat } from '../export/export-model.js';
+import { FORMAT_NAMES, isFormatName, type FormatName } from '../export/formats.js';
 import { isRecipeName, type RecipeName } from '../quant/algorithms/recipe.js';
-import { isSchemeName, type SchemeName } from '../quant/scheme.js';
+import { schemeNeedsCalibration, type SchemeName } from '../quant/scheme.js';
 import { isEpName, type EpName } from '../runtime/ep-table.js';
 import { parseYamlLite, type YamlValue } from './yaml-lite.js';
 
@@ -14,15 +14,14 @@ import { parseYamlLite, type YamlValue } from './yaml-lite.js';
 export const VARIANT_NAMES = Object.freeze(['fp32', 'w8a16', 'w8a8', 'w4a16', 'w4a8', 'qat-w4a8'] as const);
 export type VariantName = (typeof VARIANT_NAMES)[number];
 
-/** One variant to build: `name` or `name:format` on the command line (e.g. `w4a8:qcdq`). */
-export interface VariantSpec {
-  /** File and table name: the variant name, with `-<format>` when the format is not the EP's default. */
-  id: string;
-  name: VariantName;
-  kind: 'float' | 'ptq' | 'qat';
-  scheme?: SchemeName;
-  format?: ExportFormat;
-}
+/**
+ * One variant to build: `name` or `name:format` on the command line (e.g. `w4a8:qcdq`). `id` is the file and table
+ * name: the variant name, with `-<format>` when the format is not the EP's default.
+ */
+export type VariantSpec =
+  | { id: string; name: 'fp32'; kind: 'float' }
+  | { id: string; name: 'qat-w4a8'; kind: 'qat'; scheme: 'w4a8' }
+  | { id: string; name: SchemeName; kind: 'ptq'; scheme: SchemeName; format: FormatName };
 
 export interface RunConfig {
   /** An ONNX or ultralytics .pt model; undefined: the embedded default (assets/default). */
@@ -57,18 +56,30 @@ export interface RunConfig {
 export const DEFAULT_VARIANTS = 'fp32,w8a16,w8a8,w4a16,w4a8';
 
 export const DEFAULTS: Readonly<Omit<RunConfig, 'variants'>> = Object.freeze({
-  calibCount: 64, seed: 0, recipe: 'default', ep: 'cpu', threads: 0, warmup: 5, runs: 30, sensitivityImages: 8, overlayImages: 4,
-  qatSteps: 200, syntheticVal: 100, syntheticCalib: 64, syntheticSeed: 0,
+  calibCount: 64,
+  seed: 0,
+  recipe: 'default',
+  ep: 'cpu',
+  threads: 0,
+  warmup: 5,
+  runs: 30,
+  sensitivityImages: 8,
+  overlayImages: 4,
+  qatSteps: 200,
+  syntheticVal: 100,
+  syntheticCalib: 64,
+  syntheticSeed: 0,
 });
 
 /**
  * The format each scheme is written in, per EP: native INT4 for 4-bit weights (the smallest file; on the CUDA EP in
  * the blocked layout it implements), int8-carried QDQ for 8-bit weights (ORT CPU and TensorRT fuse it into integer
- * kernels), and int8-carried QDQ for 4-bit weights on TensorRT, which has no INT4 Conv weights.
+ * kernels), and int8-carried QDQ for 4-bit weights on TensorRT, which has no INT4 Conv weights. On the CUDA EP
+ * `int4` is always written as `int4-cuda` (ORT's CUDA EP runs only blocked INT4 DequantizeLinear).
  */
-export const DEFAULT_FORMATS: Readonly<Record<EpName, Readonly<Record<SchemeName, ExportFormat>>>> = Object.freeze({
+export const DEFAULT_FORMATS: Readonly<Record<EpName, Readonly<Record<SchemeName, FormatName>>>> = Object.freeze({
   cpu: Object.freeze({ w4a8: 'int4', w4a16: 'int4', w8a8: 'qdq', w8a16: 'qdq' }),
-  cuda: Object.freeze({ w4a8: 'int4', w4a16: 'int4', w8a8: 'qdq', w8a16: 'qdq' }),
+  cuda: Object.freeze({ w4a8: 'int4-cuda', w4a16: 'int4-cuda', w8a8: 'qdq', w8a16: 'qdq' }),
   tensorrt: Object.freeze({ w4a8: 'qdq', w4a16: 'qdq', w8a8: 'qdq', w8a16: 'qdq' }),
 });
 
@@ -78,17 +89,22 @@ function isVariantName(s: string): s is VariantName {
 
 export function parseVariants(list: string, ep: EpName): VariantSpec[] {
   const specs: VariantSpec[] = [];
-  for (const item of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [name, format] = item.split(':') as [string, string | undefined];
     if (!isVariantName(name)) throw new InputError(`variant ${name}: expected one of ${VARIANT_NAMES.join(', ')} (optionally :format)`);
-    if (format !== undefined && !(EXPORT_FORMATS as readonly string[]).includes(format)) throw new InputError(`variant ${item}: format ${format} is not one of ${EXPORT_FORMATS.join(', ')}`);
+    if (format !== undefined && !isFormatName(format))
+      throw new InputError(`variant ${item}: format ${format} is not one of ${FORMAT_NAMES.join(', ')}`);
     if (format !== undefined && (name === 'fp32' || name === 'qat-w4a8')) throw new InputError(`variant ${item}: ${name} takes no format`);
     let spec: VariantSpec;
     if (name === 'fp32') spec = { id: 'fp32', name, kind: 'float' };
     else if (name === 'qat-w4a8') spec = { id: 'qat-w4a8', name, kind: 'qat', scheme: 'w4a8' };
     else {
       const scheme = name as SchemeName;
-      const fmt = (format ?? DEFAULT_FORMATS[ep][scheme]) as ExportFormat;
+      const asked = (format ?? DEFAULT_FORMATS[ep][scheme]) as FormatName;
+      const fmt: FormatName = ep === 'cuda' && asked === 'int4' ? 'int4-cuda' : asked;
       spec = { id: fmt === DEFAULT_FORMATS[ep][scheme] ? name : `${name}-${fmt}`, name, kind: 'ptq', scheme, format: fmt };
     }
     if (specs.some((s) => s.id === spec.id)) throw new InputError(`variant ${spec.id} is listed twice`);
@@ -101,8 +117,28 @@ export function parseVariants(list: string, ep: EpName): VariantSpec[] {
 /** Options as the command line or a YAML file give them, before validation (YAML keys may be camelCase or kebab-case). */
 export type RawOptions = Record<string, YamlValue | undefined>;
 
-const KEYS = ['model', 'coco', 'images', 'max-images', 'calib', 'calib-count', 'seed', 'variants', 'recipe', 'ep', 'threads', 'warmup', 'runs',
-  'sensitivity-images', 'overlay-images', 'qat-steps', 'synthetic-val', 'synthetic-calib', 'synthetic-seed', 'output'] as const;
+const KEYS = [
+  'model',
+  'coco',
+  'images',
+  'max-images',
+  'calib',
+  'calib-count',
+  'seed',
+  'variants',
+  'recipe',
+  'ep',
+  'threads',
+  'warmup',
+  'runs',
+  'sensitivity-images',
+  'overlay-images',
+  'qat-steps',
+  'synthetic-val',
+  'synthetic-calib',
+  'synthetic-seed',
+  'output',
+] as const;
 
 function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/_/g, '-');
@@ -150,21 +186,37 @@ export function resolveConfig(raw: RawOptions): RunConfig & { output?: string } 
   const coco = str(raw, 'coco');
   const images = str(raw, 'images');
   const calib = str(raw, 'calib');
-  if (model !== undefined && coco === undefined) throw new InputError('with --model, give the evaluation set: --coco instances.json --images dir (the synthetic set only fits the embedded model)');
+  if (model !== undefined && coco === undefined)
+    throw new InputError(
+      'with --model, give the evaluation set: --coco instances.json --images dir (the synthetic set only fits the embedded model)',
+    );
   if (coco === undefined && images !== undefined) throw new InputError('--images needs --coco');
   const variants = parseVariants(str(raw, 'variants') ?? DEFAULT_VARIANTS, ep);
-  if (coco !== undefined && calib === undefined && variants.some((v) => v.scheme?.endsWith('a8'))) {
+  if (coco !== undefined && calib === undefined && variants.some((v) => v.kind !== 'float' && schemeNeedsCalibration(v.scheme))) {
     throw new InputError('the A8 variants need calibration images: give --calib dir (never the evaluation images)');
   }
   const maxImages = int(raw, 'max-images', 0, 0);
   const output = str(raw, 'output');
   return {
-    ...(model !== undefined ? { model } : {}), ...(coco !== undefined ? { coco } : {}), ...(images !== undefined ? { images } : {}),
-    ...(maxImages > 0 ? { maxImages } : {}), ...(calib !== undefined ? { calib } : {}), ...(output !== undefined ? { output } : {}),
-    calibCount: int(raw, 'calib-count', DEFAULTS.calibCount, 1), seed: int(raw, 'seed', DEFAULTS.seed, 0), variants, recipe, ep,
-    threads: int(raw, 'threads', DEFAULTS.threads, 0), warmup: int(raw, 'warmup', DEFAULTS.warmup, 0), runs: int(raw, 'runs', DEFAULTS.runs, 1),
-    sensitivityImages: int(raw, 'sensitivity-images', DEFAULTS.sensitivityImages, 0), overlayImages: int(raw, 'overlay-images', DEFAULTS.overlayImages, 0),
-    qatSteps: int(raw, 'qat-steps', DEFAULTS.qatSteps, 0), syntheticVal: int(raw, 'synthetic-val', DEFAULTS.syntheticVal, 1),
-    syntheticCalib: int(raw, 'synthetic-calib', DEFAULTS.syntheticCalib, 1), syntheticSeed: int(raw, 'synthetic-seed', DEFAULTS.syntheticSeed, 0),
+    ...(model !== undefined ? { model } : {}),
+    ...(coco !== undefined ? { coco } : {}),
+    ...(images !== undefined ? { images } : {}),
+    ...(maxImages > 0 ? { maxImages } : {}),
+    ...(calib !== undefined ? { calib } : {}),
+    ...(output !== undefined ? { output } : {}),
+    calibCount: int(raw, 'calib-count', DEFAULTS.calibCount, 1),
+    seed: int(raw, 'seed', DEFAULTS.seed, 0),
+    variants,
+    recipe,
+    ep,
+    threads: int(raw, 'threads', DEFAULTS.threads, 0),
+    warmup: int(raw, 'warmup', DEFAULTS.warmup, 0),
+    runs: int(raw, 'runs', DEFAULTS.runs, 1),
+    sensitivityImages: int(raw, 'sensitivity-images', DEFAULTS.sensitivityImages, 0),
+    overlayImages: int(raw, 'overlay-images', DEFAULTS.overlayImages, 0),
+    qatSteps: int(raw, 'qat-steps', DEFAULTS.qatSteps, 0),
+    syntheticVal: int(raw, 'synthetic-val', DEFAULTS.syntheticVal, 1),
+    syntheticCalib: int(raw, 'synthetic-calib', DEFAULTS.syntheticCalib, 1),
+    syntheticSeed: int(raw, 'synthetic-seed', DEFAULTS.syntheticSeed, 0),
   };
 }

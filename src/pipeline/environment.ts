@@ -42,16 +42,26 @@ function packageVersion(name: string): string {
 }
 
 function nvidiaGpus(): string[] {
-  const r = spawnSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], { encoding: 'utf8', timeout: 10_000 });
+  const r = spawnSync('nvidia-smi', ['--query-gpu=name,driver_version,memory.total', '--format=csv,noheader'], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
   return r.status === 0 ? r.stdout.trim().split('\n').filter(Boolean) : [];
 }
 
 export function snapshotEnvironment(python: PythonProbe, threads: number): Environment {
   const cpu = cpus();
   return {
-    yoloq: packageVersion('yoloq'), node: process.version, onnxruntime: packageVersion('onnxruntime-node'), sharp: packageVersion('sharp'),
-    python: python.versions, ...(python.reason ? { pythonNote: python.reason } : {}),
-    platform: `${platform()} ${release()} ${process.arch}`, cpu: { model: cpu[0]?.model.trim() ?? 'unknown', cores: cpu.length },
-    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, gpus: nvidiaGpus(), threads,
+    yoloq: packageVersion('yoloq'),
+    node: process.version,
+    onnxruntime: packageVersion('onnxruntime-node'),
+    sharp: packageVersion('sharp'),
+    python: python.versions,
+    ...(python.reason ? { pythonNote: python.reason } : {}),
+    platform: `${platform()} ${release()} ${process.arch}`,
+    cpu: { model: cpu[0]?.model.trim() ?? 'unknown', cores: cpu.length },
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    gpus: nvidiaGpus(),
+    threads,
   };
 }

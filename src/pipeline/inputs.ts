@@ -61,7 +61,12 @@ async function exportPt(pt: string, paths: RunPaths, repoRoot: string, onProgres
   return out;
 }
 
-export async function resolveInputs(cfg: RunConfig, paths: RunPaths, repoRoot: string, onProgress: (t: string) => void): Promise<RunInputs> {
+export async function resolveInputs(
+  cfg: RunConfig,
+  paths: RunPaths,
+  repoRoot: string,
+  onProgress: (t: string) => void,
+): Promise<RunInputs> {
   const isDefault = cfg.model === undefined;
   let sourcePath = isDefault ? join(repoRoot, DEFAULT_MODEL) : cfg.model!;
   mustExist(sourcePath, 'model');
@@ -70,13 +75,23 @@ export async function resolveInputs(cfg: RunConfig, paths: RunPaths, repoRoot: s
   if (!statSync(sourcePath).isFile()) throw new InputError(`model ${sourcePath} is not a file`);
   const sourceBytes = readFileSync(sourcePath);
   if (isDefault) {
-    const val = await cachedSplit(cacheDir(), 'val', cfg.syntheticVal, cfg.syntheticSeed, (d, t) => onProgress(`generating synthetic val images ${d}/${t}`));
-    const calib = await cachedSplit(cacheDir(), 'calib', cfg.syntheticCalib, cfg.syntheticSeed, (d, t) => onProgress(`generating synthetic calibration images ${d}/${t}`));
+    const val = await cachedSplit(cacheDir(), 'val', cfg.syntheticVal, cfg.syntheticSeed, (d, t) =>
+      onProgress(`generating synthetic val images ${d}/${t}`),
+    );
+    const calib = await cachedSplit(cacheDir(), 'calib', cfg.syntheticCalib, cfg.syntheticSeed, (d, t) =>
+      onProgress(`generating synthetic calibration images ${d}/${t}`),
+    );
     return {
-      sourcePath, sourceBytes, sourceSha256: fileSha256(sourcePath), trainableModel, isDefault,
-      evalSet: { coco: val.instances, images: val.images }, evalKey: stageKey({ synthetic: 'val', n: cfg.syntheticVal, seed: cfg.syntheticSeed, json: fileSha256(val.instances) }),
+      sourcePath,
+      sourceBytes,
+      sourceSha256: fileSha256(sourcePath),
+      trainableModel,
+      isDefault,
+      evalSet: { coco: val.instances, images: val.images },
+      evalKey: stageKey({ synthetic: 'val', n: cfg.syntheticVal, seed: cfg.syntheticSeed, json: fileSha256(val.instances) }),
       datasetLabel: `yoloq's synthetic shapes (val split, seed ${cfg.syntheticSeed})`,
-      calibration: { images: calib.images, count: cfg.calibCount, seed: cfg.seed }, calibKey: stageKey({ synthetic: 'calib', n: cfg.syntheticCalib, seed: cfg.syntheticSeed, count: cfg.calibCount, drawSeed: cfg.seed }),
+      calibration: { images: calib.images, count: cfg.calibCount, seed: cfg.seed },
+      calibKey: stageKey({ synthetic: 'calib', n: cfg.syntheticCalib, seed: cfg.syntheticSeed, count: cfg.calibCount, drawSeed: cfg.seed }),
     };
   }
   const coco = cfg.coco!;
@@ -85,7 +100,11 @@ export async function resolveInputs(cfg: RunConfig, paths: RunPaths, repoRoot: s
   mustExist(images, 'image folder');
   if (cfg.calib !== undefined) mustExist(cfg.calib, 'calibration folder');
   return {
-    sourcePath, sourceBytes, sourceSha256: fileSha256(sourcePath), trainableModel, isDefault,
+    sourcePath,
+    sourceBytes,
+    sourceSha256: fileSha256(sourcePath),
+    trainableModel,
+    isDefault,
     evalSet: { coco, images, ...(cfg.maxImages ? { maxImages: cfg.maxImages } : {}) },
     evalKey: stageKey({ json: fileSha256(coco), images: resolve(images), maxImages: cfg.maxImages ?? null }),
     datasetLabel: `${coco}${cfg.maxImages ? ` (first ${cfg.maxImages} images)` : ''}`,

@@ -68,28 +68,57 @@ export interface MeasureOptions {
   onProgress?: (text: string) => void;
 }
 
-export async function measureAccuracy(model: string, set: EvalSetSpec, detectionsPath: string, o: MeasureOptions, deps: MeasureDeps = LIBRARY_MEASURES): Promise<EvalRecord> {
+export async function measureAccuracy(
+  model: string,
+  set: EvalSetSpec,
+  detectionsPath: string,
+  o: MeasureOptions,
+  deps: MeasureDeps = LIBRARY_MEASURES,
+): Promise<EvalRecord> {
   const ev = await deps.evaluateModel(model, set, {
-    ep: o.ep, threads: o.threads, raw: false, postprocess: { ...EVAL_POSTPROCESS },
+    ep: o.ep,
+    threads: o.threads,
+    raw: false,
+    postprocess: { ...EVAL_POSTPROCESS },
     onProgress: (p) => o.onProgress?.(`evaluating ${p.done}/${p.total}`),
   });
   writeFileAtomic(detectionsPath, JSON.stringify(ev.detections));
   const r = ev.result;
   return {
-    statNames: [...r.statNames], stats: [...r.stats], perClass: [...r.perClass], images: ev.images, skipped: ev.skipped.length,
-    imagesPerSecond: ev.imagesPerSecond, family: ev.family, detections: detectionsPath, loadNote: ev.loadNote,
+    statNames: [...r.statNames],
+    stats: [...r.stats],
+    perClass: [...r.perClass],
+    images: ev.images,
+    skipped: ev.skipped.length,
+    imagesPerSecond: ev.imagesPerSecond,
+    family: ev.family,
+    detections: detectionsPath,
+    loadNote: ev.loadNote,
   };
 }
 
-export async function measureLatency(model: string, warmup: number, runs: number, o: MeasureOptions, deps: MeasureDeps = LIBRARY_MEASURES): Promise<BenchRecord> {
+export async function measureLatency(
+  model: string,
+  warmup: number,
+  runs: number,
+  o: MeasureOptions,
+  deps: MeasureDeps = LIBRARY_MEASURES,
+): Promise<BenchRecord> {
   const prepared = prepareModel(model, { raw: false });
   o.onProgress?.('placement…');
   const placement = await deps.measurePlacement(prepared.source, { ep: o.ep, threads: o.threads });
   o.onProgress?.(`timing ${runs} runs…`);
   const r = await deps.benchmark(prepared.source, { ep: o.ep, threads: o.threads, warmup, runs });
   return {
-    ep: r.ep, threads: r.threads, warmup: r.warmup, runs: r.runs, sessionCreateMs: r.sessionCreateMs, latencyMs: r.latencyMs,
-    throughput: r.throughput, peakRssBytes: r.peakRssBytes, providers: placement.providers,
+    ep: r.ep,
+    threads: r.threads,
+    warmup: r.warmup,
+    runs: r.runs,
+    sessionCreateMs: r.sessionCreateMs,
+    latencyMs: r.latencyMs,
+    throughput: r.throughput,
+    peakRssBytes: r.peakRssBytes,
+    providers: placement.providers,
   };
 }
 

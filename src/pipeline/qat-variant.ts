@@ -8,6 +8,7 @@ import { detectFamily, modelSignature } from '../yolo/detect.js';
 import type { BuildRecord } from './build-variant.js';
 import { DEFAULT_FORMATS } from './config.js';
 import { runPythonStage } from '../brevitas/run-stage.js';
+import { pythonEnvOf } from './python-stage.js';
 
 /**
  * The qat-w4a8 variant: Brevitas PTQ + QAT in the Python stage (python/yoloq_brevitas), fed the calibration
@@ -18,8 +19,8 @@ import { runPythonStage } from '../brevitas/run-stage.js';
 
 export interface QatRequest {
   repoRoot: string;
-  /** The interpreter the probe found (python-stage.ts). */
-  python: string;
+  /** The interpreter the probe found (python-stage.ts); default: the one lookup's for `repoRoot`, which is the same. */
+  python?: string;
   /** The model the Python stage loads: the user's .pt when one was given, else the source ONNX. */
   model: string;
   sourceBytes: Uint8Array;
@@ -40,14 +41,37 @@ export async function buildQatVariant(req: QatRequest): Promise<BuildRecord> {
   const set = calibrationSet(work, req.calibration);
   const data = join(req.workDir, 'data');
   await writeImageTensors({
-    images: set.paths, letterbox: detected.adapter.letterboxOptions(detected.input), outDir: data, family: detected.family,
+    images: set.paths,
+    letterbox: detected.adapter.letterboxOptions(detected.input),
+    outDir: data,
+    family: detected.family,
     onProgress: (d, t) => req.onProgress?.(`qat data ${d}/${t}`),
   });
   const qcdq = join(req.workDir, 'qat-w4a8.qcdq.onnx');
-  await runPythonStage({ python: req.python, packageRoot: join(req.repoRoot, 'python'), installed: false }, [
-    '--model', req.model, '--data', data, '-o', qcdq, '--scheme', 'w4a8', '--steps', String(req.steps), '--seed', String(req.seed),
-    '--threads', String(req.threads), '--checkpoint', join(req.workDir, 'checkpoint.pt'), '--resume',
-  ], { onProgress: (e) => req.onProgress?.(`qat ${e.stage} ${e.step}/${e.total}`) });
+  const py = pythonEnvOf(req.repoRoot);
+  await runPythonStage(
+    req.python ? { ...py, python: req.python } : py,
+    [
+      '--model',
+      req.model,
+      '--data',
+      data,
+      '-o',
+      qcdq,
+      '--scheme',
+      'w4a8',
+      '--steps',
+      String(req.steps),
+      '--seed',
+      String(req.seed),
+      '--threads',
+      String(req.threads),
+      '--checkpoint',
+      join(req.workDir, 'checkpoint.pt'),
+      '--resume',
+    ],
+    { onProgress: (e) => req.onProgress?.(`qat ${e.stage} ${e.step}/${e.total}`) },
+  );
   const format = DEFAULT_FORMATS[req.ep].w4a8;
   const model = format === 'int4' ? convertToInt4(loadModel(qcdq), { cudaLayout: req.ep === 'cuda' }).model : loadModel(qcdq);
   saveModel(model, req.out);

@@ -51,7 +51,10 @@ export function stageKey(value: unknown): string {
 function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
   if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
 }
@@ -78,7 +81,7 @@ export function readStage<T>(path: string, key: string, outputs: readonly string
 }
 
 export function writeStage<T>(path: string, key: string, data: T): void {
-  writeFileAtomic(path, JSON.stringify({ key, data } satisfies StageRecord<T>, null, 1) + '\n');
+  writeFileAtomic(path, `${JSON.stringify({ key, data } satisfies StageRecord<T>, null, 1)}\n`);
 }
 
 /** Timestamped lines appended to logs/run.log; every progress message of the run goes here too. */

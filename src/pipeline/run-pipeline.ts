@@ -7,7 +7,8 @@ import { sensitivityInputs, sensitivityTarget } from '../quant/policy/sensitivit
 import { measureSensitivity, type LayerSensitivity } from '../quant/policy/sensitivity.js';
 import { findQuantTargets } from '../quant/policy/targets.js';
 import { planWeightsRtn } from '../quant/policy/weight-policy.js';
-import { workingGraph } from '../quant/quantize-model.js';
+import { openCalibration } from '../quant/calibration/samples.js';
+import { workingGraph } from '../quant/working-graph.js';
 import { SCHEMES } from '../quant/scheme.js';
 import type { CocoDetection } from '../yolo/predict.js';
 import type { RunConfig } from './config.js';
@@ -57,19 +58,35 @@ export interface RunResult {
   seconds: number;
 }
 
-async function sensitivityStage(cfg: RunConfig, inputs: RunInputs, paths: RunPaths, progress: (t: string) => void): Promise<{ layers: LayerSensitivity[]; images: number; reused: boolean } | undefined> {
+async function sensitivityStage(
+  cfg: RunConfig,
+  inputs: RunInputs,
+  paths: RunPaths,
+  progress: (t: string) => void,
+): Promise<{ layers: LayerSensitivity[]; images: number; reused: boolean } | undefined> {
   if (cfg.sensitivityImages === 0 || !inputs.calibration) return undefined;
   const rec = join(paths.root, 'metrics', 'sensitivity.json');
-  const key = stageKey({ source: inputs.sourceSha256, calib: inputs.calibKey, images: cfg.sensitivityImages, bits: 4, noise: 'field-groups' });
+  const key = stageKey({
+    source: inputs.sourceSha256,
+    calib: inputs.calibKey,
+    images: cfg.sensitivityImages,
+    bits: 4,
+    noise: 'field-groups',
+  });
   const done = readStage<{ layers: LayerSensitivity[]; images: number }>(rec, key);
   if (done) return { ...done, reused: true };
   const work = workingGraph(modelFromBytes(inputs.sourceBytes));
-  const feeds = await sensitivityInputs(work, inputs.calibration, cfg.sensitivityImages);
+  const feeds = await sensitivityInputs(openCalibration(work, inputs.calibration), cfg.sensitivityImages);
   const cut = graphBeforeTopK(work);
   const candidates = planWeightsRtn(findQuantTargets(cut), SCHEMES.w4a16).weights.filter((d) => d.opType === 'Conv');
   // Candidates are the cut graph's own layers, so the target is that cut graph.
   const { measured, fields } = sensitivityTarget(work, candidates);
-  const layers = await measureSensitivity(measured, candidates, feeds, { bits: 4, fields, threads: cfg.threads, onProgress: (d, t) => progress(`sensitivity ${d}/${t}`) });
+  const layers = await measureSensitivity(measured, candidates, feeds, {
+    bits: 4,
+    fields,
+    threads: cfg.threads,
+    onProgress: (d, t) => progress(`sensitivity ${d}/${t}`),
+  });
   // JSON has no Infinity: a layer that 4 bits leave unchanged is stored with sqnrDb null (the report shows ∞).
   writeStage(rec, key, { layers, images: feeds.length });
   return { layers, images: feeds.length, reused: false };
@@ -86,8 +103,22 @@ function overlayVariant(rows: readonly VariantRow[]): VariantRow | undefined {
   return done.find((r) => r.id === 'w4a8') ?? done.find((r) => r.scheme === 'w4a8') ?? done.find((r) => r.scheme?.startsWith('w4'));
 }
 
-async function writeReport(o: RunOptions, inputs: RunInputs, paths: RunPaths, rows: VariantRow[], env: Environment, sens: Awaited<ReturnType<typeof sensitivityStage>>, ctx: SummaryContext, notes: string[]): Promise<void> {
-  const evals = rows.filter((r) => r.status === 'done').map((r) => ({ variant: r.id, perClass: (JSON.parse(readFileSync(paths.metrics(r.id, 'eval'), 'utf8')) as { data: EvalRecord }).data.perClass }));
+async function writeReport(
+  o: RunOptions,
+  inputs: RunInputs,
+  paths: RunPaths,
+  rows: VariantRow[],
+  env: Environment,
+  sens: Awaited<ReturnType<typeof sensitivityStage>>,
+  ctx: SummaryContext,
+  notes: string[],
+): Promise<void> {
+  const evals = rows
+    .filter((r) => r.status === 'done')
+    .map((r) => ({
+      variant: r.id,
+      perClass: (JSON.parse(readFileSync(paths.metrics(r.id, 'eval'), 'utf8')) as { data: EvalRecord }).data.perClass,
+    }));
   const fp = fpReference(rows);
   const q = overlayVariant(rows);
   const compared = [fp, q].filter((r): r is VariantRow => r !== undefined);
@@ -96,16 +127,39 @@ async function writeReport(o: RunOptions, inputs: RunInputs, paths: RunPaths, ro
   const ids = new Set(images.map((im) => im.id));
   const gt = { ...full, images, annotations: full.annotations.filter((a) => ids.has(a.imageId)) };
   const files = new Map(images.map((im) => [im.id, join(inputs.evalSet.images, im.fileName)]));
-  const overlays = await makeOverlays({ gt, pathOf: (id) => files.get(id)!, detections: compared.map((r) => ({ variant: r.id, detections: readDetections(paths, r.id) })), count: o.config.overlayImages, minScore: 0.25 });
-  const overlayNote = compared.length < 2 ? 'FP vs W4A8 overlays need both an fp32 and a 4-bit variant in the run.' : `${compared.map((r) => r.id).join(' vs ')}: detections with score ≥ 0.25 (ultralytics' display default) on ${overlays.length} evaluation images (those with the most objects).`;
-  writeFileAtomic(paths.report, reportHtml({
-    title: ctx.title, generated: new Date().toISOString(), rows, notes, perClass: evals,
-    ...(sens ? { sensitivity: { layers: sens.layers, images: sens.images } } : {}), overlays, overlayNote, environment: env, config: o.config,
-  }));
+  const overlays = await makeOverlays({
+    gt,
+    pathOf: (id) => files.get(id)!,
+    detections: compared.map((r) => ({ variant: r.id, detections: readDetections(paths, r.id) })),
+    count: o.config.overlayImages,
+    minScore: 0.25,
+  });
+  const overlayNote =
+    compared.length < 2
+      ? 'FP vs W4A8 overlays need both an fp32 and a 4-bit variant in the run.'
+      : `${compared.map((r) => r.id).join(' vs ')}: detections with score ≥ 0.25 (ultralytics' display default) on ${overlays.length} evaluation images (those with the most objects).`;
+  writeFileAtomic(
+    paths.report,
+    reportHtml({
+      title: ctx.title,
+      generated: new Date().toISOString(),
+      rows,
+      notes,
+      perClass: evals,
+      ...(sens ? { sensitivity: { layers: sens.layers, images: sens.images } } : {}),
+      overlays,
+      overlayNote,
+      environment: env,
+      config: o.config,
+    }),
+  );
 }
 
 function summaryNotes(md: string): string[] {
-  return md.split('\n').filter((l) => l.startsWith('- ')).map((l) => l.slice(2).replace(/`/g, ''));
+  return md
+    .split('\n')
+    .filter((l) => l.startsWith('- '))
+    .map((l) => l.slice(2).replace(/`/g, ''));
 }
 
 export async function runPipeline(o: RunOptions): Promise<RunResult> {
@@ -119,7 +173,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   mkdirSync(paths.root, { recursive: true });
   const log = new RunLog(paths.log);
   log.line(`yoloq run: variants ${cfg.variants.map((v) => v.id).join(', ')} on ${cfg.ep}`);
-  writeFileAtomic(paths.config, JSON.stringify({ ...cfg, ...(o.configFile ? { configFile: o.configFile } : {}) }, null, 1) + '\n');
+  writeFileAtomic(paths.config, `${JSON.stringify({ ...cfg, ...(o.configFile ? { configFile: o.configFile } : {}) }, null, 1)}\n`);
   if (o.configFile) copyFileSync(o.configFile, join(paths.root, 'run.yaml'));
   let probe: PythonProbe | undefined;
   const python = (): PythonProbe => (probe ??= probePython(o.repoRoot));
@@ -127,7 +181,12 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   for (const [i, spec] of cfg.variants.entries()) {
     const tag = `[${i + 1}/${cfg.variants.length}] ${spec.id}`;
     const row = await runVariant(spec, {
-      cfg, inputs, paths, repoRoot: o.repoRoot, deps: o.deps ?? LIBRARY_MEASURES, python,
+      cfg,
+      inputs,
+      paths,
+      repoRoot: o.repoRoot,
+      deps: o.deps ?? LIBRARY_MEASURES,
+      python,
       progress: (t) => progress(`${tag}: ${t}`),
       event: (stage, action, detail) => {
         events.push({ variant: spec.id, stage, action, ...(detail ? { detail } : {}) });
@@ -137,7 +196,12 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       },
     });
     if (row.status !== 'done') {
-      events.push({ variant: spec.id, stage: 'variant', action: row.status === 'skipped' ? 'skipped' : 'failed', detail: row.reason ?? '' });
+      events.push({
+        variant: spec.id,
+        stage: 'variant',
+        action: row.status === 'skipped' ? 'skipped' : 'failed',
+        detail: row.reason ?? '',
+      });
       log.line(`${tag} ${row.status}: ${row.reason ?? ''}`);
       o.onStage?.(`${tag} ${row.status}: ${row.reason ?? ''}`);
     }
@@ -150,9 +214,22 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     log.line(`sensitivity ${sens.reused ? 'reused' : 'ran'}`);
   }
   const env = snapshotEnvironment(python(), cfg.threads);
-  writeFileAtomic(paths.environment, JSON.stringify(env, null, 1) + '\n');
-  const evalImages = rows.find((r) => r.status === 'done') ? (JSON.parse(readFileSync(paths.metrics(rows.find((r) => r.status === 'done')!.id, 'eval'), 'utf8')) as { data: EvalRecord }).data.images : 0;
-  const ctx: SummaryContext = { title: `yoloq run — ${inputs.isDefault ? 'embedded default model' : inputs.sourcePath}`, dataset: inputs.datasetLabel, evalImages, ep: cfg.ep, threads: cfg.threads, warmup: cfg.warmup, runs: cfg.runs, recipe: cfg.recipe, wallSeconds: (performance.now() - t0) / 1000 };
+  writeFileAtomic(paths.environment, `${JSON.stringify(env, null, 1)}\n`);
+  const evalImages = rows.find((r) => r.status === 'done')
+    ? (JSON.parse(readFileSync(paths.metrics(rows.find((r) => r.status === 'done')!.id, 'eval'), 'utf8')) as { data: EvalRecord }).data
+        .images
+    : 0;
+  const ctx: SummaryContext = {
+    title: `yoloq run — ${inputs.isDefault ? 'embedded default model' : inputs.sourcePath}`,
+    dataset: inputs.datasetLabel,
+    evalImages,
+    ep: cfg.ep,
+    threads: cfg.threads,
+    warmup: cfg.warmup,
+    runs: cfg.runs,
+    recipe: cfg.recipe,
+    wallSeconds: (performance.now() - t0) / 1000,
+  };
   const md = summaryMarkdown(rows, ctx);
   writeFileAtomic(paths.summary, md);
   progress('report…');

@@ -8,7 +8,7 @@ import { measureAccuracy, measureLatency, measureSize, type BenchRecord, type Ev
 import type { PythonProbe } from './python-stage.js';
 import { buildQatVariant } from './qat-variant.js';
 import { recipeFor } from '../quant/algorithms/recipe.js';
-import { SCHEMES } from '../quant/scheme.js';
+import { SCHEMES, schemeNeedsCalibration } from '../quant/scheme.js';
 import { fileSha256, readStage, stageKey, writeStage, type RunPaths } from './run-folder.js';
 import type { VariantRow } from './summary.js';
 
@@ -33,21 +33,46 @@ export interface VariantContext {
 async function build(spec: VariantSpec, c: VariantContext): Promise<BuildRecord> {
   const onnx = c.paths.onnx(spec.id);
   const rec = c.paths.metrics(spec.id, 'build');
-  const usesCalibration = spec.kind === 'qat' || (spec.kind === 'ptq' && (spec.scheme!.endsWith('a8') || c.cfg.recipe !== 'none'));
-  const key = stageKey({ source: c.inputs.sourceSha256, spec, recipe: spec.kind === 'ptq' ? { name: c.cfg.recipe, steps: recipeFor(c.cfg.recipe, SCHEMES[spec.scheme!].weightBits) } : null, calib: usesCalibration ? c.inputs.calibKey : null, ep: c.cfg.ep, qatSteps: spec.kind === 'qat' ? c.cfg.qatSteps : null });
+  const usesCalibration = spec.kind === 'qat' || (spec.kind === 'ptq' && (schemeNeedsCalibration(spec.scheme) || c.cfg.recipe !== 'none'));
+  const key = stageKey({
+    source: c.inputs.sourceSha256,
+    spec,
+    recipe: spec.kind === 'ptq' ? { name: c.cfg.recipe, steps: recipeFor(c.cfg.recipe, SCHEMES[spec.scheme].weightBits) } : null,
+    calib: usesCalibration ? c.inputs.calibKey : null,
+    ep: c.cfg.ep,
+    qatSteps: spec.kind === 'qat' ? c.cfg.qatSteps : null,
+  });
   const done = readStage<BuildRecord>(rec, key, spec.kind === 'ptq' ? [onnx, c.paths.plan(spec.id)] : [onnx]);
   if (done) {
     c.event('build', 'reused');
     return done;
   }
-  const ctx = { sourcePath: c.inputs.sourcePath, sourceBytes: c.inputs.sourceBytes, ep: c.cfg.ep, recipe: c.cfg.recipe, threads: c.cfg.threads, onProgress: c.progress, ...(c.inputs.calibration ? { calibration: c.inputs.calibration } : {}) };
+  const ctx = {
+    sourcePath: c.inputs.sourcePath,
+    sourceBytes: c.inputs.sourceBytes,
+    ep: c.cfg.ep,
+    recipe: c.cfg.recipe,
+    threads: c.cfg.threads,
+    onProgress: c.progress,
+    ...(c.inputs.calibration ? { calibration: c.inputs.calibration } : {}),
+  };
   let record: BuildRecord;
   if (spec.kind === 'float') record = buildFloatVariant(ctx, { onnx });
   else if (spec.kind === 'ptq') record = await buildPtqVariant(spec, ctx, { onnx, plan: c.paths.plan(spec.id) });
   else {
     record = await buildQatVariant({
-      repoRoot: c.repoRoot, python: c.python().python, model: c.inputs.trainableModel, sourceBytes: c.inputs.sourceBytes, calibration: c.inputs.calibration!, workDir: join(c.paths.root, 'qat'),
-      out: onnx, ep: c.cfg.ep, steps: c.cfg.qatSteps, seed: c.cfg.seed, threads: c.cfg.threads, onProgress: c.progress,
+      repoRoot: c.repoRoot,
+      python: c.python().python,
+      model: c.inputs.trainableModel,
+      sourceBytes: c.inputs.sourceBytes,
+      calibration: c.inputs.calibration!,
+      workDir: join(c.paths.root, 'qat'),
+      out: onnx,
+      ep: c.cfg.ep,
+      steps: c.cfg.qatSteps,
+      seed: c.cfg.seed,
+      threads: c.cfg.threads,
+      onProgress: c.progress,
     });
   }
   writeStage(rec, key, record);
@@ -66,7 +91,13 @@ async function evaluate(spec: VariantSpec, sha: string, c: VariantContext): Prom
     return done;
   }
   const t0 = performance.now();
-  const r = await measureAccuracy(c.paths.onnx(spec.id), c.inputs.evalSet, detections, { ep: c.cfg.ep, threads: c.cfg.threads, onProgress: c.progress }, c.deps);
+  const r = await measureAccuracy(
+    c.paths.onnx(spec.id),
+    c.inputs.evalSet,
+    detections,
+    { ep: c.cfg.ep, threads: c.cfg.threads, onProgress: c.progress },
+    c.deps,
+  );
   writeStage(rec, key, r);
   c.event('eval', 'ran', `mAP ${r.stats[0]!.toFixed(4)}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return r;
@@ -80,7 +111,13 @@ async function bench(spec: VariantSpec, sha: string, c: VariantContext): Promise
     c.event('bench', 'reused');
     return done;
   }
-  const r = await measureLatency(c.paths.onnx(spec.id), c.cfg.warmup, c.cfg.runs, { ep: c.cfg.ep, threads: c.cfg.threads, onProgress: c.progress }, c.deps);
+  const r = await measureLatency(
+    c.paths.onnx(spec.id),
+    c.cfg.warmup,
+    c.cfg.runs,
+    { ep: c.cfg.ep, threads: c.cfg.threads, onProgress: c.progress },
+    c.deps,
+  );
   writeStage(rec, key, r);
   c.event('bench', 'ran', `mean ${r.latencyMs.mean.toFixed(2)} ms`);
   return r;
@@ -109,12 +146,25 @@ export async function runVariant(spec: VariantSpec, c: VariantContext): Promise<
   const be = await bench(spec, sha, c);
   const size = measureSize(onnx);
   const row: VariantRow = {
-    id: spec.id, name: spec.name, kind: spec.kind, status: 'done', file: relative(c.paths.root, onnx),
-    ...(b.scheme ? { scheme: b.scheme } : {}), ...(b.format ? { format: b.format } : {}),
-    stats: ev.stats, map: ev.stats[0]!, map50: ev.stats[1]!, imagesPerSecond: ev.imagesPerSecond,
-    latencyMs: be.latencyMs, providers: be.providers, sizeBytes: size.bytes, percentConvParamsAt4Bits: size.percentConvParamsAt4Bits,
+    id: spec.id,
+    name: spec.name,
+    kind: spec.kind,
+    status: 'done',
+    file: relative(c.paths.root, onnx),
+    ...(b.scheme ? { scheme: b.scheme } : {}),
+    ...(b.format ? { format: b.format } : {}),
+    stats: ev.stats,
+    map: ev.stats[0]!,
+    map50: ev.stats[1]!,
+    imagesPerSecond: ev.imagesPerSecond,
+    latencyMs: be.latencyMs,
+    providers: be.providers,
+    sizeBytes: size.bytes,
+    percentConvParamsAt4Bits: size.percentConvParamsAt4Bits,
   };
-  writeFileAtomic(c.paths.metrics(spec.id), JSON.stringify({ ...row, sha256: sha, build: b, eval: { ...ev, perClass: ev.perClass }, bench: be, size }, null, 1) + '\n');
+  writeFileAtomic(
+    c.paths.metrics(spec.id),
+    `${JSON.stringify({ ...row, sha256: sha, build: b, eval: { ...ev, perClass: ev.perClass }, bench: be, size }, null, 1)}\n`,
+  );
   return row;
 }
-

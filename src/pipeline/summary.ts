@@ -42,7 +42,10 @@ export function shortProvider(name: string): string {
 
 export function providersText(p: Record<string, number> | undefined): string {
   if (!p) return '';
-  return Object.entries(p).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${shortProvider(k)} ${n}`).join(', ');
+  return Object.entries(p)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${shortProvider(k)} ${n}`)
+    .join(', ');
 }
 
 export function fpReference(rows: readonly VariantRow[]): VariantRow | undefined {
@@ -57,7 +60,17 @@ function signed(v: number | undefined): string {
   return `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(4)}`;
 }
 
-export const SUMMARY_COLUMNS = Object.freeze(['variant', 'mAP50-95', 'mAP50', 'Δ vs FP', 'mean ms', 'p90 ms', 'providers', 'size MB', '% of Conv params at 4 bits']);
+export const SUMMARY_COLUMNS = Object.freeze([
+  'variant',
+  'mAP50-95',
+  'mAP50',
+  'Δ vs FP',
+  'mean ms',
+  'p90 ms',
+  'providers',
+  'size MB',
+  '% of Conv params at 4 bits',
+]);
 
 /** The table's cells for each row, as summary.md and report.html both show them. */
 export function summaryCells(rows: readonly VariantRow[]): string[][] {
@@ -68,8 +81,17 @@ export function summaryCells(rows: readonly VariantRow[]): string[][] {
       return [r.id, '', '', '', '', '', '', '', `${r.status}: ${reason.length > 80 ? `${reason.slice(0, 79)}… (see below)` : reason}`];
     }
     const delta = fp?.map !== undefined && r.map !== undefined && r !== fp ? r.map - fp.map : undefined;
-    return [r.id, f4(r.map), f4(r.map50), r === fp ? '—' : signed(delta), f2(r.latencyMs?.mean), f2(r.latencyMs?.p90), providersText(r.providers),
-      r.sizeBytes === undefined ? '' : (r.sizeBytes / 1e6).toFixed(2), r.percentConvParamsAt4Bits === undefined ? '' : r.percentConvParamsAt4Bits.toFixed(1)];
+    return [
+      r.id,
+      f4(r.map),
+      f4(r.map50),
+      r === fp ? '—' : signed(delta),
+      f2(r.latencyMs?.mean),
+      f2(r.latencyMs?.p90),
+      providersText(r.providers),
+      r.sizeBytes === undefined ? '' : (r.sizeBytes / 1e6).toFixed(2),
+      r.percentConvParamsAt4Bits === undefined ? '' : r.percentConvParamsAt4Bits.toFixed(1),
+    ];
   });
 }
 
@@ -79,14 +101,19 @@ function mdRow(cells: readonly string[]): string {
 
 export function summaryMarkdown(rows: readonly VariantRow[], ctx: SummaryContext): string {
   const lines = [
-    `# ${ctx.title}`, '',
-    mdRow(SUMMARY_COLUMNS), mdRow(SUMMARY_COLUMNS.map(() => '---')), ...summaryCells(rows).map(mdRow), '',
+    `# ${ctx.title}`,
+    '',
+    mdRow(SUMMARY_COLUMNS),
+    mdRow(SUMMARY_COLUMNS.map(() => '---')),
+    ...summaryCells(rows).map(mdRow),
+    '',
     `- Accuracy: COCO bbox mAP on ${ctx.dataset} (${ctx.evalImages} images), conf 0.001, class-aware NMS IoU 0.65, 300 detections — what \`yoloq eval\` computes for the same file.`,
     `- Latency: \`session.run\` on ONNX Runtime's ${ctx.ep} EP, ${ctx.threads || 'default'} threads, ${ctx.warmup} warm-up + ${ctx.runs} timed runs, INT4 weights prepared at load — what \`yoloq bench --warmup ${ctx.warmup} --runs ${ctx.runs}\` measures. These are this run's measurements: latency varies from run to run (and with whatever else the machine is doing); accuracy and sizes do not.`,
-    '- providers: distinct nodes per execution provider in ORT\'s optimized graph (from its profile); size: the ONNX file; 4-bit share: Conv weight parameters at 4 bits or fewer, as `yoloq inspect` counts them.',
+    "- providers: distinct nodes per execution provider in ORT's optimized graph (from its profile); size: the ONNX file; 4-bit share: Conv weight parameters at 4 bits or fewer, as `yoloq inspect` counts them.",
     `- Weights: ${ctx.recipe === 'none' ? 'round-to-nearest, per-channel, first and prediction Convs kept at 8 bits' : `recipe ${ctx.recipe}`}; A8: per-tensor int8 activations calibrated with min/max.`,
   ];
   for (const r of rows.filter((x) => x.status !== 'done')) lines.push(`- ${r.id} ${r.status}: ${r.reason ?? ''}`);
-  if (ctx.wallSeconds !== undefined) lines.push(`- Wall time of this invocation: ${ctx.wallSeconds.toFixed(1)} s (stages finished by an earlier run are not redone).`);
-  return lines.join('\n') + '\n';
+  if (ctx.wallSeconds !== undefined)
+    lines.push(`- Wall time of this invocation: ${ctx.wallSeconds.toFixed(1)} s (stages finished by an earlier run are not redone).`);
+  return `${lines.join('\n')}\n`;
 }

@@ -16,7 +16,7 @@ function scalar(raw: string, where: string): YamlScalar {
   if (s === 'true') return true;
   if (s === 'false') return false;
   if (/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(s)) return Number(s);
-  if ((s.startsWith('"') && s.endsWith('"') && s.length >= 2)) {
+  if (s.startsWith('"') && s.endsWith('"') && s.length >= 2) {
     try {
       return JSON.parse(s) as string;
     } catch {
@@ -88,14 +88,15 @@ export function parseYamlLite(text: string, source: string): Record<string, Yaml
     if (indent === 0) {
       top = { key };
     } else {
-      if (!top || (top.childIndent !== undefined && top.childIndent !== indent)) throw new InputError(`${where}: unexpected indentation (one level of nesting is supported)`);
+      if (!top || (top.childIndent !== undefined && top.childIndent !== indent))
+        throw new InputError(`${where}: unexpected indentation (one level of nesting is supported)`);
       top.childIndent = indent;
       const cur = root[top.key];
       if (cur === null) root[top.key] = {};
       else if (typeof cur !== 'object' || Array.isArray(cur)) throw new InputError(`${where}: ${top.key} already has a value`);
       parent = root[top.key] as Record<string, YamlValue>;
     }
-    if (Object.prototype.hasOwnProperty.call(parent, key)) throw new InputError(`${where}: ${key} appears twice`);
+    if (Object.hasOwn(parent, key)) throw new InputError(`${where}: ${key} appears twice`);
     parent[key] = rest === '' ? null : value(rest, where);
     listTarget = rest === '' ? { map: parent, key, indent } : undefined;
   }

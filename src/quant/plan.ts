@@ -16,10 +16,61 @@ export type ObserverName = 'minmax' | 'percentile' | 'mse' | 'entropy';
  * - blocked: the weight viewed 2-D as [Cout, K] (K = Cin·kh·kw, row-major as stored), one scale per block of
  *   `blockSize` consecutive elements of a row: scales [Cout, ceil(K / blockSize)]. Only Conv and Gemm(transB=1).
  */
-export type WeightGranularity =
-  | { kind: 'per-tensor' }
-  | { kind: 'per-channel'; axis: number }
-  | { kind: 'blocked'; blockSize: number };
+export type WeightGranularity = { kind: 'per-tensor' } | { kind: 'per-channel'; axis: number } | { kind: 'blocked'; blockSize: number };
+
+/** GPTQ's settings as recorded per weight (src/quant/algorithms/gptq-plan.ts). */
+export interface GptqRecord {
+  name: 'gptq';
+  /** Dampening as a fraction of mean diag(H). */
+  damp: number;
+  actOrder: boolean;
+  /** Scales chosen by GPTQ's clipping search (always, today). */
+  clipSearch: true;
+  /** An integer zero point per scale. */
+  asymmetric: boolean;
+  /** Coordinate-descent sweeps after the rounding (absent: none). */
+  refine?: number;
+}
+
+/**
+ * Error correction's settings as recorded per weight (src/quant/algorithms/correction.ts): the ridge strengths
+ * chosen for the layer's groups (fractions of mean diag(H̃); null keeps the float target) and layers per ORT pass.
+ */
+export interface CorrectionRecord {
+  ridges: Array<{ ridge: number | null; groups: number }>;
+  chunk: number;
+}
+
+/**
+ * Codes and scales read back from a quantized graph (src/quant/read): whatever chose them, the file does not say.
+ * `from` is the form they were read from (qcdq, qdq, int4, …).
+ */
+export interface ImportedRecord {
+  name: 'imported';
+  from: string;
+}
+
+/** Which algorithm chose a weight's scales and codes, as a typed record (not a settings string). */
+export type AlgorithmRecord = ({ name: 'rtn' } | GptqRecord | ImportedRecord) & { correction?: CorrectionRecord };
+
+/**
+ * A granularity as asked for before any layer is known (`--granularity`, recipes, the run config): the same kinds
+ * as WeightGranularity; per-channel's axis is each layer's output axis, filled in by the weight policy.
+ */
+export type GranularityRequest = { kind: 'per-tensor' } | { kind: 'per-channel' } | { kind: 'blocked'; blockSize: number };
+
+/** `per-channel` | `per-tensor` | `block:N`, the CLI spelling of a granularity request; InputError otherwise. */
+export function parseGranularity(text: string, option = '--granularity'): GranularityRequest {
+  if (text === 'per-channel' || text === 'per-tensor') return { kind: text };
+  const m = /^block:(\d+)$/.exec(text);
+  if (!m || Number(m[1]) < 1) throw new InputError(`${option} ${text}: expected per-channel, per-tensor or block:N`);
+  return { kind: 'blocked', blockSize: Number(m[1]) };
+}
+
+/** The CLI spelling of a granularity (the inverse of parseGranularity; a per-channel axis is not spelled). */
+export function formatGranularity(g: GranularityRequest | WeightGranularity): string {
+  return g.kind === 'blocked' ? `block:${g.blockSize}` : g.kind;
+}
 
 export interface WeightDecision {
   /** The consuming node's name. */
@@ -41,8 +92,8 @@ export interface WeightDecision {
    * (q − z)·s. Only with `codes` and `narrow: false` (all 2^b levels). Absent: every zero point is 0 (symmetric).
    */
   zeroPoints?: number[];
-  /** The algorithm that chose scales and codes, e.g. "rtn". */
-  algorithm: string;
+  /** The algorithm that chose scales and codes, with its settings. */
+  algorithm: AlgorithmRecord;
   /** Base64 of the int8 codes (row-major, one byte each) when they differ from round-to-nearest of the float weight. */
   codes?: string;
   /**
@@ -76,10 +127,10 @@ export interface ActivationDecision {
 }
 
 /**
- * Per-channel range equalization of a depthwise Conv's input (see quant/calibration/smoothing.ts): the float graph
+ * Per-channel range equalization of a depthwise Conv's input (see quant/calibration/equalization.ts): the float graph
  * gets Mul(value, 1/scales) before `node` and the node's filters times `scales`, before any other decision applies.
  */
-export interface SmoothingDecision {
+export interface EqualizationDecision {
   /** The depthwise Conv's label in the float working graph. */
   node: string;
   /** The value it reads. */
@@ -99,12 +150,12 @@ export interface QuantPlan {
   float: Array<{ node: string; reason: string }>;
   calibration?: { source: string; images: number; seed: number; observer: ObserverName; skipped: number };
   /** Applied to the float working graph first; node and tensor names elsewhere in the plan refer to the result. */
-  smoothing?: SmoothingDecision[];
+  equalization?: EqualizationDecision[];
 }
 
 /** Stable JSON: keys in a fixed order per object, so equal plans give equal bytes. */
 export function planToJson(plan: QuantPlan): string {
-  return JSON.stringify(plan, null, 1) + '\n';
+  return `${JSON.stringify(plan, null, 1)}\n`;
 }
 
 function fail(msg: string): never {
@@ -121,16 +172,25 @@ function checkWeight(w: Partial<WeightDecision>, i: number): void {
   if (!Number.isInteger(w.bits) || w.bits! < 2 || w.bits! > 8) fail(`${at}.bits must be an integer in [2, 8]`);
   if (!isNumArray(w.shape) || !isNumArray(w.scales) || w.scales.some((s) => !(s > 0))) fail(`${at} needs a shape and positive scales`);
   const g = w.granularity;
-  if (!g || !['per-tensor', 'per-channel', 'blocked'].includes(g.kind)) fail(`${at}.granularity.kind must be per-tensor, per-channel or blocked`);
-  if (g.kind === 'blocked' && !(Number.isInteger(g.blockSize) && g.blockSize > 0)) fail(`${at}.granularity.blockSize must be a positive integer`);
-  if (g.kind === 'per-channel' && !(Number.isInteger(g.axis) && g.axis >= 0 && g.axis < w.shape.length)) fail(`${at}.granularity.axis is out of range`);
+  if (!g || !['per-tensor', 'per-channel', 'blocked'].includes(g.kind))
+    fail(`${at}.granularity.kind must be per-tensor, per-channel or blocked`);
+  if (g.kind === 'blocked' && !(Number.isInteger(g.blockSize) && g.blockSize > 0))
+    fail(`${at}.granularity.blockSize must be a positive integer`);
+  if (g.kind === 'per-channel' && !(Number.isInteger(g.axis) && g.axis >= 0 && g.axis < w.shape.length))
+    fail(`${at}.granularity.axis is out of range`);
   if (w.zeroPoints !== undefined) {
     const half = 2 ** (w.bits! - 1);
     if (!isNumArray(w.zeroPoints) || w.zeroPoints.length !== w.scales.length) fail(`${at}.zeroPoints needs one zero point per scale`);
-    if (w.zeroPoints.some((z) => !Number.isInteger(z) || z < -half || z > half - 1)) fail(`${at}.zeroPoints must be integers in [${-half}, ${half - 1}]`);
+    if (w.zeroPoints.some((z) => !Number.isInteger(z) || z < -half || z > half - 1))
+      fail(`${at}.zeroPoints must be integers in [${-half}, ${half - 1}]`);
     if (w.narrow !== false || typeof w.codes !== 'string') fail(`${at}: zero points need "narrow": false and explicit "codes"`);
   }
-  if (w.bias !== undefined && (w.opType !== 'Conv' || !isNumArray(w.bias) || w.bias.length !== w.shape[0])) fail(`${at}.bias must be one number per output channel of a Conv`);
+  const a = w.algorithm as Partial<AlgorithmRecord> | undefined;
+  if (!a || typeof a !== 'object' || !['rtn', 'gptq', 'imported'].includes(a.name as string))
+    fail(`${at}.algorithm must be {"name": "rtn" | "gptq" | "imported", …}`);
+  if (a.name === 'imported' && typeof w.codes !== 'string') fail(`${at}: an imported weight needs explicit "codes"`);
+  if (w.bias !== undefined && (w.opType !== 'Conv' || !isNumArray(w.bias) || w.bias.length !== w.shape[0]))
+    fail(`${at}.bias must be one number per output channel of a Conv`);
 }
 
 function checkActivation(a: Partial<ActivationDecision>, i: number): void {
@@ -139,7 +199,38 @@ function checkActivation(a: Partial<ActivationDecision>, i: number): void {
   if (a.bits !== 8) fail(`${at}.bits must be 8`);
   if (!(typeof a.scale === 'number' && a.scale > 0 && Number.isFinite(a.scale))) fail(`${at}.scale must be a positive number`);
   const [lo, hi] = a.signed ? [-128, 127] : [0, 255];
-  if (!Number.isInteger(a.zeroPoint) || a.zeroPoint! < lo || a.zeroPoint! > hi) fail(`${at}.zeroPoint must be an integer in [${lo}, ${hi}]`);
+  if (!Number.isInteger(a.zeroPoint) || a.zeroPoint! < lo || a.zeroPoint! > hi)
+    fail(`${at}.zeroPoint must be an integer in [${lo}, ${hi}]`);
+}
+
+/**
+ * A weight's algorithm as older plans wrote it — "rtn", or "gptq(damp=0.01,act-order,clip-search,asymmetric)"
+ * with "+correct(ridge=…,chunk=N)" — turned into the typed record. Settings not in the string take GPTQ's defaults.
+ */
+function upgradeAlgorithm(w: { algorithm: unknown }): void {
+  if (typeof w?.algorithm !== 'string') return;
+  const [head = '', corr] = w.algorithm.split('+correct');
+  const m = /^(\w+)(?:\((.*)\))?$/.exec(head);
+  if (!m) fail(`unknown algorithm ${JSON.stringify(w.algorithm)}`);
+  const flags = (m[2] ?? '').split(',');
+  const setting = (k: string) => flags.find((f) => f.startsWith(`${k}=`))?.slice(k.length + 1);
+  const base: AlgorithmRecord =
+    m[1] === 'gptq'
+      ? {
+          name: 'gptq',
+          damp: Number(setting('damp') ?? 0.01),
+          actOrder: flags.includes('act-order'),
+          clipSearch: true,
+          asymmetric: flags.includes('asymmetric'),
+          ...(setting('refine') ? { refine: Number(setting('refine')) } : {}),
+        }
+      : { name: 'rtn' };
+  const c = corr ? /^\(ridge=(.*),chunk=(\d+)\)$/.exec(corr) : null;
+  const ridges = c?.[1]?.split(' ').map((r) => {
+    const [v = '', n] = r.split('×');
+    return { ridge: v === 'Infinity' ? null : Number(v), groups: n ? Number(n) : 1 };
+  });
+  w.algorithm = c && ridges ? { ...base, correction: { ridges, chunk: Number(c[2]) } } : base;
 }
 
 /** Parse and validate a plan file's text; InputError with the first problem found. */
@@ -154,11 +245,20 @@ export function parsePlan(text: string): QuantPlan {
   if (!p || typeof p !== 'object' || p.yoloqPlan !== 1) fail('not a yoloq plan (missing "yoloqPlan": 1)');
   if (typeof p.scheme !== 'string' || !isSchemeName(p.scheme)) fail(`unknown scheme ${JSON.stringify(p.scheme)}`);
   if (typeof p.modelSha256 !== 'string') fail('missing "modelSha256"');
-  if (!Array.isArray(p.weights) || !Array.isArray(p.activations) || !Array.isArray(p.float)) fail('"weights", "activations" and "float" must be arrays');
-  if (p.smoothing !== undefined) {
-    if (!Array.isArray(p.smoothing)) fail('"smoothing" must be an array');
-    p.smoothing.forEach((d, i) => {
-      if (typeof d?.node !== 'string' || typeof d.value !== 'string' || !isNumArray(d.scales) || d.scales.some((s) => !(s > 0))) fail(`smoothing[${i}] needs "node", "value" and positive "scales"`);
+  if (!Array.isArray(p.weights) || !Array.isArray(p.activations) || !Array.isArray(p.float))
+    fail('"weights", "activations" and "float" must be arrays');
+  // Plans written before the rename call equalization "smoothing"; their weights name the algorithm by a string.
+  const legacy = p as Partial<QuantPlan> & { smoothing?: EqualizationDecision[] };
+  if (legacy.smoothing !== undefined && p.equalization === undefined) {
+    p.equalization = legacy.smoothing;
+    delete legacy.smoothing;
+  }
+  if (Array.isArray(p.weights)) p.weights.forEach((w) => upgradeAlgorithm(w as { algorithm: unknown }));
+  if (p.equalization !== undefined) {
+    if (!Array.isArray(p.equalization)) fail('"equalization" must be an array');
+    p.equalization.forEach((d, i) => {
+      if (typeof d?.node !== 'string' || typeof d.value !== 'string' || !isNumArray(d.scales) || d.scales.some((s) => !(s > 0)))
+        fail(`equalization[${i}] needs "node", "value" and positive "scales"`);
     });
   }
   p.weights.forEach(checkWeight);

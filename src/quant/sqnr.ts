@@ -11,7 +11,13 @@ export interface SqnrResult {
  * Raw-output signal-to-quantization-noise ratio of a quantized model against its float reference, on the same
  * preprocessed inputs. Both models must take the same inputs and give outputs of the same shapes.
  */
-export async function measureSqnr(reference: Uint8Array, quantized: Uint8Array, feeds: AsyncIterable<Record<string, HostTensor>>, threads = 0, onImage?: (n: number) => void): Promise<SqnrResult> {
+export async function measureSqnr(
+  reference: Uint8Array,
+  quantized: Uint8Array,
+  feeds: AsyncIterable<Record<string, HostTensor>>,
+  threads = 0,
+  onImage?: (n: number) => void,
+): Promise<SqnrResult> {
   const a = await createSession(reference, { threads });
   const b = await createSession(quantized, { threads });
   let signal = 0;

@@ -49,9 +49,9 @@ export function howToGetEp(ep: EpName): string {
   if (ep === 'cpu') return 'reinstall onnxruntime-node';
   const libs = ep === 'tensorrt' ? 'CUDA 12, cuDNN 9 and TensorRT 10' : 'CUDA 12 and cuDNN 9';
   return (
-    'on a Linux x64 machine with network access, fetch onnxruntime-node\'s CUDA 12 EP binaries with ' +
+    "on a Linux x64 machine with network access, fetch onnxruntime-node's CUDA 12 EP binaries with " +
     '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install` ' +
-    '(npm >= 11 skips the package\'s postinstall unless you run `npm install-scripts approve onnxruntime-node` before installing), ' +
+    "(npm >= 11 skips the package's postinstall unless you run `npm install-scripts approve onnxruntime-node` before installing), " +
     `and have ${libs} installed; or use --ep cpu`
   );
 }
@@ -63,5 +63,7 @@ export function epUnavailableMessage(ep: EpName, reason: string): string {
 
 /** ORT error text that means a provider could not start (missing libraries, no device, driver mismatch). */
 export function isProviderStartFailure(message: string): boolean {
-  return /Failed to load (shared )?library|providers_(cuda|tensorrt|shared)|CUDA failure|cudaError|libcu(dart|dnn|blas)|libnvinfer|no CUDA-capable device|TensorRT/i.test(message);
+  return /Failed to load (shared )?library|providers_(cuda|tensorrt|shared)|CUDA failure|cudaError|libcu(dart|dnn|blas)|libnvinfer|no CUDA-capable device|TensorRT/i.test(
+    message,
+  );
 }

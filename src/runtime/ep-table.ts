@@ -21,7 +21,8 @@ export interface EpEntry {
   readonly libraries: readonly string[];
 }
 
-const entry = (e: EpEntry): EpEntry => Object.freeze({ ...e, ortProviders: Object.freeze([...e.ortProviders]), libraries: Object.freeze([...e.libraries]) });
+const entry = (e: EpEntry): EpEntry =>
+  Object.freeze({ ...e, ortProviders: Object.freeze([...e.ortProviders]), libraries: Object.freeze([...e.libraries]) });
 
 export const EP_TABLE: Readonly<Record<EpName, EpEntry>> = Object.freeze({
   cpu: entry({ name: 'cpu', ortProviders: ['cpu'], providerName: 'CPUExecutionProvider', platforms: 'all', libraries: [] }),
@@ -44,7 +45,7 @@ export const EP_TABLE: Readonly<Record<EpName, EpEntry>> = Object.freeze({
 export const EP_NAMES: readonly EpName[] = Object.freeze(Object.keys(EP_TABLE) as EpName[]);
 
 export function isEpName(s: string): s is EpName {
-  return Object.prototype.hasOwnProperty.call(EP_TABLE, s);
+  return Object.hasOwn(EP_TABLE, s);
 }
 
 /** ORT provider name (as in profiles) → our EP name, or undefined for providers we do not name. */

@@ -29,15 +29,32 @@ export function syntheticFeeds(inputs: readonly IoInfo[], options: SyntheticFeed
     const n = elementCount(shape);
     const floats = (): Float32Array => Float32Array.from({ length: n }, rand);
     switch (info.dtype) {
-      case 'float32': feeds[info.name] = hostTensor('float32', shape, floats()); break;
-      case 'float16': feeds[info.name] = hostTensor('float16', shape, float32ToHalfBits(floats())); break;
-      case 'float64': feeds[info.name] = hostTensor('float64', shape, Float64Array.from(floats())); break;
-      case 'int64': feeds[info.name] = hostTensor('int64', shape, new BigInt64Array(n)); break;
-      case 'int32': feeds[info.name] = hostTensor('int32', shape, new Int32Array(n)); break;
-      case 'uint8': feeds[info.name] = hostTensor('uint8', shape, new Uint8Array(n)); break;
-      case 'int8': feeds[info.name] = hostTensor('int8', shape, new Int8Array(n)); break;
-      case 'bool': feeds[info.name] = hostTensor('bool', shape, new Uint8Array(n)); break;
-      default: throw new InputError(`cannot make a synthetic value for input ${info.name} of type ${info.dtype}`);
+      case 'float32':
+        feeds[info.name] = hostTensor('float32', shape, floats());
+        break;
+      case 'float16':
+        feeds[info.name] = hostTensor('float16', shape, float32ToHalfBits(floats()));
+        break;
+      case 'float64':
+        feeds[info.name] = hostTensor('float64', shape, Float64Array.from(floats()));
+        break;
+      case 'int64':
+        feeds[info.name] = hostTensor('int64', shape, new BigInt64Array(n));
+        break;
+      case 'int32':
+        feeds[info.name] = hostTensor('int32', shape, new Int32Array(n));
+        break;
+      case 'uint8':
+        feeds[info.name] = hostTensor('uint8', shape, new Uint8Array(n));
+        break;
+      case 'int8':
+        feeds[info.name] = hostTensor('int8', shape, new Int8Array(n));
+        break;
+      case 'bool':
+        feeds[info.name] = hostTensor('bool', shape, new Uint8Array(n));
+        break;
+      default:
+        throw new InputError(`cannot make a synthetic value for input ${info.name} of type ${info.dtype}`);
     }
   }
   return feeds;

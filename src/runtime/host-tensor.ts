@@ -42,7 +42,8 @@ export function elementCount(dims: readonly number[]): number {
 }
 
 export function hostTensor<D extends HostDType>(dtype: D, dims: number[], data: HostDataMap[D]): HostTensor<D> {
-  if (data.length !== elementCount(dims)) throw new RangeError(`${dtype} tensor of dims ${JSON.stringify(dims)} given ${data.length} values`);
+  if (data.length !== elementCount(dims))
+    throw new RangeError(`${dtype} tensor of dims ${JSON.stringify(dims)} given ${data.length} values`);
   return { dtype, dims: [...dims], data };
 }
 

@@ -80,7 +80,10 @@ export interface PlacementOptions extends Omit<SessionOptions, 'profiling'> {
 }
 
 /** Run `model` with profiling on and report where each node ran. */
-export async function measurePlacement(model: string | Uint8Array, options: PlacementOptions = {}): Promise<PlacementReport & { profileFile?: string }> {
+export async function measurePlacement(
+  model: string | Uint8Array,
+  options: PlacementOptions = {},
+): Promise<PlacementReport & { profileFile?: string }> {
   const dir = options.keepProfileDir ?? mkdtempSync(join(tmpdir(), 'yoloq-profile-'));
   const prefix = join(dir, `ort-profile-${process.pid}-${Date.now()}`);
   const { feeds, synthetic, runs = 1, keepProfileDir, ...sessionOptions } = options;

@@ -1,5 +1,6 @@
 import { DataType } from '../onnx/ir/dtypes.js';
-import { foldWeightDequantize } from '../onnx/passes/fold-weight-dequantize.js';
+import { foldWeightDequantizePass } from '../onnx/passes/fold-weight-dequantize.js';
+import { runPasses } from '../onnx/passes/pass-manager.js';
 import { loadModel, modelToBytes } from '../onnx/serde/model-io.js';
 
 export interface PreparedModel {
@@ -18,6 +19,10 @@ export function prepareModel(path: string, options: { raw?: boolean } = {}): Pre
   const model = loadModel(path);
   const hasInt4 = model.graph!.initializers.some((t) => t.dtype === DataType.INT4 || t.dtype === DataType.UINT4);
   if (!hasInt4) return { source: path, note: '' };
-  const { model: folded, folded: f, toInt8 } = foldWeightDequantize(model);
-  return { source: modelToBytes(folded), note: `INT4 weights prepared at load: ${f} dequantized to float, ${toInt8} widened to INT8 for integer Convs` };
+  const { model: folded, ran } = runPasses(model, [foldWeightDequantizePass()]);
+  const { folded: f = 0, toInt8 = 0 } = ran[0]!.counts ?? {};
+  return {
+    source: modelToBytes(folded),
+    note: `INT4 weights prepared at load: ${f} dequantized to float, ${toInt8} widened to INT8 for integer Convs`,
+  };
 }

@@ -37,7 +37,19 @@ export interface IoInfo {
 
 const LOG_LEVELS: Readonly<Record<OrtLogLevel, 0 | 1 | 2 | 3 | 4>> = Object.freeze({ verbose: 0, info: 1, warning: 2, error: 3, fatal: 4 });
 
-const HOST_DTYPES: ReadonlySet<string> = new Set<HostDType>(['float32', 'float16', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'bool']);
+const HOST_DTYPES: ReadonlySet<string> = new Set<HostDType>([
+  'float32',
+  'float16',
+  'float64',
+  'int8',
+  'uint8',
+  'int16',
+  'uint16',
+  'int32',
+  'uint32',
+  'int64',
+  'bool',
+]);
 
 /** HostTensor → ort.Tensor (shares the data buffer). */
 export function toOrtTensor(t: HostTensor): ort.Tensor {
@@ -92,7 +104,9 @@ function ortOptions(o: SessionOptions): ort.InferenceSession.SessionOptions {
 }
 
 function ioInfo(meta: readonly ort.InferenceSession.ValueMetadata[]): IoInfo[] {
-  return meta.map((m) => (m.isTensor ? { name: m.name, dtype: m.type, shape: [...m.shape] } : { name: m.name, dtype: 'non-tensor', shape: [] }));
+  return meta.map((m) =>
+    m.isTensor ? { name: m.name, dtype: m.type, shape: [...m.shape] } : { name: m.name, dtype: 'non-tensor', shape: [] },
+  );
 }
 
 export class ModelSession {
@@ -143,7 +157,8 @@ export async function createSession(model: string | Uint8Array, options: Session
   const label = typeof model === 'string' ? model : 'model';
   try {
     const opts = ortOptions(options);
-    const session = typeof model === 'string' ? await ort.InferenceSession.create(model, opts) : await ort.InferenceSession.create(model, opts);
+    const session =
+      typeof model === 'string' ? await ort.InferenceSession.create(model, opts) : await ort.InferenceSession.create(model, opts);
     return new ModelSession(session, ep, label);
   } catch (e) {
     const msg = oneLine(e);

@@ -66,14 +66,25 @@ export async function writeSplit(req: SplitRequest): Promise<SplitFiles> {
     const scene = renderScene(seededRandom(imageSeed(req.seed, req.split, i)), req.scene ?? DEFAULT_SCENE);
     const stem = `${req.split}-${String(i).padStart(6, '0')}`;
     const fileName = `${stem}.jpg`;
-    await sharp(scene.rgb, { raw: { width: scene.width, height: scene.height, channels: 3 } }).jpeg({ quality: 92 }).toFile(join(imagesDir, fileName));
+    await sharp(scene.rgb, { raw: { width: scene.width, height: scene.height, channels: 3 } })
+      .jpeg({ quality: 92 })
+      .toFile(join(imagesDir, fileName));
     images.push({ id: i + 1, file_name: fileName, width: scene.width, height: scene.height });
     const lines: string[] = [];
     for (const o of scene.objects) {
       const { x1, y1, x2, y2 } = o.box;
-      annotations.push({ id: annotations.length + 1, image_id: i + 1, category_id: o.classIndex + 1, bbox: [r2(x1), r2(y1), r2(x2 - x1), r2(y2 - y1)], area: r2(o.area), iscrowd: 0 });
+      annotations.push({
+        id: annotations.length + 1,
+        image_id: i + 1,
+        category_id: o.classIndex + 1,
+        bbox: [r2(x1), r2(y1), r2(x2 - x1), r2(y2 - y1)],
+        area: r2(o.area),
+        iscrowd: 0,
+      });
       const f = (v: number): string => v.toFixed(6);
-      lines.push(`${o.classIndex} ${f((x1 + x2) / 2 / scene.width)} ${f((y1 + y2) / 2 / scene.height)} ${f((x2 - x1) / scene.width)} ${f((y2 - y1) / scene.height)}`);
+      lines.push(
+        `${o.classIndex} ${f((x1 + x2) / 2 / scene.width)} ${f((y1 + y2) / 2 / scene.height)} ${f((x2 - x1) / scene.width)} ${f((y2 - y1) / scene.height)}`,
+      );
     }
     writeFileSync(join(labelsDir, `${stem}.txt`), lines.join('\n') + (lines.length ? '\n' : ''));
     req.onProgress?.(i + 1, req.count);
@@ -87,8 +98,14 @@ export async function writeSplit(req: SplitRequest): Promise<SplitFiles> {
 
 /** ultralytics' dataset YAML for a root holding a `train` and a `val` split. */
 export function ultralyticsDataYaml(root: string, train: string, val: string): string {
-  return [`path: ${JSON.stringify(root)}`, `train: images/${train}`, `val: images/${val}`, 'names:',
-    ...SHAPE_CLASSES.map((n, i) => `  ${i}: ${n}`), ''].join('\n');
+  return [
+    `path: ${JSON.stringify(root)}`,
+    `train: images/${train}`,
+    `val: images/${val}`,
+    'names:',
+    ...SHAPE_CLASSES.map((n, i) => `  ${i}: ${n}`),
+    '',
+  ].join('\n');
 }
 
 /**
@@ -96,7 +113,13 @@ export function ultralyticsDataYaml(root: string, train: string, val: string): s
  * split is written to a temporary folder and renamed into place when complete, so an interrupted run never leaves
  * a half-made set behind for the next one to trust.
  */
-export async function cachedSplit(cacheDir: string, split: string, count: number, seed: number, onProgress?: (done: number, total: number) => void): Promise<SplitFiles> {
+export async function cachedSplit(
+  cacheDir: string,
+  split: string,
+  count: number,
+  seed: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<SplitFiles> {
   const dir = join(cacheDir, `synthetic-v${GENERATOR_VERSION}`, `${split}-seed${seed}-n${count}`);
   const marker = join(dir, 'complete.json');
   if (existsSync(marker)) return JSON.parse(readFileSync(marker, 'utf8')) as SplitFiles;
@@ -104,7 +127,12 @@ export async function cachedSplit(cacheDir: string, split: string, count: number
   rmSync(tmp, { recursive: true, force: true });
   try {
     const files = await writeSplit({ root: tmp, split, count, seed, ...(onProgress ? { onProgress } : {}) });
-    const final: SplitFiles = { ...files, images: join(dir, 'images', split), instances: join(dir, 'annotations', `instances_${split}.json`), labels: join(dir, 'labels', split) };
+    const final: SplitFiles = {
+      ...files,
+      images: join(dir, 'images', split),
+      instances: join(dir, 'annotations', `instances_${split}.json`),
+      labels: join(dir, 'labels', split),
+    };
     writeFileSync(join(tmp, 'complete.json'), JSON.stringify(final, null, 1));
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dirname(dir), { recursive: true });

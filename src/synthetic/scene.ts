@@ -17,7 +17,12 @@ export interface SceneOptions {
   radius: [number, number];
 }
 
-export const DEFAULT_SCENE: Readonly<SceneOptions> = Object.freeze<SceneOptions>({ width: [224, 352], height: [192, 320], maxObjects: 6, radius: [8, 50] });
+export const DEFAULT_SCENE: Readonly<SceneOptions> = Object.freeze<SceneOptions>({
+  width: [224, 352],
+  height: [192, 320],
+  maxObjects: 6,
+  radius: [8, 50],
+});
 
 export interface SceneObject {
   cls: ShapeClass;
@@ -44,7 +49,14 @@ function intBetween(rnd: () => number, [lo, hi]: [number, number]): number {
 }
 
 /** Blend `colour` into `img` with coverage from `distance` (px, negative inside) over the box `b`; returns the coverage sum. */
-function blend(img: Float32Array, width: number, height: number, b: Box, distance: (x: number, y: number) => number, colour: (x: number, y: number) => Rgb): number {
+function blend(
+  img: Float32Array,
+  width: number,
+  height: number,
+  b: Box,
+  distance: (x: number, y: number) => number,
+  colour: (x: number, y: number) => Rgb,
+): number {
   let covered = 0;
   const x0 = Math.max(0, Math.floor(b.x1) - 1);
   const y0 = Math.max(0, Math.floor(b.y1) - 1);
@@ -66,7 +78,12 @@ function blend(img: Float32Array, width: number, height: number, b: Box, distanc
 /** A vivid colour, lit from one side so fills are not flat. */
 function shapePaint(rnd: () => number, s: ShapeSpec): (x: number, y: number) => Rgb {
   const pick = rnd();
-  const base: Rgb = pick < 0.08 ? hsv(0, 0, 0.05 + 0.1 * rnd()) : pick < 0.16 ? hsv(0, 0, 0.85 + 0.15 * rnd()) : hsv(rnd(), 0.55 + 0.45 * rnd(), 0.45 + 0.55 * rnd());
+  const base: Rgb =
+    pick < 0.08
+      ? hsv(0, 0, 0.05 + 0.1 * rnd())
+      : pick < 0.16
+        ? hsv(0, 0, 0.85 + 0.15 * rnd())
+        : hsv(rnd(), 0.55 + 0.45 * rnd(), 0.45 + 0.55 * rnd());
   const light = rnd() * 2 * Math.PI;
   const [lx, ly] = [Math.cos(light), Math.sin(light)];
   return (x, y) => {
@@ -87,21 +104,35 @@ function drawDistractors(img: Float32Array, width: number, height: number, rnd: 
       const hl = 20 + 100 * rnd();
       const t = 0.7 + 1.5 * rnd();
       const b = { x1: cx - hl - t, y1: cy - hl - t, x2: cx + hl + t, y2: cy + hl + t };
-      blend(img, width, height, b, (x, y) => {
-        const u = (x - cx) * c + (y - cy) * s;
-        const v = -(x - cx) * s + (y - cy) * c;
-        return Math.hypot(Math.max(Math.abs(u) - hl, 0), v) - t;
-      }, () => colour);
+      blend(
+        img,
+        width,
+        height,
+        b,
+        (x, y) => {
+          const u = (x - cx) * c + (y - cy) * s;
+          const v = -(x - cx) * s + (y - cy) * c;
+          return Math.hypot(Math.max(Math.abs(u) - hl, 0), v) - t;
+        },
+        () => colour,
+      );
     } else {
       // A long ellipse (aspect 2.5–5): never mistaken for a circle or a ring.
       const a = 12 + 40 * rnd();
       const bb = a / (2.5 + 2.5 * rnd());
       const b = { x1: cx - a, y1: cy - a, x2: cx + a, y2: cy + a };
-      blend(img, width, height, b, (x, y) => {
-        const u = ((x - cx) * c + (y - cy) * s) / a;
-        const v = (-(x - cx) * s + (y - cy) * c) / bb;
-        return (Math.hypot(u, v) - 1) * bb;
-      }, () => colour);
+      blend(
+        img,
+        width,
+        height,
+        b,
+        (x, y) => {
+          const u = ((x - cx) * c + (y - cy) * s) / a;
+          const v = (-(x - cx) * s + (y - cy) * c) / bb;
+          return (Math.hypot(u, v) - 1) * bb;
+        },
+        () => colour,
+      );
     }
   }
 }
@@ -113,7 +144,13 @@ function placeShapes(width: number, height: number, count: number, o: SceneOptio
     const cls = SHAPE_CLASSES[Math.floor(rnd() * SHAPE_CLASSES.length)]!;
     for (let attempt = 0; attempt < 30; attempt++) {
       const radius = Math.min(between(rnd, o.radius), width / 2 - 2, height / 2 - 2);
-      const spec: ShapeSpec = { cls, radius, angle: rnd() * 2 * Math.PI, cx: between(rnd, [radius + 1, width - radius - 1]), cy: between(rnd, [radius + 1, height - radius - 1]) };
+      const spec: ShapeSpec = {
+        cls,
+        radius,
+        angle: rnd() * 2 * Math.PI,
+        cx: between(rnd, [radius + 1, width - radius - 1]),
+        cy: between(rnd, [radius + 1, height - radius - 1]),
+      };
       const box = shapeBox(spec);
       const grown = { x1: box.x1 - 3, y1: box.y1 - 3, x2: box.x2 + 3, y2: box.y2 + 3 };
       if (placed.every((p) => boxIou(p.box, grown) === 0)) {

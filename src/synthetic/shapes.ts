@@ -34,7 +34,12 @@ function unitPolygon(cls: ShapeClass): Array<[number, number]> | undefined {
   switch (cls) {
     case 'square': {
       const h = Math.SQRT1_2;
-      return [[-h, -h], [h, -h], [h, h], [-h, h]];
+      return [
+        [-h, -h],
+        [h, -h],
+        [h, h],
+        [-h, h],
+      ];
     }
     case 'triangle':
       return [0, 1, 2].map((k) => {
@@ -45,7 +50,20 @@ function unitPolygon(cls: ShapeClass): Array<[number, number]> | undefined {
       // The plus sign's 12 outline points: arms of half-width w reaching out to radius 1 along the axes.
       const w = CROSS_ARM;
       const l = Math.sqrt(1 - w * w);
-      return [[-w, -l], [w, -l], [w, -w], [l, -w], [l, w], [w, w], [w, l], [-w, l], [-w, w], [-l, w], [-l, -w], [-w, -w]];
+      return [
+        [-w, -l],
+        [w, -l],
+        [w, -w],
+        [l, -w],
+        [l, w],
+        [w, w],
+        [w, l],
+        [-w, l],
+        [-w, w],
+        [-l, w],
+        [-l, -w],
+        [-w, -w],
+      ];
     }
     default:
       return undefined;

@@ -21,7 +21,12 @@ export class ValueNoise {
   private readonly grid: Float32Array;
   private readonly gw: number;
 
-  constructor(rnd: () => number, width: number, height: number, private readonly cell: number) {
+  constructor(
+    rnd: () => number,
+    width: number,
+    height: number,
+    private readonly cell: number,
+  ) {
     this.gw = Math.ceil(width / cell) + 2;
     const gh = Math.ceil(height / cell) + 2;
     this.grid = Float32Array.from({ length: this.gw * gh }, () => rnd());
@@ -48,7 +53,11 @@ function smooth(t: number): number {
 
 /** Three octaves of value noise (cells of `base`, base/2, base/4 pixels), in [0, 1]. */
 export function fbm(rnd: () => number, width: number, height: number, base: number): (x: number, y: number) => number {
-  const octaves = [new ValueNoise(rnd, width, height, base), new ValueNoise(rnd, width, height, base / 2), new ValueNoise(rnd, width, height, base / 4)];
+  const octaves = [
+    new ValueNoise(rnd, width, height, base),
+    new ValueNoise(rnd, width, height, base / 2),
+    new ValueNoise(rnd, width, height, base / 4),
+  ];
   return (x, y) => (4 * octaves[0]!.at(x, y) + 2 * octaves[1]!.at(x, y) + octaves[2]!.at(x, y)) / 7;
 }
 

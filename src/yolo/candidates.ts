@@ -74,7 +74,10 @@ export interface ClassScores {
  */
 export function pushAnchor(
   out: CandidateBuffer,
-  cx: number, cy: number, w: number, h: number,
+  cx: number,
+  cy: number,
+  w: number,
+  h: number,
   objectness: number,
   cls: ClassScores,
   conf: number,

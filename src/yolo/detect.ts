@@ -57,7 +57,8 @@ export interface DetectedModel {
 }
 
 function resolveInput(sig: ModelSignature, meta: UltralyticsMetadata, o: DetectOptions): { name: string; spec: ModelInputSpec } {
-  if (sig.inputs.length !== 1) throw new InputError(`expected a model with one image input, found ${sig.inputs.length} (${sig.inputs.map((i) => i.name).join(', ')})`);
+  if (sig.inputs.length !== 1)
+    throw new InputError(`expected a model with one image input, found ${sig.inputs.length} (${sig.inputs.map((i) => i.name).join(', ')})`);
   const inp = sig.inputs[0]!;
   const shape = inp.shape;
   if (shape && (shape.length !== 4 || (typeof shape[1] === 'number' && shape[1] !== 3))) {
@@ -71,7 +72,10 @@ function resolveInput(sig: ModelSignature, meta: UltralyticsMetadata, o: DetectO
   if (o.inputSize !== undefined) size = typeof o.inputSize === 'number' ? { width: o.inputSize, height: o.inputSize } : o.inputSize;
   else if (typeof shape?.[2] === 'number' && typeof shape[3] === 'number') size = { width: shape[3], height: shape[2] };
   else if (meta.imgsz) size = { width: meta.imgsz[1], height: meta.imgsz[0] };
-  if (!size) throw new InputError(`input ${inp.name} has no fixed height and width (${JSON.stringify(shape ?? null)}) and the model's metadata gives no imgsz: pass an input size`);
+  if (!size)
+    throw new InputError(
+      `input ${inp.name} has no fixed height and width (${JSON.stringify(shape ?? null)}) and the model's metadata gives no imgsz: pass an input size`,
+    );
   return { name: inp.name, spec: { ...size, dtype } };
 }
 
@@ -79,19 +83,29 @@ function resolveInput(sig: ModelSignature, meta: UltralyticsMetadata, o: DetectO
 function metadataHint(meta: UltralyticsMetadata): { prefer?: FamilyName; exclude: FamilyName[]; why: string } {
   if (!meta.present) return { exclude: [], why: 'no ultralytics metadata' };
   if (meta.end2end) return { prefer: 'yolov10', exclude: ['yolox'], why: 'ultralytics metadata end2end=True' };
-  if (meta.task !== undefined) return { prefer: 'yolov8', exclude: ['yolox', 'yolov5'], why: `ultralytics ≥ 8 metadata (task=${meta.task})` };
+  if (meta.task !== undefined)
+    return { prefer: 'yolov8', exclude: ['yolox', 'yolov5'], why: `ultralytics ≥ 8 metadata (task=${meta.task})` };
   return { prefer: 'yolov5', exclude: ['yolox'], why: 'YOLOv5-style metadata (stride/names, no task)' };
 }
 
 export function detectFamily(sig: ModelSignature, options: DetectOptions = {}): DetectedModel {
   const meta = parseUltralyticsMetadata(sig.metadata);
-  if (meta.task !== undefined && meta.task !== 'detect') throw new InputError(`model task is '${meta.task}': only detection models are supported`);
+  if (meta.task !== undefined && meta.task !== 'detect')
+    throw new InputError(`model task is '${meta.task}': only detection models are supported`);
   const { name: inputName, spec } = resolveInput(sig, meta, options);
   const out = sig.outputs[0];
   if (!out) throw new InputError('model has no outputs');
   const dims = out.shape ?? [null, null, null];
-  const found = (family: FamilyName, reason: string, numClasses: number): DetectedModel =>
-    ({ family, adapter: FAMILIES[family], reason, inputName, input: spec, outputName: out.name, numClasses, metadata: meta });
+  const found = (family: FamilyName, reason: string, numClasses: number): DetectedModel => ({
+    family,
+    adapter: FAMILIES[family],
+    reason,
+    inputName,
+    input: spec,
+    outputName: out.name,
+    numClasses,
+    metadata: meta,
+  });
   if (options.family) {
     const m = FAMILIES[options.family].layout(dims, spec);
     if (!m.ok) throw new InputError(`model output ${out.name} ${JSON.stringify(dims)} does not fit family ${options.family}: ${m.reason}`);
@@ -110,5 +124,7 @@ export function detectFamily(sig: ModelSignature, options: DetectOptions = {}): 
     return found(pick.f, why, pick.m.numClasses);
   }
   const reasons = matches.map((x) => `${x.f}: ${x.m.ok ? 'fits' : x.m.reason}`).join('; ');
-  throw new InputError(`cannot tell which YOLO family this model is (${shapeText}; ${hint.why}; ${reasons}): pass the family (${FAMILY_NAMES.join(', ')})`);
+  throw new InputError(
+    `cannot tell which YOLO family this model is (${shapeText}; ${hint.why}; ${reasons}): pass the family (${FAMILY_NAMES.join(', ')})`,
+  );
 }

@@ -42,7 +42,13 @@ export function parseUltralyticsMetadata(metadata: ReadonlyArray<readonly [strin
   const out: UltralyticsMetadata = { present: false };
   const stride = m.get('stride');
   if (stride !== undefined) {
-    const s = Number(stride.replace(/[^\d.]/g, ' ').trim().split(/\s+/).pop());
+    const s = Number(
+      stride
+        .replace(/[^\d.]/g, ' ')
+        .trim()
+        .split(/\s+/)
+        .pop(),
+    );
     if (Number.isFinite(s) && s > 0) out.stride = s;
   }
   const names = m.get('names');

@@ -23,8 +23,14 @@ export interface NmsOptions {
 
 /** IoU of box i of `a` and box j of `b` (each [n, 4] corner form). Zero when the union is empty. */
 export function iouAt(a: Float32Array, i: number, b: Float32Array, j: number): number {
-  const ax1 = a[i * 4]!, ay1 = a[i * 4 + 1]!, ax2 = a[i * 4 + 2]!, ay2 = a[i * 4 + 3]!;
-  const bx1 = b[j * 4]!, by1 = b[j * 4 + 1]!, bx2 = b[j * 4 + 2]!, by2 = b[j * 4 + 3]!;
+  const ax1 = a[i * 4]!,
+    ay1 = a[i * 4 + 1]!,
+    ax2 = a[i * 4 + 2]!,
+    ay2 = a[i * 4 + 3]!;
+  const bx1 = b[j * 4]!,
+    by1 = b[j * 4 + 1]!,
+    bx2 = b[j * 4 + 2]!,
+    by2 = b[j * 4 + 3]!;
   const iw = Math.min(ax2, bx2) - Math.max(ax1, bx1);
   const ih = Math.min(ay2, by2) - Math.max(ay1, by1);
   if (iw <= 0 || ih <= 0) return 0;

@@ -77,14 +77,22 @@ function categoryTable(mapping: CategoryMapping | undefined, numClasses: number)
 }
 
 /** Detections (corner form) → COCO result entries. */
-export function toCocoDetections(dets: readonly Detection[], categoryOf: (classIndex: number) => number, imageId?: number): CocoDetection[] {
+export function toCocoDetections(
+  dets: readonly Detection[],
+  categoryOf: (classIndex: number) => number,
+  imageId?: number,
+): CocoDetection[] {
   return dets.map((d) => {
     const entry: CocoDetection = { category_id: categoryOf(d.classIndex), bbox: [d.x1, d.y1, d.x2 - d.x1, d.y2 - d.y1], score: d.score };
     return imageId === undefined ? entry : { image_id: imageId, ...entry };
   });
 }
 
-export async function predict(model: string | Uint8Array, imagePaths: readonly string[], options: PredictOptions = {}): Promise<PredictResult> {
+export async function predict(
+  model: string | Uint8Array,
+  imagePaths: readonly string[],
+  options: PredictOptions = {},
+): Promise<PredictResult> {
   const start = performance.now();
   const { orientation, categories, imageId, onProgress, ...detectorOptions } = options;
   const detector = await Detector.create(model, detectorOptions);

@@ -134,19 +134,24 @@ function checkOptions(o: LetterboxOptions): void {
   if (!Number.isInteger(o.width) || !Number.isInteger(o.height) || o.width < 1 || o.height < 1) {
     throw new RangeError(`letterbox size ${o.width}x${o.height} must be positive integers`);
   }
-  if (!Number.isInteger(o.padValue) || o.padValue < 0 || o.padValue > 255) throw new RangeError(`padValue ${o.padValue} must be an integer 0–255`);
+  if (!Number.isInteger(o.padValue) || o.padValue < 0 || o.padValue > 255)
+    throw new RangeError(`padValue ${o.padValue} must be an integer 0–255`);
 }
 
 /**
  * Letterbox an RGB image into the model input: returns a [1, 3, height, width] NCHW tensor (float32, or float16
  * bit patterns when `dtype` is 'float16'), channels in `channelOrder`, and the geometry used.
  */
-export function letterbox(image: RgbImage, o: LetterboxOptions): { tensor: HostTensor<'float32'> | HostTensor<'float16'>; geometry: LetterboxGeometry } {
+export function letterbox(
+  image: RgbImage,
+  o: LetterboxOptions,
+): { tensor: HostTensor<'float32'> | HostTensor<'float16'>; geometry: LetterboxGeometry } {
   checkOptions(o);
   const g = letterboxGeometry(image.width, image.height, o);
-  const resized = g.resizedWidth === image.width && g.resizedHeight === image.height
-    ? image.data
-    : resizeBilinear(image.data, image.width, image.height, g.resizedWidth, g.resizedHeight, 3);
+  const resized =
+    g.resizedWidth === image.width && g.resizedHeight === image.height
+      ? image.data
+      : resizeBilinear(image.data, image.width, image.height, g.resizedWidth, g.resizedHeight, 3);
   const table = levelTable(o.pixelRange, o.dtype);
   const plane = o.width * o.height;
   const out = o.dtype === 'float32' ? new Float32Array(3 * plane) : new Uint16Array(3 * plane);
@@ -161,9 +166,8 @@ export function letterbox(image: RgbImage, o: LetterboxOptions): { tensor: HostT
     }
   }
   const dims = [1, 3, o.height, o.width];
-  const tensor = out instanceof Float32Array
-    ? { dtype: 'float32' as const, dims, data: out }
-    : { dtype: 'float16' as const, dims, data: out };
+  const tensor =
+    out instanceof Float32Array ? { dtype: 'float32' as const, dims, data: out } : { dtype: 'float16' as const, dims, data: out };
   return { tensor, geometry: g };
 }
 

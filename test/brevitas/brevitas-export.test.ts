@@ -15,7 +15,11 @@ import { repoRoot } from '../helpers/paths.js';
  * takes it over like its own QCDQ output.
  */
 const fixture = join(repoRoot, 'test', 'brevitas', 'fixtures', 'tiny-w4a8.qcdq.onnx');
-const made = JSON.parse(readFileSync(fixture.replace(/\.onnx$/, '.json'), 'utf8')) as { layers4bit: number; layers8bit: number; brevitas: string };
+const made = JSON.parse(readFileSync(fixture.replace(/\.onnx$/, '.json'), 'utf8')) as {
+  layers4bit: number;
+  layers8bit: number;
+  brevitas: string;
+};
 
 async function run(model: Uint8Array | string, seed: number): Promise<Float32Array> {
   const s = await createSession(model);

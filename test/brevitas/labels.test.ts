@@ -4,7 +4,14 @@ import { letterboxLabels } from '../../src/brevitas/labels.js';
 import type { CocoAnnotation } from '../../src/eval/coco/types.js';
 import { letterboxGeometry } from '../../src/yolo/preprocess.js';
 
-const ann = (bbox: [number, number, number, number], categoryId = 1, iscrowd = false): CocoAnnotation => ({ id: 1, imageId: 1, categoryId, bbox, area: bbox[2] * bbox[3], iscrowd });
+const ann = (bbox: [number, number, number, number], categoryId = 1, iscrowd = false): CocoAnnotation => ({
+  id: 1,
+  imageId: 1,
+  categoryId,
+  bbox,
+  area: bbox[2] * bbox[3],
+  iscrowd,
+});
 
 test('boxes follow the letterbox: scale, centre padding, normalized cx cy w h', () => {
   // 200x100 image into 64x64, centred: scale 0.32, resized 64x32, padY 16
@@ -18,7 +25,11 @@ test('boxes follow the letterbox: scale, centre padding, normalized cx cy w h', 
 
 test('top-left placement, clipping to the image, and dropped boxes', () => {
   const g = letterboxGeometry(100, 50, { width: 64, height: 64, placement: 'top-left', sizeRounding: 'floor' });
-  const rows = letterboxLabels([ann([-10, 0, 30, 50]), ann([0, 0, 10, 10], 1, true), ann([0, 0, 10, 10], 99), ann([99.9, 49.9, 0.05, 0.05])], g, (id) => (id === 99 ? undefined : 0));
+  const rows = letterboxLabels(
+    [ann([-10, 0, 30, 50]), ann([0, 0, 10, 10], 1, true), ann([0, 0, 10, 10], 99), ann([99.9, 49.9, 0.05, 0.05])],
+    g,
+    (id) => (id === 99 ? undefined : 0),
+  );
   assert.equal(rows.length, 1, 'crowd, unknown category and sub-pixel boxes are dropped');
   const [, cx, , w] = rows[0]!;
   assert.ok(Math.abs(w! - (20 * 0.64) / 64) < 1e-9, 'clipped at the left edge');

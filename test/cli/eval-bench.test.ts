@@ -40,19 +40,36 @@ test('eval bad input: missing model, missing ground truth, unknown family', () =
     ['eval', '--model', tiny, '--coco', join(dir, 'nope.json'), '--images', dir],
     ['eval', '--model', tiny, '--images', dir],
     ['eval', '--model', tiny, '--coco', gt, '--family', 'yolo99'],
-  ]) assert.ok(isCleanInputError(runCli(args)), args.join(' '));
+  ])
+    assert.ok(isCleanInputError(runCli(args)), args.join(' '));
 });
 
 test('eval with no readable image: one line, exit 2, no detections file', () => {
   const gt = join(dir, 'broken.json');
-  writeFileSync(gt, JSON.stringify({
-    images: [{ id: 1, file_name: 'a.jpg', width: 64, height: 48 }, { id: 2, file_name: 'b.jpg', width: 64, height: 48 }],
-    annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [1, 1, 10, 10], area: 100, iscrowd: 0 }],
-    categories: [{ id: 1, name: 'person' }],
-  }));
+  writeFileSync(
+    gt,
+    JSON.stringify({
+      images: [
+        { id: 1, file_name: 'a.jpg', width: 64, height: 48 },
+        { id: 2, file_name: 'b.jpg', width: 64, height: 48 },
+      ],
+      annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [1, 1, 10, 10], area: 100, iscrowd: 0 }],
+      categories: [{ id: 1, name: 'person' }],
+    }),
+  );
   writeFileSync(join(dir, 'a.jpg'), Buffer.from('not a jpeg'));
   const det = join(dir, 'broken.detections.json');
-  const r = runCli(['eval', '--model', join(repoRoot, 'assets', 'default', 'shapes-yolov10.onnx'), '--coco', gt, '--images', dir, '--detections', det]);
+  const r = runCli([
+    'eval',
+    '--model',
+    join(repoRoot, 'assets', 'default', 'shapes-yolov10.onnx'),
+    '--coco',
+    gt,
+    '--images',
+    dir,
+    '--detections',
+    det,
+  ]);
   assert.ok(isCleanInputError(r), JSON.stringify(r));
   assert.match(r.stderr, /none of the 2 evaluation images could be read/);
   assert.ok(!existsSync(det));
@@ -62,14 +79,24 @@ const val = join(sharedDataDir, 'coco', 'val100');
 const py = goldenPython();
 for (const file of ['yolox_nano.onnx', 'yolov5n_fp16.onnx']) {
   const model = join(sharedDataDir, 'models', file);
-  const skip = !existsSync(model) ? `skipped: ${model} is absent` : !py ? 'skipped: pycocotools venv absent (bash python/install.sh)' : false;
+  const skip = !existsSync(model)
+    ? `skipped: ${model} is absent`
+    : !py
+      ? 'skipped: pycocotools venv absent (bash python/install.sh)'
+      : false;
   test(`eval ${file} on val100 equals pycocotools on the detections it wrote (1e-4)`, { skip, timeout: 300_000 }, () => {
     const dets = join(dir, `${file}.dets.json`);
     const gt = join(val, 'instances_val100.json');
-    const r = runCli(['eval', '--model', model, '--coco', gt, '--images', join(val, 'images'), '--detections', dets, '--json'], { timeoutMs: 300_000 });
+    const r = runCli(['eval', '--model', model, '--coco', gt, '--images', join(val, 'images'), '--detections', dets, '--json'], {
+      timeoutMs: 300_000,
+    });
     assert.equal(r.code, 0, r.stderr);
     const ours = JSON.parse(r.stdout).statsArray as number[];
-    const line = execFileSync(py!, [join(repoRoot, 'python', 'golden', 'coco_eval_bench.py'), '--impl', 'pycocotools', '--gt', gt, '--dt', dets], { encoding: 'utf8' });
+    const line = execFileSync(
+      py!,
+      [join(repoRoot, 'python', 'golden', 'coco_eval_bench.py'), '--impl', 'pycocotools', '--gt', gt, '--dt', dets],
+      { encoding: 'utf8' },
+    );
     const theirs = JSON.parse(line.trim().split('\n').at(-1)!).stats as number[];
     assert.equal(ours.length, 12);
     ours.forEach((v, i) => assert.ok(Math.abs(v - theirs[i]!) <= 1e-4, `stat ${i}: ours ${v}, pycocotools ${theirs[i]}`));

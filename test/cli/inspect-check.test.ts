@@ -24,11 +24,13 @@ function badFiles(): Record<string, string> {
     empty: new Uint8Array(0),
     cycle: modelToBytes(cyclic),
   };
-  return Object.fromEntries(Object.entries(files).map(([k, v]) => {
-    const p = join(dir, `${k}.onnx`);
-    writeFileSync(p, v);
-    return [k, p];
-  }));
+  return Object.fromEntries(
+    Object.entries(files).map(([k, v]) => {
+      const p = join(dir, `${k}.onnx`);
+      writeFileSync(p, v);
+      return [k, p];
+    }),
+  );
 }
 
 test('inspect --json and check --json print parseable results for a valid model', () => {

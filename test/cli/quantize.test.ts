@@ -59,14 +59,37 @@ test('an empty calibration folder: one line, exit 2, no output', { skip: shared 
   assert.deepEqual(outputsIn(out), []);
 });
 
-test('an undecodable calibration image is skipped and counted; the plan re-applies; another model is refused', { skip: shared, timeout: 120_000 }, () => {
+test('an undecodable calibration image is skipped and counted; the plan re-applies; another model is refused', {
+  skip: shared,
+  timeout: 120_000,
+}, () => {
   const calib = join(dir, 'calib');
   mkdirSync(calib);
   for (const f of readdirSync(train).sort().slice(0, 3)) copyFileSync(join(train, f), join(calib, f));
   writeFileSync(join(calib, 'broken.jpg'), Buffer.from('not a jpeg at all'));
   const q = join(dir, 'yolox-w4a8.onnx');
   const plan = join(dir, 'yolox-w4a8.plan.json');
-  const r = runCli(['quantize', '--model', yolox, '--scheme', 'w4a8', '--calib', calib, '--recipe', 'none', '--sqnr-images', '2', '--plan', plan, '-o', q, '--json'], { timeoutMs: 120_000 });
+  const r = runCli(
+    [
+      'quantize',
+      '--model',
+      yolox,
+      '--scheme',
+      'w4a8',
+      '--calib',
+      calib,
+      '--recipe',
+      'none',
+      '--sqnr-images',
+      '2',
+      '--plan',
+      plan,
+      '-o',
+      q,
+      '--json',
+    ],
+    { timeoutMs: 120_000 },
+  );
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   assert.equal(s.calibration.images, 3);
@@ -89,12 +112,62 @@ test('same inputs and seed give byte-identical quantized files', { skip: shared,
   const calib = join(dir, 'calib');
   const files = [1, 2].map((k) => join(dir, `det-${k}.onnx`));
   for (const f of files) {
-    const r = runCli(['quantize', '--model', yolox, '--scheme', 'w4a8', '--format', 'int4', '--calib', calib, '--sqnr-images', '0', '-o', f]);
+    const r = runCli([
+      'quantize',
+      '--model',
+      yolox,
+      '--scheme',
+      'w4a8',
+      '--format',
+      'int4',
+      '--calib',
+      calib,
+      '--sqnr-images',
+      '0',
+      '-o',
+      f,
+    ]);
     assert.equal(r.code, 0, r.stderr);
   }
   const [a, b] = files.map((f) => readFileSync(f));
   assert.ok(a!.equals(b!));
   // Native INT4 under the default recipe: 4-bit weights with one scale per 16 input elements.
-  const blocks = loadModel(files[0]!).graph!.nodes.filter((n) => n.opType === 'DequantizeLinear').map((n) => getInt(n, 'block_size'));
+  const blocks = loadModel(files[0]!)
+    .graph!.nodes.filter((n) => n.opType === 'DequantizeLinear')
+    .map((n) => getInt(n, 'block_size'));
   assert.ok(blocks.filter((v) => v === 16).length > 10, JSON.stringify(blocks));
+});
+
+test('a format that cannot carry the request exits 2 before any calibration image is read', () => {
+  // The calibration folder holds no image: reading it would fail with "no images found", so the granularity
+  // message proves the request was refused first.
+  const empty = mkdtempSync(join(tmpdir(), 'yoloq-no-images-'));
+  const m = join(dir, 'tiny-for-format.onnx');
+  const b = new GraphBuilder('conv');
+  const x = b.input('images', DataType.FLOAT, [1, 3, 8, 8]);
+  const w = b.constant('w', DataType.FLOAT, [4, 3, 3, 3], new Array(108).fill(0.1));
+  b.node('Conv', [x, w], ['y']);
+  b.output('y', DataType.FLOAT, [1, 4, 6, 6]);
+  writeFileSync(m, modelToBytes(b.model(13)));
+  const out = mkdtempSync(join(tmpdir(), 'yoloq-format-out-'));
+  for (const format of ['qcdq', 'qdq']) {
+    const r = runCli([
+      'quantize',
+      '--model',
+      m,
+      '--scheme',
+      'w4a16',
+      '--format',
+      format,
+      '--granularity',
+      'block:16',
+      '--calib',
+      empty,
+      '-o',
+      join(out, 'q.onnx'),
+    ]);
+    assert.ok(isCleanInputError(r), JSON.stringify(r));
+    assert.match(r.stderr, new RegExp(`--granularity block:16: --format ${format} cannot carry blocked scales`));
+  }
+  assert.deepEqual(readdirSync(out), []);
 });

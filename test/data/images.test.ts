@@ -8,10 +8,7 @@ import { InputError } from '../../src/errors.js';
 import { listImages, loadImage } from '../../src/data/images.js';
 
 /** A 4×2 RGB test card: row 0 red, green, blue, white; row 1 black, grey 128, yellow, cyan. */
-const CARD = Uint8Array.from([
-  255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255,
-  0, 0, 0, 128, 128, 128, 255, 255, 0, 0, 255, 255,
-]);
+const CARD = Uint8Array.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255, 0, 0, 0, 128, 128, 128, 255, 255, 0, 0, 255, 255]);
 const raw = { raw: { width: 4, height: 2, channels: 3 as const } };
 
 test('PNG decodes to exact RGB HWC bytes', async () => {
@@ -25,11 +22,15 @@ test('PNG decodes to exact RGB HWC bytes', async () => {
 });
 
 test('alpha is dropped and greyscale becomes three equal channels', async () => {
-  const rgba = await sharp(Uint8Array.from([10, 20, 30, 0, 40, 50, 60, 255]), { raw: { width: 2, height: 1, channels: 4 } }).png().toBuffer();
+  const rgba = await sharp(Uint8Array.from([10, 20, 30, 0, 40, 50, 60, 255]), { raw: { width: 2, height: 1, channels: 4 } })
+    .png()
+    .toBuffer();
   const a = await loadImage(rgba);
   assert.ok(a.ok);
   assert.deepEqual([...a.image.data], [10, 20, 30, 40, 50, 60]);
-  const grey = await sharp(Uint8Array.from([0, 77, 255]), { raw: { width: 3, height: 1, channels: 1 } }).png().toBuffer();
+  const grey = await sharp(Uint8Array.from([0, 77, 255]), { raw: { width: 3, height: 1, channels: 1 } })
+    .png()
+    .toBuffer();
   const g = await loadImage(grey);
   assert.ok(g.ok);
   assert.deepEqual([...g.image.data], [0, 0, 0, 77, 77, 77, 255, 255, 255]);
@@ -67,13 +68,23 @@ test('listImages is sorted by code units, filters by extension, optionally recur
   writeFileSync(join(dir, 'sub', 'z.jpg'), '');
   const names = (paths: string[]): string[] => paths.map((p) => p.slice(dir.length + 1));
   assert.deepEqual(names(listImages(dir)), ['B.JPG', 'a.png', 'a10.jpg', 'a2.jpg', 'b.jpg', 'c.jpeg']);
-  assert.deepEqual(names(listImages(dir, { recursive: true })), ['B.JPG', 'a.png', 'a10.jpg', 'a2.jpg', 'b.jpg', 'c.jpeg', join('sub', 'z.jpg')]);
+  assert.deepEqual(names(listImages(dir, { recursive: true })), [
+    'B.JPG',
+    'a.png',
+    'a10.jpg',
+    'a2.jpg',
+    'b.jpg',
+    'c.jpeg',
+    join('sub', 'z.jpg'),
+  ]);
   assert.throws(() => listImages(join(dir, 'nope')), InputError);
   assert.throws(() => listImages(join(dir, 'b.jpg')), InputError);
 });
 
 test('a truncated JPEG is reported as unreadable, not decoded with grey rows', async () => {
-  const big = await sharp(Buffer.alloc(64 * 64 * 3, 90), { raw: { width: 64, height: 64, channels: 3 } }).jpeg().toBuffer();
+  const big = await sharp(Buffer.alloc(64 * 64 * 3, 90), { raw: { width: 64, height: 64, channels: 3 } })
+    .jpeg()
+    .toBuffer();
   const r = await loadImage(big.subarray(0, Math.floor(big.length * 0.7)));
   assert.equal(r.ok, false);
 });

@@ -5,19 +5,19 @@ import { checkModel } from '../../src/check/check-model.js';
 import { buildTinyDetector, type ExampleFormat } from '../../src/examples/tiny-detector.js';
 import { convertToInt4 } from '../../src/export/convert-to-int4.js';
 import { inspectModel } from '../../src/inspect/inspect-model.js';
-import type { Model } from '../../src/onnx/ir/graph.js';
 import { modelToBytes } from '../../src/onnx/serde/model-io.js';
-import { runTiny, tinyInput } from '../helpers/run-tiny.js';
+import { sha256 } from '../../src/util/sha256.js';
+import { tinyInput } from '../helpers/run-tiny.js';
+import { runWithWeights, sameBits } from '../quant/read/helpers.js';
 
-const input = tinyInput(6);
+const feeds = { images: new ort.Tensor('float32', tinyInput(6), [1, 3, 32, 32]) };
+const layers = ['stem', 'dw', 'down', 'head'].map((n) => [n, 1] as [string, number]);
 
-const run = (model: Model): Promise<Float32Array> => runTiny(model, input);
-
-for (const format of ['qcdq', 'qcdq-runtime', 'qdq4'] as ExampleFormat[]) {
+for (const format of ['qcdq', 'qcdq-runtime', 'qdq4', 'int4', 'int4-blocked'] as ExampleFormat[]) {
   for (const cudaLayout of [false, true]) {
-    test(`convert ${format} → INT4${cudaLayout ? ' (CUDA layout)' : ''}: same outputs, 4-bit INT4 weights, no Clip left`, async () => {
+    test(`convert ${format} → INT4${cudaLayout ? ' (CUDA layout)' : ''}: weights bit-identical, same outputs, no Clip left`, async () => {
       const src = buildTinyDetector(format);
-      const { model, converted, kept } = convertToInt4(src, { cudaLayout });
+      const { model, converted, kept, plan, float } = convertToInt4(src, { cudaLayout });
       assert.equal(converted.length, 4);
       assert.deepEqual(kept, []);
       assert.equal(checkModel(model).errors, 0, JSON.stringify(checkModel(model).findings));
@@ -25,12 +25,17 @@ for (const format of ['qcdq', 'qcdq-runtime', 'qdq4'] as ExampleFormat[]) {
       assert.ok(r.weights.every((w) => w.format === 'int4' && w.bits === 4 && w.storage === 'INT4'));
       if (cudaLayout) assert.ok(r.weights.every((w) => w.granularity.kind === 'blocked' && w.blockedPerChannel));
       assert.equal(model.graph!.nodes.filter((n) => n.opType === 'Clip').length, 0);
-      assert.deepEqual(await run(model), await run(src));
+      assert.equal(plan.modelSha256, sha256(modelToBytes(float)));
+      assert.equal(plan.activations.length, 4);
+      const a = await runWithWeights(src, feeds, layers);
+      const b = await runWithWeights(model, feeds, layers);
+      for (const [n] of layers) assert.ok(sameBits(a.weights.get(n)!, b.weights.get(n)!), `${n}: dequantized weights`);
+      assert.ok(sameBits(a.outputs[0]!, b.outputs[0]!), 'outputs');
     });
   }
 }
 
-test('8-bit weights stay as they are, and a graph with nothing 4-bit is an error', () => {
+test('a graph with no weight at 4 bits or fewer (8-bit QDQ, float) is an error', () => {
   assert.throws(() => convertToInt4(buildTinyDetector('w8-qdq')), /nothing to convert/);
   assert.throws(() => convertToInt4(buildTinyDetector('float')), /nothing to convert/);
 });

@@ -24,10 +24,20 @@ const seeds = EXAMPLE_FORMATS.map((f) => modelToBytes(buildTinyDetector(f)));
 function mutateBytes(src: Uint8Array): Uint8Array {
   const b = Uint8Array.from(src);
   switch (int(4)) {
-    case 0: for (let k = 0, n = 1 + int(8); k < n; k++) b[int(b.length)] = int(256); return b;
-    case 1: return b.subarray(0, int(b.length));
-    case 2: { const at = int(b.length); return Buffer.concat([b.subarray(0, at), Uint8Array.from({ length: 1 + int(16) }, () => int(256)), b.subarray(at)]); }
-    default: { const at = int(b.length); const len = int(64); return Buffer.concat([b.subarray(0, at), b.subarray(at, at + len), b.subarray(at)]); }
+    case 0:
+      for (let k = 0, n = 1 + int(8); k < n; k++) b[int(b.length)] = int(256);
+      return b;
+    case 1:
+      return b.subarray(0, int(b.length));
+    case 2: {
+      const at = int(b.length);
+      return Buffer.concat([b.subarray(0, at), Uint8Array.from({ length: 1 + int(16) }, () => int(256)), b.subarray(at)]);
+    }
+    default: {
+      const at = int(b.length);
+      const len = int(64);
+      return Buffer.concat([b.subarray(0, at), b.subarray(at, at + len), b.subarray(at)]);
+    }
   }
 }
 
@@ -37,18 +47,52 @@ const DTYPES: number[] = [...Object.values(DataType), 99, -1];
 function mutateModel(m: Model): void {
   const g = m.graph!;
   const node = pick(g.nodes);
-  const values = g.nodes.flatMap((n) => n.outputs).concat(g.initializers.map((t) => t.name), ['ghost', '']);
+  const values = g.nodes
+    .flatMap((n) => n.outputs)
+    .concat(
+      g.initializers.map((t) => t.name),
+      ['ghost', ''],
+    );
   switch (int(10)) {
-    case 0: node.inputs[int(node.inputs.length + 1)] = pick(values); break;
-    case 1: node.outputs[0] = pick(values); break;
-    case 2: node.opType = pick(OPS); break;
-    case 3: { const t = pick(g.initializers); t.dtype = pick(DTYPES); break; }
-    case 4: { const t = pick(g.initializers); t.dims = t.dims.map(() => int(5) === 0 ? -1 : int(40)); if (int(2)) t.dims.push(int(3)); break; }
-    case 5: g.initializers.splice(int(g.initializers.length), 1); break;
-    case 6: node.attributes = node.attributes.map((a) => (int(2) ? floatAttr(a.name, 1.5) : a)).concat(int(2) ? [floatAttr('axis', 0.5), floatAttr('block_size', 2)] : []); break;
-    case 7: m.opsetImports[0]!.version = int(30); break;
-    case 8: g.nodes.splice(int(g.nodes.length), 1); break;
-    default: { const t = pick(g.initializers); t.data = t.data.subarray(0, int(t.data.byteLength + 1)); break; }
+    case 0:
+      node.inputs[int(node.inputs.length + 1)] = pick(values);
+      break;
+    case 1:
+      node.outputs[0] = pick(values);
+      break;
+    case 2:
+      node.opType = pick(OPS);
+      break;
+    case 3: {
+      const t = pick(g.initializers);
+      t.dtype = pick(DTYPES);
+      break;
+    }
+    case 4: {
+      const t = pick(g.initializers);
+      t.dims = t.dims.map(() => (int(5) === 0 ? -1 : int(40)));
+      if (int(2)) t.dims.push(int(3));
+      break;
+    }
+    case 5:
+      g.initializers.splice(int(g.initializers.length), 1);
+      break;
+    case 6:
+      node.attributes = node.attributes
+        .map((a) => (int(2) ? floatAttr(a.name, 1.5) : a))
+        .concat(int(2) ? [floatAttr('axis', 0.5), floatAttr('block_size', 2)] : []);
+      break;
+    case 7:
+      m.opsetImports[0]!.version = int(30);
+      break;
+    case 8:
+      g.nodes.splice(int(g.nodes.length), 1);
+      break;
+    default: {
+      const t = pick(g.initializers);
+      t.data = t.data.subarray(0, int(t.data.byteLength + 1));
+      break;
+    }
   }
 }
 

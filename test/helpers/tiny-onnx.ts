@@ -7,7 +7,12 @@ import { modelToBytes } from '../../src/onnx/serde/model-io.js';
 export function matmulReluModel(): Model {
   const b = new GraphBuilder('matmul_relu');
   const x = b.input('x', DataType.FLOAT, [1, 4]);
-  const w = b.constant('w', DataType.FLOAT, [4, 4], Array.from({ length: 16 }, (_, i) => i));
+  const w = b.constant(
+    'w',
+    DataType.FLOAT,
+    [4, 4],
+    Array.from({ length: 16 }, (_, i) => i),
+  );
   const y = b.op('MatMul', [x, w], { name: 'mm' });
   b.node('Relu', [y], ['y'], { name: 'act' });
   b.output('y', DataType.FLOAT, [1, 4]);

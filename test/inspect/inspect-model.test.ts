@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildTinyDetector, EXAMPLE_FORMATS } from '../../src/examples/tiny-detector.js';
 import { inspectModel } from '../../src/inspect/inspect-model.js';
+import { readPlan } from '../../src/quant/read/read-plan.js';
 import { modelFromBytes, modelToBytes, loadModel } from '../../src/onnx/serde/model-io.js';
 import { sharedDataDir } from '../helpers/paths.js';
 
@@ -20,7 +21,13 @@ test('float fixture: every Conv weight is FLOAT 32-bit, 0% at 4 bits', () => {
 
 const expected = {
   qcdq: { format: 'qcdq', storage: 'INT8', bits: 4, gran: 'per-channel', chain: ['Clip', 'DequantizeLinear'] },
-  'qcdq-runtime': { format: 'quantize-at-runtime', storage: 'FLOAT', bits: 4, gran: 'per-channel', chain: ['QuantizeLinear', 'Clip', 'DequantizeLinear'] },
+  'qcdq-runtime': {
+    format: 'quantize-at-runtime',
+    storage: 'FLOAT',
+    bits: 4,
+    gran: 'per-channel',
+    chain: ['QuantizeLinear', 'Clip', 'DequantizeLinear'],
+  },
   qdq4: { format: 'qdq', storage: 'INT8', bits: 4, gran: 'per-channel', chain: ['DequantizeLinear'] },
   int4: { format: 'int4', storage: 'INT4', bits: 4, gran: 'per-channel', chain: ['DequantizeLinear'] },
   'int4-blocked': { format: 'int4', storage: 'INT4', bits: 4, gran: 'blocked', chain: ['DequantizeLinear', 'Reshape'] },
@@ -58,7 +65,9 @@ test('a QCDQ Clip range sets the bits even when the stored values would need few
 });
 
 const yolox = join(sharedDataDir, 'models', 'yolox_nano.onnx');
-test('shared yolox_nano: 113 Conv nodes, 0% of Conv weight parameters at 4 bits', { skip: existsSync(yolox) ? false : `skipped: ${yolox} is absent` }, () => {
+test('shared yolox_nano: 113 Conv nodes, 0% of Conv weight parameters at 4 bits', {
+  skip: existsSync(yolox) ? false : `skipped: ${yolox} is absent`,
+}, () => {
   const r = inspectModel(loadModel(yolox));
   assert.equal(r.opHistogram.Conv, 113);
   assert.equal(r.weights.filter((w) => w.opType === 'Conv').length, 113);
@@ -73,4 +82,17 @@ test('shared yolov5n_fp16: FP16 weights read as 16-bit floats', { skip: existsSy
   assert.ok(convs.length > 50);
   assert.ok(convs.every((w) => w.storage === 'FLOAT16' && w.bits === 16));
   assert.equal(r.metadata.stride !== undefined, true);
+});
+
+test("inspect reads weights with the plan reader: its bits and zero points are the read plan's", () => {
+  for (const format of EXAMPLE_FORMATS.filter((f) => f !== 'float')) {
+    const model = buildTinyDetector(format);
+    const rows = new Map(inspectModel(model).weights.map((w) => [w.node, w]));
+    const { plan } = readPlan(model);
+    assert.equal(plan.weights.length, rows.size, format);
+    for (const d of plan.weights) {
+      assert.equal(rows.get(d.node)!.bits, d.bits, `${format} ${d.node}`);
+      assert.equal(rows.get(d.node)!.asymmetric ?? false, d.zeroPoints !== undefined, `${format} ${d.node}`);
+    }
+  }
 });

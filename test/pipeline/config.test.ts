@@ -11,23 +11,60 @@ const dir = mkdtempSync(join(tmpdir(), 'yoloq-config-'));
 
 test('yaml-lite: scalars, inline and block lists, one nested mapping, comments, JSON', () => {
   const text = [
-    '# a run', 'model: "models/a b.onnx"  # quoted', 'variants: [fp32, w4a8]', 'runs: 20', 'ratio: 0.5', 'flag: true', 'nothing: ~',
-    'calib:', '  - x', '  - y', 'bench:', '  warmup: 3', '  names:', "  tag: 'it''s'",
+    '# a run',
+    'model: "models/a b.onnx"  # quoted',
+    'variants: [fp32, w4a8]',
+    'runs: 20',
+    'ratio: 0.5',
+    'flag: true',
+    'nothing: ~',
+    'calib:',
+    '  - x',
+    '  - y',
+    'bench:',
+    '  warmup: 3',
+    '  names:',
+    "  tag: 'it''s'",
   ].join('\n');
   assert.deepEqual(parseYamlLite(text, 'f'), {
-    model: 'models/a b.onnx', variants: ['fp32', 'w4a8'], runs: 20, ratio: 0.5, flag: true, nothing: null, calib: ['x', 'y'],
+    model: 'models/a b.onnx',
+    variants: ['fp32', 'w4a8'],
+    runs: 20,
+    ratio: 0.5,
+    flag: true,
+    nothing: null,
+    calib: ['x', 'y'],
     bench: { warmup: 3, names: null, tag: "it's" },
   });
   assert.deepEqual(parseYamlLite('{"runs": 3}', 'f'), { runs: 3 });
   for (const bad of ['a: 1\na: 2', '  a: 1', 'a: &anchor 1', '- x', 'a: [1, 2', 'key value', 'a:\n  b:\n    c: 1']) {
-    assert.throws(() => parseYamlLite(bad, 'run.yaml'), (e: unknown) => e instanceof InputError && /run\.yaml:\d+/.test((e as Error).message), bad);
+    assert.throws(
+      () => parseYamlLite(bad, 'run.yaml'),
+      (e: unknown) => e instanceof InputError && /run\.yaml:\d+/.test((e as Error).message),
+      bad,
+    );
   }
 });
 
 test('variants: default formats per EP, NAME:FORMAT, errors', () => {
-  assert.deepEqual(parseVariants('fp32,w8a16,w8a8,w4a16,w4a8', 'cpu').map((v) => [v.id, v.format ?? '']), [['fp32', ''], ['w8a16', 'qdq'], ['w8a8', 'qdq'], ['w4a16', 'int4'], ['w4a8', 'int4']]);
-  assert.deepEqual(parseVariants('w4a8', 'tensorrt').map((v) => v.format), ['qdq']);
-  assert.deepEqual(parseVariants('w4a8,w4a8:qcdq', 'cpu').map((v) => v.id), ['w4a8', 'w4a8-qcdq']);
+  assert.deepEqual(
+    parseVariants('fp32,w8a16,w8a8,w4a16,w4a8', 'cpu').map((v) => [v.id, v.kind === 'ptq' ? v.format : '']),
+    [
+      ['fp32', ''],
+      ['w8a16', 'qdq'],
+      ['w8a8', 'qdq'],
+      ['w4a16', 'int4'],
+      ['w4a8', 'int4'],
+    ],
+  );
+  assert.deepEqual(
+    parseVariants('w4a8', 'tensorrt').map((v) => (v.kind === 'ptq' ? v.format : '')),
+    ['qdq'],
+  );
+  assert.deepEqual(
+    parseVariants('w4a8,w4a8:qcdq', 'cpu').map((v) => v.id),
+    ['w4a8', 'w4a8-qcdq'],
+  );
   assert.deepEqual(parseVariants('qat-w4a8', 'cpu')[0], { id: 'qat-w4a8', name: 'qat-w4a8', kind: 'qat', scheme: 'w4a8' });
   for (const bad of ['w3a8', 'w4a8:zip', 'fp32:int4', 'w4a8,w4a8', '']) assert.throws(() => parseVariants(bad, 'cpu'), InputError, bad);
 });
@@ -35,7 +72,10 @@ test('variants: default formats per EP, NAME:FORMAT, errors', () => {
 test('resolveConfig: defaults, then the file, then the command line; inputs that do not fit together are refused', () => {
   const d = resolveConfig({});
   assert.equal(d.model, undefined);
-  assert.deepEqual(d.variants.map((v) => v.id), ['fp32', 'w8a16', 'w8a8', 'w4a16', 'w4a8']);
+  assert.deepEqual(
+    d.variants.map((v) => v.id),
+    ['fp32', 'w8a16', 'w8a8', 'w4a16', 'w4a8'],
+  );
   assert.equal(d.ep, 'cpu');
   assert.equal(d.runs, DEFAULTS.runs);
   const file = join(dir, 'run.yaml');

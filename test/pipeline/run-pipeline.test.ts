@@ -40,26 +40,64 @@ const deps: MeasureDeps = {
 };
 
 const config = resolveConfig({
-  variants: 'fp32,w4a8,qat-w4a8', 'synthetic-val': 6, 'synthetic-calib': 4, 'calib-count': 4, warmup: 1, runs: 3,
-  'sensitivity-images': 2, 'overlay-images': 2, threads: 1,
+  variants: 'fp32,w4a8,qat-w4a8',
+  'synthetic-val': 6,
+  'synthetic-calib': 4,
+  'calib-count': 4,
+  warmup: 1,
+  runs: 3,
+  'sensitivity-images': 2,
+  'overlay-images': 2,
+  threads: 1,
 });
 let first: RunResult;
 
-function metrics(id: string): Record<string, unknown> & { stats: number[]; sizeBytes: number; percentConvParamsAt4Bits: number; latencyMs: { mean: number } } {
+function metrics(
+  id: string,
+): Record<string, unknown> & { stats: number[]; sizeBytes: number; percentConvParamsAt4Bits: number; latencyMs: { mean: number } } {
   return JSON.parse(readFileSync(join(out, 'metrics', `${id}.json`), 'utf8'));
 }
 
 test('a run writes the run folder: models, plans, metrics, summary, report, config and environment snapshots, log', async () => {
   first = await runPipeline({ config, output: out, repoRoot, deps });
-  for (const f of ['onnx/fp32.onnx', 'onnx/w4a8.onnx', 'plans/w4a8.json', 'metrics/fp32.json', 'metrics/w4a8.json', 'metrics/w4a8.eval.json', 'metrics/w4a8.bench.json',
-    'metrics/w4a8.detections.json', 'metrics/sensitivity.json', 'summary.md', 'report.html', 'config.json', 'environment.json', 'logs/run.log']) {
+  for (const f of [
+    'onnx/fp32.onnx',
+    'onnx/w4a8.onnx',
+    'plans/w4a8.json',
+    'metrics/fp32.json',
+    'metrics/w4a8.json',
+    'metrics/w4a8.eval.json',
+    'metrics/w4a8.bench.json',
+    'metrics/w4a8.detections.json',
+    'metrics/sensitivity.json',
+    'summary.md',
+    'report.html',
+    'config.json',
+    'environment.json',
+    'logs/run.log',
+  ]) {
     assert.ok(existsSync(join(out, f)), `${f} is missing`);
   }
-  assert.deepEqual(first.rows.map((r) => [r.id, r.status]), [['fp32', 'done'], ['w4a8', 'done'], ['qat-w4a8', 'skipped']]);
+  assert.deepEqual(
+    first.rows.map((r) => [r.id, r.status]),
+    [
+      ['fp32', 'done'],
+      ['w4a8', 'done'],
+      ['qat-w4a8', 'skipped'],
+    ],
+  );
   const md = readFileSync(first.summary, 'utf8');
-  assert.match(md, /\| variant \| mAP50-95 \| mAP50 \| Δ vs FP \| mean ms \| p90 ms \| providers \| size MB \| % of Conv params at 4 bits \|/);
+  assert.match(
+    md,
+    /\| variant \| mAP50-95 \| mAP50 \| Δ vs FP \| mean ms \| p90 ms \| providers \| size MB \| % of Conv params at 4 bits \|/,
+  );
   assert.match(md, /qat-w4a8 skipped: Python stage not available/);
-  const env = JSON.parse(readFileSync(join(out, 'environment.json'), 'utf8')) as { node: string; onnxruntime: string; python: object; cpu: { cores: number } };
+  const env = JSON.parse(readFileSync(join(out, 'environment.json'), 'utf8')) as {
+    node: string;
+    onnxruntime: string;
+    python: object;
+    cpu: { cores: number };
+  };
   assert.equal(env.node, process.version);
   assert.match(env.onnxruntime, /^\d+\.\d+/);
   assert.ok(env.cpu.cores > 0);
@@ -68,13 +106,26 @@ test('a run writes the run folder: models, plans, metrics, summary, report, conf
   assert.ok((first.rows[1]!.percentConvParamsAt4Bits ?? 0) > 50);
 });
 
-test('the summary\'s mAP and sizes are what `yoloq eval` and `yoloq inspect` give for the same files', () => {
+test("the summary's mAP and sizes are what `yoloq eval` and `yoloq inspect` give for the same files", () => {
   const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { syntheticVal: number };
   const split = join(process.env.YOLOQ_CACHE_DIR!, 'synthetic-v1', `val-seed0-n${cfg.syntheticVal}`);
   for (const id of ['fp32', 'w4a8']) {
     const m = metrics(id);
     const model = join(out, 'onnx', `${id}.onnx`);
-    const ev = runCli(['eval', '--model', model, '--coco', join(split, 'annotations', 'instances_val.json'), '--images', join(split, 'images', 'val'), '--detections', join(dir, `${id}.det.json`), '--threads', String(config.threads), '--json']);
+    const ev = runCli([
+      'eval',
+      '--model',
+      model,
+      '--coco',
+      join(split, 'annotations', 'instances_val.json'),
+      '--images',
+      join(split, 'images', 'val'),
+      '--detections',
+      join(dir, `${id}.det.json`),
+      '--threads',
+      String(config.threads),
+      '--json',
+    ]);
     assert.equal(ev.code, 0, ev.stderr);
     assert.deepEqual((JSON.parse(ev.stdout) as { statsArray: number[] }).statsArray, m.stats);
     const ins = runCli(['inspect', model, '--json']);
@@ -85,7 +136,7 @@ test('the summary\'s mAP and sizes are what `yoloq eval` and `yoloq inspect` giv
   }
 });
 
-test('latency comes from the library benchmark (what `yoloq bench` calls), with the run\'s warm-up and runs', () => {
+test("latency comes from the library benchmark (what `yoloq bench` calls), with the run's warm-up and runs", () => {
   assert.equal(benchResults.length, 2);
   for (const [k, id] of ['fp32', 'w4a8'].entries()) {
     assert.deepEqual(metrics(id).latencyMs, benchResults[k]!.latencyMs);
@@ -101,17 +152,28 @@ test('a second run redoes nothing that finished', async () => {
   assert.deepEqual([evalCalls, benchResults.length], calls);
   const stages = second.events.filter((e) => ['build', 'eval', 'bench', 'sensitivity'].includes(e.stage));
   assert.equal(stages.length, 7);
-  assert.ok(stages.every((e) => e.action === 'reused'), JSON.stringify(stages));
+  assert.ok(
+    stages.every((e) => e.action === 'reused'),
+    JSON.stringify(stages),
+  );
   assert.equal(statSync(join(out, 'onnx', 'w4a8.onnx')).mtimeMs, before);
-  assert.deepEqual(second.rows.map((r) => r.map), first.rows.map((r) => r.map));
+  assert.deepEqual(
+    second.rows.map((r) => r.map),
+    first.rows.map((r) => r.map),
+  );
   assert.match(readFileSync(join(out, 'logs', 'run.log'), 'utf8'), /w4a8 build reused/);
 });
 
-test('report.html renders in headless Chromium: not blank, no console errors, no requests', { skip: chromiumAvailable() ? false : 'skipped: /usr/bin/chromium is absent (apt-get install -y chromium)' }, async () => {
+test('report.html renders in headless Chromium: not blank, no console errors, no requests', {
+  skip: chromiumAvailable() ? false : 'skipped: /usr/bin/chromium is absent (apt-get install -y chromium)',
+}, async () => {
   const r = await renderPage(first.report);
   assert.deepEqual(r.errors, []);
   assert.deepEqual(r.requests, []);
   const stats = await sharp(r.png).stats();
-  assert.ok(stats.channels.some((c) => c.stdev > 10), 'screenshot is blank');
+  assert.ok(
+    stats.channels.some((c) => c.stdev > 10),
+    'screenshot is blank',
+  );
   assert.ok(!stats.isOpaque || stats.channels[0]!.mean < 254, 'screenshot is all white');
 });

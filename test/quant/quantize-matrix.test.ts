@@ -6,7 +6,7 @@ import { checkModel } from '../../src/check/check-model.js';
 import { inspectModel } from '../../src/inspect/inspect-model.js';
 import { modelToBytes } from '../../src/onnx/serde/model-io.js';
 import { calibrationSet } from '../../src/quant/calibration/samples.js';
-import { applyPlan, makePlan } from '../../src/quant/quantize-model.js';
+import { applyPlan, makePlan } from '../../src/workflow/quantize.js';
 import { SCHEMES, type SchemeName } from '../../src/quant/scheme.js';
 import { createSession } from '../../src/runtime/session.js';
 import type { HostTensor } from '../../src/runtime/host-tensor.js';
@@ -19,13 +19,14 @@ import { sharedDataDir } from '../helpers/paths.js';
  */
 
 const train = join(sharedDataDir, 'coco', 'train209', 'images');
-const VARIANTS = [
-  { format: 'qcdq' }, { format: 'qdq' }, { format: 'int4' }, { format: 'int4', cudaLayout: true },
-] as const;
+const VARIANTS = [{ format: 'qcdq' }, { format: 'qdq' }, { format: 'int4' }, { format: 'int4-cuda' }] as const;
 
 for (const file of ['yolox_nano.onnx', 'yolov5n_fp16.onnx']) {
   const path = join(sharedDataDir, 'models', file);
-  test(`${file}: every scheme × format checks, runs in ORT and keeps ≥ 90% of Conv params at the scheme's bits`, { skip: existsSync(path) && existsSync(train) ? false : `skipped: ${sharedDataDir} is absent`, timeout: 600_000 }, async () => {
+  test(`${file}: every scheme × format checks, runs in ORT and keeps ≥ 90% of Conv params at the scheme's bits`, {
+    skip: existsSync(path) && existsSync(train) ? false : `skipped: ${sharedDataDir} is absent`,
+    timeout: 600_000,
+  }, async () => {
     const bytes = readFileSync(path);
     for (const scheme of Object.keys(SCHEMES) as SchemeName[]) {
       const { plan, work } = await makePlan(bytes, { scheme, calibration: { images: train, count: 8 } });
@@ -34,7 +35,7 @@ for (const file of ['yolox_nano.onnx', 'yolov5n_fp16.onnx']) {
       const twins = SCHEMES[scheme].activations === 'float' ? (['fp16', 'fp32'] as const) : ([undefined] as const);
       for (const v of VARIANTS) {
         for (const actDtype of twins) {
-          const label = `${scheme} ${v.format}${'cudaLayout' in v ? ' cuda' : ''}${actDtype ? ` ${actDtype}` : ''}`;
+          const label = `${scheme} ${v.format}${actDtype ? ` ${actDtype}` : ''}`;
           const model = applyPlan(work, plan, { ...v, ...(actDtype ? { actDtype } : {}) });
           const check = checkModel(model);
           assert.equal(check.errors, 0, `${label}: ${JSON.stringify(check.findings.slice(0, 3))}`);
@@ -45,7 +46,10 @@ for (const file of ['yolox_nano.onnx', 'yolov5n_fp16.onnx']) {
           const session = await createSession(modelToBytes(model), { threads: 1 });
           const out = await session.run(feed!);
           await session.dispose();
-          assert.ok(Object.values(out).every((t) => t.data.length > 0), label);
+          assert.ok(
+            Object.values(out).every((t) => t.data.length > 0),
+            label,
+          );
         }
       }
     }

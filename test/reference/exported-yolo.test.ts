@@ -4,9 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportModel } from '../../src/export/export-model.js';
 import { modelToBytes } from '../../src/onnx/serde/model-io.js';
-import { makePlan } from '../../src/quant/quantize-model.js';
+import { makePlan } from '../../src/workflow/quantize.js';
 import { calibrationSet } from '../../src/quant/calibration/samples.js';
-import { activationStep, referenceFakeQuant } from '../../src/reference/index.js';
+import { activationStep, referenceFakeQuant } from '../reference-impl/index.js';
 import { createSession } from '../../src/runtime/session.js';
 import type { HostTensor } from '../../src/runtime/host-tensor.js';
 import { sharedDataDir } from '../helpers/paths.js';
@@ -19,7 +19,10 @@ import { sharedDataDir } from '../helpers/paths.js';
 const model = join(sharedDataDir, 'models', 'yolox_nano.onnx');
 const train = join(sharedDataDir, 'coco', 'train209', 'images');
 
-test('yolox_nano W4A8: ORT output of every format equals the TS fake-quant reference within one activation step', { skip: existsSync(model) && existsSync(train) ? false : `skipped: ${sharedDataDir} is absent`, timeout: 300_000 }, async () => {
+test('yolox_nano W4A8: ORT output of every format equals the TS fake-quant reference within one activation step', {
+  skip: existsSync(model) && existsSync(train) ? false : `skipped: ${sharedDataDir} is absent`,
+  timeout: 300_000,
+}, async () => {
   const { plan, work } = await makePlan(readFileSync(model), { scheme: 'w4a8', calibration: { images: train, count: 4 } });
   let feed: Record<string, HostTensor> | undefined;
   for await (const f of calibrationSet(work, { images: train, count: 1, seed: 3 }).feeds()) feed = f;
@@ -44,8 +47,11 @@ test('yolox_nano W4A8: ORT output of every format equals the TS fake-quant refer
     // A value that lands within float rounding of a quantization boundary can round the other way in ORT (float32
     // accumulation order) than in the reference; that flip moves later values by about one step. So: nearly all
     // outputs within one step, and most equal to float rounding.
-    assert.ok(within / got.length >= 0.99, `${format}: ${(100 * within / got.length).toFixed(2)}% within one step ${step} (worst ${worst})`);
-    assert.ok(exact / got.length >= 0.5, `${format}: ${(100 * exact / got.length).toFixed(1)}% equal to float rounding`);
+    assert.ok(
+      within / got.length >= 0.99,
+      `${format}: ${((100 * within) / got.length).toFixed(2)}% within one step ${step} (worst ${worst})`,
+    );
+    assert.ok(exact / got.length >= 0.5, `${format}: ${((100 * exact) / got.length).toFixed(1)}% equal to float rounding`);
     outs.push(got);
   }
   // One plan, three formats: identical outputs.

@@ -10,9 +10,9 @@ import { findQuantTargets } from '../../src/quant/policy/targets.js';
 import { planWeightsRtn, type WeightPolicyOptions } from '../../src/quant/policy/weight-policy.js';
 import { SCHEMES } from '../../src/quant/scheme.js';
 import { quantizeCodes } from '../../src/quant/weights/codes.js';
-import { activationStep, referenceFakeQuant } from '../../src/reference/fake-quant.js';
-import { refFromValues } from '../../src/reference/ref-tensor.js';
-import { runReference } from '../../src/reference/run-reference.js';
+import { activationStep, referenceFakeQuant } from '../reference-impl/fake-quant.js';
+import { refFromValues } from '../reference-impl/ref-tensor.js';
+import { runReference } from '../reference-impl/run-reference.js';
 import { runOrt, uniform } from './ort-helpers.js';
 
 /**
@@ -49,7 +49,11 @@ function makePlan(options: WeightPolicyOptions = {}, extra: ActivationDecision[]
 const input = uniform(3 * 32 * 32, 5);
 const feeds = { images: refFromValues(DataType.FLOAT, [1, 3, 32, 32], input) };
 
-interface Comparison { maxAbs: number; exactShare: number; floatGap: number }
+interface Comparison {
+  maxAbs: number;
+  exactShare: number;
+  floatGap: number;
+}
 
 async function compare(plan: QuantPlan, options: ExportOptions): Promise<Comparison> {
   const float = buildTinyDetector('float');
@@ -70,13 +74,24 @@ async function compare(plan: QuantPlan, options: ExportOptions): Promise<Compari
 }
 
 const FORMATS: Array<[string, ExportOptions]> = [
-  ['qcdq', { format: 'qcdq' }], ['qdq', { format: 'qdq' }], ['int4', { format: 'int4' }], ['int4 cuda layout', { format: 'int4', cudaLayout: true }],
+  ['qcdq', { format: 'qcdq' }],
+  ['qdq', { format: 'qdq' }],
+  ['int4', { format: 'int4' }],
+  ['int4 cuda layout', { format: 'int4-cuda' }],
 ];
 
 const PLANS: Array<[string, QuantPlan, string[]]> = [
   ['per-channel W4, stem and head at 8 bits', makePlan(), ['qcdq', 'qdq', 'int4', 'int4 cuda layout']],
-  ['per-tensor W4 everywhere', makePlan({ granularity: 'per-tensor', keepFirstLast: false }), ['qcdq', 'qdq', 'int4', 'int4 cuda layout']],
-  ['blocked W4 (block 8)', makePlan({ granularity: { blockSize: 8 }, keepFirstLast: false }), ['int4', 'int4 cuda layout']],
+  [
+    'per-tensor W4 everywhere',
+    makePlan({ granularity: { kind: 'per-tensor' }, keepFirstLast: false }),
+    ['qcdq', 'qdq', 'int4', 'int4 cuda layout'],
+  ],
+  [
+    'blocked W4 (block 8)',
+    makePlan({ granularity: { kind: 'blocked', blockSize: 8 }, keepFirstLast: false }),
+    ['int4', 'int4 cuda layout'],
+  ],
   ["SiLU path with readers: 'all'", makePlan({}, SILU_PATH), ['qcdq', 'int4']],
 ];
 
@@ -85,7 +100,9 @@ for (const [planName, plan, formats] of PLANS) {
     test(`fake-quant reference = ORT within one activation step: ${planName}, ${name}`, async (t) => {
       const step = activationStep(buildTinyDetector('float'), plan);
       const c = await compare(plan, options);
-      t.diagnostic(`max |ORT − ref| ${c.maxAbs.toExponential(2)}, step ${step.toExponential(2)}, exact ${(100 * c.exactShare).toFixed(1)}%, float gap ${c.floatGap.toExponential(2)}`);
+      t.diagnostic(
+        `max |ORT − ref| ${c.maxAbs.toExponential(2)}, step ${step.toExponential(2)}, exact ${(100 * c.exactShare).toFixed(1)}%, float gap ${c.floatGap.toExponential(2)}`,
+      );
       assert.ok(c.maxAbs <= step, `max |ORT − ref| = ${c.maxAbs} > step ${step}`);
       assert.ok(c.exactShare >= 0.9, `only ${(100 * c.exactShare).toFixed(1)}% of outputs equal up to float rounding`);
       // The check has teeth: quantization moves the output far more than ORT and the reference disagree.
@@ -103,7 +120,10 @@ test('plan codes are used when present (one code moved off round-to-nearest)', a
   codes[0] = codes[0]! >= 0 ? codes[0]! - 1 : codes[0]! + 1;
   w.codes = Buffer.from(codes.buffer).toString('base64');
   const moved = referenceFakeQuant(buildTinyDetector('float'), plan, feeds).output!;
-  assert.ok(moved.data.some((v, i) => v !== rtn.data[i]), 'changing a code changes the reference');
+  assert.ok(
+    moved.data.some((v, i) => v !== rtn.data[i]),
+    'changing a code changes the reference',
+  );
   const c = await compare(plan, { format: 'qcdq' });
   assert.ok(c.maxAbs <= activationStep(buildTinyDetector('float'), plan));
 });

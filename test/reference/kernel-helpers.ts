@@ -1,8 +1,8 @@
 import { intAttr, intsAttr, floatAttr, stringAttr } from '../../src/onnx/ir/attributes.js';
 import { DataType } from '../../src/onnx/ir/dtypes.js';
 import type { Attribute, Node } from '../../src/onnx/ir/graph.js';
-import { REFERENCE_KERNELS } from '../../src/reference/registry.js';
-import { refFromValues, type RefTensor } from '../../src/reference/ref-tensor.js';
+import { REFERENCE_KERNELS } from '../reference-impl/registry.js';
+import { refFromValues, type RefTensor } from '../reference-impl/ref-tensor.js';
 
 /** Helpers for hand-checked kernel tests: call one kernel directly on small tensors. */
 
@@ -16,9 +16,17 @@ function attribute(name: string, v: AttrValue): Attribute {
 }
 
 /** Run kernel `op` on `inputs` (undefined: omitted optional input) with attributes, at `opset`. */
-export function kernel(op: string, inputs: Array<RefTensor | undefined>, attrs: Record<string, AttrValue> = {}, opset = 13, outputs = 1): RefTensor[] {
+export function kernel(
+  op: string,
+  inputs: Array<RefTensor | undefined>,
+  attrs: Record<string, AttrValue> = {},
+  opset = 13,
+  outputs = 1,
+): RefTensor[] {
   const node: Node = {
-    opType: op, name: op, inputs: inputs.map((t, i) => (t ? `in${i}` : '')),
+    opType: op,
+    name: op,
+    inputs: inputs.map((t, i) => (t ? `in${i}` : '')),
     outputs: Array.from({ length: outputs }, (_, i) => `out${i}`),
     attributes: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
   };

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataType } from '../../src/onnx/ir/dtypes.js';
-import { fakeQuantize } from '../../src/reference/fake-quant.js';
+import { fakeQuantize } from '../reference-impl/fake-quant.js';
 import { f32, i64, kernel, run1, typed, values } from './kernel-helpers.js';
 
 /** Hand-checked cases for Conv, pools, Resize, Softmax and Q/DQ. */
@@ -32,7 +32,10 @@ test('Conv accumulates in float64 and rounds once to float32', () => {
 });
 
 test('MaxPool, AveragePool (count_include_pad), global pools', () => {
-  const x = f32([1, 1, 4, 4], Array.from({ length: 16 }, (_, i) => i + 1));
+  const x = f32(
+    [1, 1, 4, 4],
+    Array.from({ length: 16 }, (_, i) => i + 1),
+  );
   assert.deepEqual(values(run1('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2] })), [6, 8, 14, 16]);
   const [, idx] = kernel('MaxPool', [x], { kernel_shape: [2, 2], strides: [2, 2] }, 13, 2);
   assert.deepEqual(values(idx!), [5, 7, 13, 15]);
@@ -43,13 +46,17 @@ test('MaxPool, AveragePool (count_include_pad), global pools', () => {
   assert.deepEqual(values(incl), new Array(4).fill(Math.fround(10 / 9)));
   assert.deepEqual(values(run1('GlobalAveragePool', [x])), [8.5]);
   assert.deepEqual(values(run1('GlobalMaxPool', [x])), [16]);
-  assert.deepEqual(run1('MaxPool', [f32([1, 1, 5], [1, 5, 2, 4, 3])], { kernel_shape: [2], strides: [2], ceil_mode: 1 }).data, Float32Array.of(5, 4, 3));
+  assert.deepEqual(
+    run1('MaxPool', [f32([1, 1, 5], [1, 5, 2, 4, 3])], { kernel_shape: [2], strides: [2], ceil_mode: 1 }).data,
+    Float32Array.of(5, 4, 3),
+  );
 });
 
 test('Resize nearest: coordinate modes and nearest_mode tie rules', () => {
   const two = f32([1, 1, 1, 2], [10, 20]);
   const scales = f32([4], [1, 1, 1, 2]);
-  const at = (mode: string, rule: string) => values(run1('Resize', [two, undefined, scales], { coordinate_transformation_mode: mode, nearest_mode: rule }));
+  const at = (mode: string, rule: string) =>
+    values(run1('Resize', [two, undefined, scales], { coordinate_transformation_mode: mode, nearest_mode: rule }));
   assert.deepEqual(at('asymmetric', 'floor'), [10, 10, 20, 20]);
   assert.deepEqual(at('asymmetric', 'round_prefer_floor'), [10, 10, 20, 20]);
   assert.deepEqual(at('asymmetric', 'round_prefer_ceil'), [10, 20, 20, 20]);
@@ -87,14 +94,19 @@ test('DequantizeLinear per axis and blocked; Clip on int8 codes', () => {
   const x = typed(DataType.INT8, [2, 2], [1, 2, 3, 4]);
   const y = run1('DequantizeLinear', [x, f32([2], [0.5, 2]), typed(DataType.INT8, [2], [0, 1])], { axis: 0 });
   assert.deepEqual(values(y), [0.5, 1, 4, 6]);
-  const blocked = run1('DequantizeLinear', [typed(DataType.INT4, [1, 4], [1, 2, 3, 4]), f32([1, 2], [1, 10])], { axis: 1, block_size: 2 }, 21);
+  const blocked = run1(
+    'DequantizeLinear',
+    [typed(DataType.INT4, [1, 4], [1, 2, 3, 4]), f32([1, 2], [1, 10])],
+    { axis: 1, block_size: 2 },
+    21,
+  );
   assert.deepEqual(values(blocked), [1, 2, 30, 40]);
   const clipped = run1('Clip', [typed(DataType.INT8, [3], [-8, 0, 9]), typed(DataType.INT8, [], [-7]), typed(DataType.INT8, [], [7])]);
   assert.equal(clipped.dtype, DataType.INT8);
   assert.deepEqual(values(clipped), [-7, 0, 7]);
 });
 
-test('fakeQuantize: q = clamp(roundHalfEven(x / s) + zp), x\' = (q − zp) · s in float32', () => {
+test("fakeQuantize: q = clamp(roundHalfEven(x / s) + zp), x' = (q − zp) · s in float32", () => {
   const y = fakeQuantize(f32([4], [0.26, -1, 10, 0.25]), { scale: 0.1, zeroPoint: 10, signed: false });
   assert.deepEqual(values(y), [Math.fround(3 * Math.fround(0.1)), -1, 10, Math.fround(2 * Math.fround(0.1))]);
   const s = fakeQuantize(f32([3], [3, -3, 1]), { scale: 1 / 64, zeroPoint: 0, signed: true });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GraphBuilder } from '../../src/onnx/ir/builder.js';
 import { DataType } from '../../src/onnx/ir/dtypes.js';
-import { runReference } from '../../src/reference/run-reference.js';
+import { runReference } from '../reference-impl/run-reference.js';
 import { f32, i64, kernel, run1, typed, values } from './kernel-helpers.js';
 
 /** Hand-checked cases for elementwise, shape, layout and reduction kernels, Cast, and the runner itself. */
@@ -38,7 +38,10 @@ test('Cast: float16 rounding and overflow, truncation to integers, bool', () => 
 });
 
 test('Reshape (0 and −1), Flatten, Squeeze/Unsqueeze in attribute and input forms', () => {
-  const x = f32([2, 3, 4], Array.from({ length: 24 }, (_, i) => i));
+  const x = f32(
+    [2, 3, 4],
+    Array.from({ length: 24 }, (_, i) => i),
+  );
   assert.deepEqual(run1('Reshape', [x, i64([0, -1])]).dims, [2, 12]);
   assert.deepEqual(run1('Flatten', [x], { axis: 2 }).dims, [6, 4]);
   const one = f32([2, 1, 3], [1, 2, 3, 4, 5, 6]);
@@ -49,14 +52,23 @@ test('Reshape (0 and −1), Flatten, Squeeze/Unsqueeze in attribute and input fo
 });
 
 test('Slice: negative steps, INT64_MAX ends, clamping; Split in every form', () => {
-  const x = f32([10], Array.from({ length: 10 }, (_, i) => i));
+  const x = f32(
+    [10],
+    Array.from({ length: 10 }, (_, i) => i),
+  );
   assert.deepEqual(values(run1('Slice', [x, i64([-1]), i64([-INT64_MAX]), i64([0]), i64([-2])])), [9, 7, 5, 3, 1]);
   assert.deepEqual(values(run1('Slice', [x, i64([2]), i64([INT64_MAX])])), [2, 3, 4, 5, 6, 7, 8, 9]);
   assert.deepEqual(values(run1('Slice', [x], { starts: [-3], ends: [100] }, 9)), [7, 8, 9]);
   const six = f32([6], [1, 2, 3, 4, 5, 6]);
-  assert.deepEqual(kernel('Split', [six], {}, 13, 2).map(values), [[1, 2, 3], [4, 5, 6]]);
+  assert.deepEqual(kernel('Split', [six], {}, 13, 2).map(values), [
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   assert.deepEqual(kernel('Split', [six, i64([1, 5])], {}, 13, 2).map(values), [[1], [2, 3, 4, 5, 6]]);
-  assert.deepEqual(kernel('Split', [six], { split: [4, 2] }, 11, 2).map(values), [[1, 2, 3, 4], [5, 6]]);
+  assert.deepEqual(kernel('Split', [six], { split: [4, 2] }, 11, 2).map(values), [
+    [1, 2, 3, 4],
+    [5, 6],
+  ]);
   const seven = f32([7], [1, 2, 3, 4, 5, 6, 7]);
   assert.deepEqual(kernel('Split', [seven], { num_outputs: 3 }, 18, 3).map(values), [[1, 2, 3], [4, 5, 6], [7]]);
 });
@@ -83,7 +95,13 @@ test('Shape, Range, ConstantOfShape, reductions, ArgMax, TopK (ties keep the low
   assert.deepEqual(values(run1('ReduceMean', [x, i64([])], { noop_with_empty_axes: 1 }, 18)), [1, 5, 3, 4, 2, 6]);
   assert.deepEqual(values(run1('ArgMax', [x], { axis: 1 })), [1, 2]);
   const [v, i] = kernel('TopK', [f32([4], [3, 1, 3, 2]), i64([2])], {}, 13, 2);
-  assert.deepEqual([values(v!), values(i!)], [[3, 3], [0, 2]]);
+  assert.deepEqual(
+    [values(v!), values(i!)],
+    [
+      [3, 3],
+      [0, 2],
+    ],
+  );
 });
 
 test('runReference: intermediate outputs, and an unsupported op is named', () => {
@@ -95,7 +113,13 @@ test('runReference: intermediate outputs, and an unsupported op is named', () =>
   b.output('out', DataType.FLOAT, [2]);
   const feeds = { x: { dims: [2], data: Float32Array.of(-1, 2) } };
   const r = runReference(b.model(13), feeds, { outputs: [y, 'out'] });
-  assert.deepEqual([values(r[y]!), values(r.out!)], [[0, 2], [0, -2]]);
+  assert.deepEqual(
+    [values(r[y]!), values(r.out!)],
+    [
+      [0, 2],
+      [0, -2],
+    ],
+  );
   b.op('NonMaxSuppression', ['out']);
   assert.throws(() => runReference(b.model(13), feeds), /unsupported op NonMaxSuppression/);
   assert.throws(() => runReference(b.model(13), {}), /no feed for graph input x/);

@@ -5,8 +5,8 @@ import type { GraphBuilder } from '../../src/onnx/ir/builder.js';
 import type { Model } from '../../src/onnx/ir/graph.js';
 import { modelToBytes } from '../../src/onnx/serde/model-io.js';
 import { seededRandom } from '../../src/quant/rounding.js';
-import type { RefTensor } from '../../src/reference/ref-tensor.js';
-import { refFromValues } from '../../src/reference/ref-tensor.js';
+import type { RefTensor } from '../reference-impl/ref-tensor.js';
+import { refFromValues } from '../reference-impl/ref-tensor.js';
 
 /**
  * Test helpers: run a model on ONNX Runtime (CPU, graph optimizations off) with any values promoted to outputs,
@@ -14,28 +14,55 @@ import { refFromValues } from '../../src/reference/ref-tensor.js';
  */
 
 const TO_ORT: Partial<Record<number, ort.Tensor.Type>> = {
-  [DataType.FLOAT]: 'float32', [DataType.FLOAT16]: 'float16', [DataType.DOUBLE]: 'float64', [DataType.INT64]: 'int64',
-  [DataType.INT32]: 'int32', [DataType.INT8]: 'int8', [DataType.UINT8]: 'uint8', [DataType.BOOL]: 'bool',
+  [DataType.FLOAT]: 'float32',
+  [DataType.FLOAT16]: 'float16',
+  [DataType.DOUBLE]: 'float64',
+  [DataType.INT64]: 'int64',
+  [DataType.INT32]: 'int32',
+  [DataType.INT8]: 'int8',
+  [DataType.UINT8]: 'uint8',
+  [DataType.BOOL]: 'bool',
 };
 
 const FROM_ORT: Record<string, number> = {
-  float32: DataType.FLOAT, float16: DataType.FLOAT16, float64: DataType.DOUBLE, int64: DataType.INT64, int32: DataType.INT32,
-  int8: DataType.INT8, uint8: DataType.UINT8, bool: DataType.BOOL, int16: DataType.INT16, uint16: DataType.UINT16,
+  float32: DataType.FLOAT,
+  float16: DataType.FLOAT16,
+  float64: DataType.DOUBLE,
+  int64: DataType.INT64,
+  int32: DataType.INT32,
+  int8: DataType.INT8,
+  uint8: DataType.UINT8,
+  bool: DataType.BOOL,
+  int16: DataType.INT16,
+  uint16: DataType.UINT16,
 };
 
 export function toOrtTensor(t: RefTensor): ort.Tensor {
   const type = TO_ORT[t.dtype];
   const d = t.data;
   switch (type) {
-    case 'float32': return new ort.Tensor(type, Float32Array.from(d), t.dims);
-    case 'float16': return new ort.Tensor(type, Uint16Array.from(d, toHalfBits), t.dims);
-    case 'float64': return new ort.Tensor(type, Float64Array.from(d), t.dims);
-    case 'int64': return new ort.Tensor(type, BigInt64Array.from(d, (v) => BigInt(v)), t.dims);
-    case 'int32': return new ort.Tensor(type, Int32Array.from(d), t.dims);
-    case 'int8': return new ort.Tensor(type, Int8Array.from(d), t.dims);
-    case 'uint8': return new ort.Tensor(type, Uint8Array.from(d), t.dims);
-    case 'bool': return new ort.Tensor(type, Uint8Array.from(d), t.dims);
-    default: throw new Error(`ort-helpers: no ORT type for dtype ${t.dtype}`);
+    case 'float32':
+      return new ort.Tensor(type, Float32Array.from(d), t.dims);
+    case 'float16':
+      return new ort.Tensor(type, Uint16Array.from(d, toHalfBits), t.dims);
+    case 'float64':
+      return new ort.Tensor(type, Float64Array.from(d), t.dims);
+    case 'int64':
+      return new ort.Tensor(
+        type,
+        BigInt64Array.from(d, (v) => BigInt(v)),
+        t.dims,
+      );
+    case 'int32':
+      return new ort.Tensor(type, Int32Array.from(d), t.dims);
+    case 'int8':
+      return new ort.Tensor(type, Int8Array.from(d), t.dims);
+    case 'uint8':
+      return new ort.Tensor(type, Uint8Array.from(d), t.dims);
+    case 'bool':
+      return new ort.Tensor(type, Uint8Array.from(d), t.dims);
+    default:
+      throw new Error(`ort-helpers: no ORT type for dtype ${t.dtype}`);
   }
 }
 
@@ -48,11 +75,18 @@ export function fromOrtTensor(t: ort.Tensor): RefTensor {
 }
 
 /** Run `model` on ORT with `outputs` (any value names) as the graph outputs. */
-export async function runOrt(model: Model, feeds: Record<string, RefTensor>, outputs: readonly string[], threads = 1): Promise<Record<string, RefTensor>> {
+export async function runOrt(
+  model: Model,
+  feeds: Record<string, RefTensor>,
+  outputs: readonly string[],
+  threads = 1,
+): Promise<Record<string, RefTensor>> {
   const graph = model.graph!;
   const copy: Model = { ...model, graph: { ...graph, valueInfo: [], outputs: outputs.map((name) => ({ name })) } };
   const session = await ort.InferenceSession.create(modelToBytes(copy), {
-    graphOptimizationLevel: 'disabled', logSeverityLevel: 3, intraOpNumThreads: threads,
+    graphOptimizationLevel: 'disabled',
+    logSeverityLevel: 3,
+    intraOpNumThreads: threads,
   });
   try {
     const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, toOrtTensor(v)]));
@@ -73,8 +107,12 @@ export function randomFeeds(model: Model, seed = 1): Record<string, RefTensor> {
     const dims = (v.type?.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
     const n = dims.reduce((a, b) => a * b, 1);
     const dtype = v.type?.elemType ?? DataType.FLOAT;
-    const gen = dtype === DataType.BOOL ? () => (rnd() < 0.5 ? 1 : 0)
-      : dtype === DataType.FLOAT || dtype === DataType.FLOAT16 ? () => rnd() * 4 - 2 : () => Math.floor(rnd() * 4);
+    const gen =
+      dtype === DataType.BOOL
+        ? () => (rnd() < 0.5 ? 1 : 0)
+        : dtype === DataType.FLOAT || dtype === DataType.FLOAT16
+          ? () => rnd() * 4 - 2
+          : () => Math.floor(rnd() * 4);
     feeds[v.name] = refFromValues(dtype, dims, Float64Array.from({ length: n }, gen));
   }
   return feeds;
@@ -92,7 +130,8 @@ export interface Diff {
 /** Compare a reference tensor with ORT's (dtype, dims, values). */
 export function diff(ref: RefTensor, actual: RefTensor): Diff {
   if (ref.dtype !== actual.dtype) return { maxAbs: Infinity, relative: Infinity, mismatch: `dtype ${ref.dtype} vs ORT ${actual.dtype}` };
-  if (ref.dims.join(',') !== actual.dims.join(',')) return { maxAbs: Infinity, relative: Infinity, mismatch: `dims [${ref.dims}] vs ORT [${actual.dims}]` };
+  if (ref.dims.join(',') !== actual.dims.join(','))
+    return { maxAbs: Infinity, relative: Infinity, mismatch: `dims [${ref.dims}] vs ORT [${actual.dims}]` };
   let maxAbs = 0;
   let scale = 1;
   for (let i = 0; i < ref.data.length; i++) {

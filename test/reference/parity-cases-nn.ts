@@ -10,7 +10,17 @@ const I64 = DataType.INT64;
 let seed = 100;
 
 export function rand(b: GraphBuilder, dims: number[], lo = -1, hi = 1): string {
-  return b.constant('c', F, dims, uniform(dims.reduce((a, d) => a * d, 1), seed++, lo, hi));
+  return b.constant(
+    'c',
+    F,
+    dims,
+    uniform(
+      dims.reduce((a, d) => a * d, 1),
+      seed++,
+      lo,
+      hi,
+    ),
+  );
 }
 
 export function ints(b: GraphBuilder, values: number[], dims = [values.length]): string {
@@ -19,7 +29,9 @@ export function ints(b: GraphBuilder, values: number[], dims = [values.length]):
 
 function conv(name: string, x: number[], w: number[], attrs: Record<string, number | number[] | string>, bias = true): ParityCase {
   return {
-    name, opset: 13, build: (b) => {
+    name,
+    opset: 13,
+    build: (b) => {
       const inputs = [b.input('x', F, x), rand(b, w)];
       if (bias) inputs.push(rand(b, [w[0]!]));
       b.op('Conv', inputs, { attrs });
@@ -29,7 +41,12 @@ function conv(name: string, x: number[], w: number[], attrs: Record<string, numb
 
 export const NN_CASES: ParityCase[] = [
   conv('Conv 3×3 pad 1', [1, 3, 9, 11], [4, 3, 3, 3], { pads: [1, 1, 1, 1] }),
-  conv('Conv groups, stride 2, dilation 2, uneven pads', [2, 4, 13, 10], [6, 2, 3, 3], { group: 2, strides: [2, 2], dilations: [2, 2], pads: [0, 1, 2, 1] }),
+  conv('Conv groups, stride 2, dilation 2, uneven pads', [2, 4, 13, 10], [6, 2, 3, 3], {
+    group: 2,
+    strides: [2, 2],
+    dilations: [2, 2],
+    pads: [0, 1, 2, 1],
+  }),
   conv('Conv depthwise stride 2', [1, 6, 8, 8], [6, 1, 3, 3], { group: 6, strides: [2, 2], pads: [1, 1, 1, 1] }),
   conv('Conv SAME_UPPER', [1, 2, 10, 7], [3, 2, 4, 2], { auto_pad: 'SAME_UPPER', strides: [3, 2] }),
   conv('Conv SAME_LOWER', [1, 2, 10, 7], [3, 2, 4, 3], { auto_pad: 'SAME_LOWER', strides: [2, 2] }),
@@ -40,7 +57,9 @@ export const NN_CASES: ParityCase[] = [
   conv('Conv 1-D', [1, 3, 20], [4, 3, 5], { strides: [2], pads: [2, 1] }),
   conv('Conv 6×6 stride 2 (YOLOv5 stem)', [1, 3, 16, 16], [4, 3, 6, 6], { strides: [2, 2], pads: [2, 2, 2, 2] }),
   {
-    name: 'MaxPool (floor, ceil, SPPF, dilated, indices)', opset: 13, build: (b) => {
+    name: 'MaxPool (floor, ceil, SPPF, dilated, indices)',
+    opset: 13,
+    build: (b) => {
       const x = b.input('x', F, [1, 3, 9, 8]);
       b.op('MaxPool', [x], { attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } });
       b.op('MaxPool', [x], { attrs: { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 } });
@@ -51,7 +70,9 @@ export const NN_CASES: ParityCase[] = [
     },
   },
   {
-    name: 'AveragePool and global pools', opset: 13, build: (b) => {
+    name: 'AveragePool and global pools',
+    opset: 13,
+    build: (b) => {
       const x = b.input('x', F, [2, 3, 7, 9]);
       b.op('AveragePool', [x], { attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } });
       b.op('AveragePool', [x], { attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 } });
@@ -61,38 +82,52 @@ export const NN_CASES: ParityCase[] = [
     },
   },
   {
-    name: 'Resize nearest (asymmetric floor, half_pixel, pytorch_half_pixel, sizes)', opset: 13, build: (b) => {
+    name: 'Resize nearest (asymmetric floor, half_pixel, pytorch_half_pixel, sizes)',
+    opset: 13,
+    build: (b) => {
       const x = b.input('x', F, [1, 2, 5, 6]);
       const s2 = b.constant('s', F, [4], [1, 1, 2, 2]);
       const s15 = b.constant('s', F, [4], [1, 1, 1.5, 0.6]);
       b.op('Resize', [x, '', s2], { attrs: { coordinate_transformation_mode: 'asymmetric', mode: 'nearest', nearest_mode: 'floor' } });
       b.op('Resize', [x, '', s15], { attrs: { mode: 'nearest' } });
       b.op('Resize', [x, '', s15], { attrs: { coordinate_transformation_mode: 'pytorch_half_pixel', nearest_mode: 'round_prefer_ceil' } });
-      b.op('Resize', [x, '', '', ints(b, [1, 2, 9, 4])], { attrs: { coordinate_transformation_mode: 'align_corners', nearest_mode: 'ceil' } });
+      b.op('Resize', [x, '', '', ints(b, [1, 2, 9, 4])], {
+        attrs: { coordinate_transformation_mode: 'align_corners', nearest_mode: 'ceil' },
+      });
     },
   },
   {
-    name: 'Resize linear (half_pixel, align_corners, asymmetric)', opset: 13, build: (b) => {
+    name: 'Resize linear (half_pixel, align_corners, asymmetric)',
+    opset: 13,
+    build: (b) => {
       const x = b.input('x', F, [1, 2, 5, 6]);
       b.op('Resize', [x, '', b.constant('s', F, [4], [1, 1, 2, 0.5])], { attrs: { mode: 'linear' } });
       b.op('Resize', [x, '', '', ints(b, [1, 2, 8, 9])], { attrs: { mode: 'linear', coordinate_transformation_mode: 'align_corners' } });
-      b.op('Resize', [x, '', b.constant('s', F, [4], [1, 1, 3, 1.5])], { attrs: { mode: 'linear', coordinate_transformation_mode: 'asymmetric' } });
+      b.op('Resize', [x, '', b.constant('s', F, [4], [1, 1, 3, 1.5])], {
+        attrs: { mode: 'linear', coordinate_transformation_mode: 'asymmetric' },
+      });
     },
   },
   {
-    name: 'Upsample (opset 9)', opset: 9, build: (b) => {
+    name: 'Upsample (opset 9)',
+    opset: 9,
+    build: (b) => {
       const x = b.input('x', F, [1, 2, 3, 4]);
       b.op('Upsample', [x, b.constant('s', F, [4], [1, 1, 2, 3])], { attrs: { mode: 'nearest' } });
     },
   },
   {
-    name: 'Resize (opset 10)', opset: 10, build: (b) => {
+    name: 'Resize (opset 10)',
+    opset: 10,
+    build: (b) => {
       const x = b.input('x', F, [1, 2, 3, 4]);
       b.op('Resize', [x, b.constant('s', F, [4], [1, 1, 2, 2])], { attrs: { mode: 'nearest' } });
     },
   },
   {
-    name: 'MatMul, Gemm, Einsum', opset: 13, build: (b) => {
+    name: 'MatMul, Gemm, Einsum',
+    opset: 13,
+    build: (b) => {
       const a = b.input('a', F, [2, 1, 3, 4]);
       b.op('MatMul', [a, rand(b, [3, 4, 5])]);
       b.op('MatMul', [rand(b, [4]), rand(b, [2, 4, 3])]);
@@ -107,7 +142,9 @@ export const NN_CASES: ParityCase[] = [
     },
   },
   {
-    name: 'BatchNormalization, Softmax, LogSoftmax', opset: 13, build: (b) => {
+    name: 'BatchNormalization, Softmax, LogSoftmax',
+    opset: 13,
+    build: (b) => {
       const x = b.input('x', F, [2, 3, 4, 5]);
       b.op('BatchNormalization', [x, rand(b, [3]), rand(b, [3]), rand(b, [3]), rand(b, [3], 0.5, 2)], { floatAttrs: { epsilon: 1e-3 } });
       b.op('Softmax', [x], { attrs: { axis: 1 } });
@@ -116,7 +153,9 @@ export const NN_CASES: ParityCase[] = [
     },
   },
   {
-    name: 'Softmax (opset 11: flattened at axis)', opset: 11, build: (b) => {
+    name: 'Softmax (opset 11: flattened at axis)',
+    opset: 11,
+    build: (b) => {
       const x = b.input('x', F, [2, 3, 4]);
       b.op('Softmax', [x], { attrs: { axis: 1 } });
       b.op('Softmax', [x]);
@@ -124,7 +163,9 @@ export const NN_CASES: ParityCase[] = [
     },
   },
   {
-    name: 'QuantizeLinear / DequantizeLinear per tensor and per axis, Clip on int8', opset: 13, build: (b) => {
+    name: 'QuantizeLinear / DequantizeLinear per tensor and per axis, Clip on int8',
+    opset: 13,
+    build: (b) => {
       const x = b.input('x', F, [2, 3, 4]);
       const s = b.scalar('s', 0.02);
       const q = b.op('QuantizeLinear', [x, s, b.scalar('zp', 128, DataType.UINT8)]);
@@ -138,7 +179,9 @@ export const NN_CASES: ParityCase[] = [
     },
   },
   {
-    name: 'Q/DQ blocked INT4 and UINT4 (opset 21)', opset: 21, build: (b) => {
+    name: 'Q/DQ blocked INT4 and UINT4 (opset 21)',
+    opset: 21,
+    build: (b) => {
       const x = b.input('x', F, [4, 6]);
       const s = b.constant('s', F, [4, 2], [0.1, 0.2, 0.3, 0.1, 0.05, 0.2, 0.15, 0.25]);
       const zp = b.tensor(makeTensor(b.fresh('zp'), DataType.INT4, [4, 2], [0, 1, -1, 2, 0, 0, -3, 1]));

@@ -16,9 +16,27 @@ function positive(b: GraphBuilder, x: string): string {
 
 export const OPS_CASES: ParityCase[] = [
   {
-    name: 'unary activations and math', opset: 14, build: (b) => {
+    name: 'unary activations and math',
+    opset: 14,
+    build: (b) => {
       const x = b.input('x', F, [2, 3, 4]);
-      for (const op of ['Relu', 'Sigmoid', 'HardSwish', 'Tanh', 'Exp', 'Neg', 'Abs', 'Floor', 'Ceil', 'Round', 'Sign', 'Softplus', 'Reciprocal', 'Identity']) b.op(op, [x]);
+      for (const op of [
+        'Relu',
+        'Sigmoid',
+        'HardSwish',
+        'Tanh',
+        'Exp',
+        'Neg',
+        'Abs',
+        'Floor',
+        'Ceil',
+        'Round',
+        'Sign',
+        'Softplus',
+        'Reciprocal',
+        'Identity',
+      ])
+        b.op(op, [x]);
       b.op('LeakyRelu', [x], { floatAttrs: { alpha: 0.1 } });
       b.op('Elu', [x], { floatAttrs: { alpha: 0.7 } });
       b.op('HardSigmoid', [x], { floatAttrs: { alpha: 0.3, beta: 0.4 } });
@@ -32,12 +50,16 @@ export const OPS_CASES: ParityCase[] = [
     },
   },
   {
-    name: 'Clip with attributes (opset 6)', opset: 6, build: (b) => {
+    name: 'Clip with attributes (opset 6)',
+    opset: 6,
+    build: (b) => {
       b.op('Clip', [b.input('x', F, [3, 4])], { floatAttrs: { min: -0.5, max: 1.25 } });
     },
   },
   {
-    name: 'binary and variadic ops with broadcasting', opset: 13, build: (b) => {
+    name: 'binary and variadic ops with broadcasting',
+    opset: 13,
+    build: (b) => {
       const x = b.input('x', F, [2, 3, 4, 5]);
       const y = b.input('y', F, [3, 1, 5]);
       for (const op of ['Add', 'Sub', 'Mul', 'Div']) {
@@ -53,7 +75,9 @@ export const OPS_CASES: ParityCase[] = [
     },
   },
   {
-    name: 'comparisons, logic and Where', opset: 16, build: (b) => {
+    name: 'comparisons, logic and Where',
+    opset: 16,
+    build: (b) => {
       const x = b.op('Round', [b.input('x', F, [3, 4])]);
       const y = b.op('Round', [b.input('y', F, [4])]);
       const gt = b.op('Greater', [x, y]);
@@ -70,7 +94,9 @@ export const OPS_CASES: ParityCase[] = [
     },
   },
   {
-    name: 'Reshape, Flatten, Squeeze, Unsqueeze, Shape, Size, Expand, Constant, ConstantOfShape, Range', opset: 15, build: (b) => {
+    name: 'Reshape, Flatten, Squeeze, Unsqueeze, Shape, Size, Expand, Constant, ConstantOfShape, Range',
+    opset: 15,
+    build: (b) => {
       const x = b.input('x', F, [2, 3, 1, 4]);
       b.op('Reshape', [x, ints(b, [0, -1, 2])]);
       b.op('Flatten', [x], { attrs: { axis: 2 } });
@@ -92,14 +118,18 @@ export const OPS_CASES: ParityCase[] = [
     },
   },
   {
-    name: 'Squeeze/Unsqueeze with attributes (opset 11)', opset: 11, build: (b) => {
+    name: 'Squeeze/Unsqueeze with attributes (opset 11)',
+    opset: 11,
+    build: (b) => {
       const x = b.input('x', F, [2, 1, 3]);
       b.op('Squeeze', [x], { attrs: { axes: [1] } });
       b.op('Unsqueeze', [x], { attrs: { axes: [0, 3] } });
     },
   },
   {
-    name: 'Cast and CastLike (float16, int64, int8, bool)', opset: 15, build: (b) => {
+    name: 'Cast and CastLike (float16, int64, int8, bool)',
+    opset: 15,
+    build: (b) => {
       const x = b.op('Mul', [b.input('x', F, [3, 5]), b.scalar('k', 37.3)]);
       const h = b.op('Cast', [x], { attrs: { to: DataType.FLOAT16 } });
       b.op('Cast', [h], { attrs: { to: F } });
@@ -114,7 +144,9 @@ export const OPS_CASES: ParityCase[] = [
     // One float16 op per value: between two ops it has no float16 kernel for, ORT's CPU provider keeps the float32
     // result and drops the Cast(float→float16)→Cast(float16→float) pair it inserted, skipping the rounding ONNX
     // asks for (the reference keeps it; runReference's float16: 'float32' mode imitates ORT instead).
-    name: 'FLOAT16 inputs compute and round in float16', opset: 13, build: (b) => {
+    name: 'FLOAT16 inputs compute and round in float16',
+    opset: 13,
+    build: (b) => {
       const x = b.input('x', DataType.FLOAT16, [2, 8]);
       const y = b.input('y', DataType.FLOAT16, [8]);
       const s = b.op('Add', [x, y]);
@@ -125,7 +157,9 @@ export const OPS_CASES: ParityCase[] = [
     },
   },
   {
-    name: 'Transpose, Concat, Split, Tile, Pad', opset: 13, build: (b) => {
+    name: 'Transpose, Concat, Split, Tile, Pad',
+    opset: 13,
+    build: (b) => {
       const x = b.input('x', F, [2, 3, 4]);
       b.op('Transpose', [x], { attrs: { perm: [2, 0, 1] } });
       b.op('Transpose', [x]);
@@ -139,17 +173,23 @@ export const OPS_CASES: ParityCase[] = [
     },
   },
   {
-    name: 'Split with attributes (opset 11) and num_outputs (opset 18)', opset: 18, build: (b) => {
+    name: 'Split with attributes (opset 11) and num_outputs (opset 18)',
+    opset: 18,
+    build: (b) => {
       b.node('Split', [b.input('x', F, [7, 2])], 3, { attrs: { axis: 0, num_outputs: 3 } });
     },
   },
   {
-    name: 'Split with the split attribute (opset 11)', opset: 11, build: (b) => {
+    name: 'Split with the split attribute (opset 11)',
+    opset: 11,
+    build: (b) => {
       b.node('Split', [b.input('x', F, [2, 6])], 3, { attrs: { axis: 1, split: [1, 2, 3] } });
     },
   },
   {
-    name: 'Slice (negative steps, INT64_MAX ends, negative axes)', opset: 13, build: (b) => {
+    name: 'Slice (negative steps, INT64_MAX ends, negative axes)',
+    opset: 13,
+    build: (b) => {
       const x = b.input('x', F, [4, 5, 6]);
       const big = (v: bigint[]) => b.constant('i', DataType.INT64, [v.length], v);
       b.op('Slice', [x, ints(b, [1, 0]), big([INT64_MAX, -1n]), ints(b, [0, -1])]);
@@ -159,12 +199,16 @@ export const OPS_CASES: ParityCase[] = [
     },
   },
   {
-    name: 'Slice with attributes (opset 9)', opset: 9, build: (b) => {
+    name: 'Slice with attributes (opset 9)',
+    opset: 9,
+    build: (b) => {
       b.op('Slice', [b.input('x', F, [4, 5])], { attrs: { starts: [1, -3], ends: [1000, -1], axes: [0, 1] } });
     },
   },
   {
-    name: 'Gather, GatherElements', opset: 13, build: (b) => {
+    name: 'Gather, GatherElements',
+    opset: 13,
+    build: (b) => {
       const x = b.input('x', F, [3, 4, 5]);
       b.op('Gather', [x, ints(b, [2, -1, 0, 1], [2, 2])], { attrs: { axis: 1 } });
       b.op('Gather', [x, ints(b, [1], [])]);
@@ -172,7 +216,9 @@ export const OPS_CASES: ParityCase[] = [
     },
   },
   {
-    name: 'reductions, ArgMax/ArgMin, TopK', opset: 13, build: (b) => {
+    name: 'reductions, ArgMax/ArgMin, TopK',
+    opset: 13,
+    build: (b) => {
       const x = b.input('x', F, [3, 4, 5]);
       b.op('ReduceMax', [x], { attrs: { axes: [1], keepdims: 0 } });
       b.op('ReduceMin', [x], { attrs: { axes: [0, 2] } });
@@ -191,7 +237,9 @@ export const OPS_CASES: ParityCase[] = [
     },
   },
   {
-    name: 'ReduceMean/ReduceMax with axes input (opset 18)', opset: 18, build: (b) => {
+    name: 'ReduceMean/ReduceMax with axes input (opset 18)',
+    opset: 18,
+    build: (b) => {
       const x = b.input('x', F, [3, 4, 5]);
       b.op('ReduceMean', [x, ints(b, [0, -1])]);
       b.op('ReduceMax', [x, ints(b, [1])], { attrs: { keepdims: 0 } });

@@ -6,8 +6,8 @@ import { DataType } from '../../src/onnx/ir/dtypes.js';
 import { fromHalfBits, toHalfBits } from '../../src/onnx/ir/float16.js';
 import { loadModel } from '../../src/onnx/serde/model-io.js';
 import { seededRandom } from '../../src/quant/rounding.js';
-import { refFromValues } from '../../src/reference/ref-tensor.js';
-import { runReference } from '../../src/reference/run-reference.js';
+import { refFromValues } from '../reference-impl/ref-tensor.js';
+import { runReference } from '../reference-impl/run-reference.js';
 import { sharedDataDir } from '../helpers/paths.js';
 import { diff, runOrt } from './ort-helpers.js';
 
@@ -23,7 +23,13 @@ test('yolox_nano (FP32, 416×416): reference = ORT within 1e-4 relative', { skip
   const model = loadModel(join(models, 'yolox_nano.onnx'));
   const rnd = seededRandom(11);
   // YOLOX takes BGR 0–255 pixels.
-  const feeds = { images: refFromValues(DataType.FLOAT, [1, 3, 416, 416], Float32Array.from({ length: 3 * 416 * 416 }, () => Math.floor(rnd() * 256))) };
+  const feeds = {
+    images: refFromValues(
+      DataType.FLOAT,
+      [1, 3, 416, 416],
+      Float32Array.from({ length: 3 * 416 * 416 }, () => Math.floor(rnd() * 256)),
+    ),
+  };
   const start = performance.now();
   const ref = runReference(model, feeds).output!;
   const ms = performance.now() - start;
@@ -49,7 +55,9 @@ function halfUlp(v: number): number {
  * ONNX semantics, the reference's default — differs from ORT's output by up to ~26 steps, since the two round
  * different intermediate values.)
  */
-test('yolov5n_fp16 (640×640): reference (float16 computed in float32) = ORT within float16 steps', { skip: skipWhy('yolov5n_fp16.onnx') }, async (t) => {
+test('yolov5n_fp16 (640×640): reference (float16 computed in float32) = ORT within float16 steps', {
+  skip: skipWhy('yolov5n_fp16.onnx'),
+}, async (t) => {
   const model = loadModel(join(models, 'yolov5n_fp16.onnx'));
   const rnd = seededRandom(12);
   const pixels = Float32Array.from({ length: 3 * 640 * 640 }, () => fromHalfBits(toHalfBits(rnd())));

@@ -41,7 +41,10 @@ test('float16 tensors go in and come out as Uint16Array bit patterns', async () 
 });
 
 test('bad model bytes and bad feeds are InputErrors', async () => {
-  await assert.rejects(createSession(new Uint8Array([1, 2, 3, 4])), (e) => e instanceof InputError && /ONNX Runtime cannot load/.test(e.message));
+  await assert.rejects(
+    createSession(new Uint8Array([1, 2, 3, 4])),
+    (e) => e instanceof InputError && /ONNX Runtime cannot load/.test(e.message),
+  );
   const s = await createSession(modelToBytes(matmulReluModel()));
   try {
     await assert.rejects(s.run({ x: hostTensor('float32', [1, 3], new Float32Array(3)) }), InputError);

@@ -31,18 +31,34 @@ test('writeSplit: COCO JSON, YOLO labels and images agree; image i does not depe
   assert.equal(readdirSync(small.images).length, 3);
   for (const f of readdirSync(small.images)) assert.deepEqual(readFileSync(join(small.images, f)), readFileSync(join(large.images, f)));
   const gt = await readCocoGroundTruth(small.instances);
-  assert.deepEqual(gt.categories.map((c) => [c.id, c.name]), [[1, 'circle'], [2, 'square'], [3, 'triangle'], [4, 'cross'], [5, 'ring']]);
+  assert.deepEqual(
+    gt.categories.map((c) => [c.id, c.name]),
+    [
+      [1, 'circle'],
+      [2, 'square'],
+      [3, 'triangle'],
+      [4, 'cross'],
+      [5, 'ring'],
+    ],
+  );
   assert.equal(gt.annotations.length, small.objects);
   for (const im of gt.images) {
     const loaded = await loadImage(join(small.images, im.fileName));
     assert.ok(loaded.ok && loaded.image.width === im.width && loaded.image.height === im.height);
     const anns = gt.annotations.filter((a) => a.imageId === im.id);
-    const lines = readFileSync(join(small.labels, im.fileName.replace('.jpg', '.txt')), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(small.labels, im.fileName.replace('.jpg', '.txt')), 'utf8')
+      .trim()
+      .split('\n');
     assert.equal(lines.length, anns.length);
     anns.forEach((a, k) => {
       const [cls, cx, cy, w, h] = lines[k]!.split(' ').map(Number) as [number, number, number, number, number];
       assert.equal(cls, a.categoryId - 1);
-      assert.ok(Math.abs(cx * im.width - (a.bbox[0] + a.bbox[2] / 2)) < 0.02 && Math.abs(h * im.height - a.bbox[3]) < 0.02 && Math.abs(w * im.width - a.bbox[2]) < 0.02 && Math.abs(cy * im.height - (a.bbox[1] + a.bbox[3] / 2)) < 0.02);
+      assert.ok(
+        Math.abs(cx * im.width - (a.bbox[0] + a.bbox[2] / 2)) < 0.02 &&
+          Math.abs(h * im.height - a.bbox[3]) < 0.02 &&
+          Math.abs(w * im.width - a.bbox[2]) < 0.02 &&
+          Math.abs(cy * im.height - (a.bbox[1] + a.bbox[3] / 2)) < 0.02,
+      );
     });
   }
 });
@@ -52,7 +68,9 @@ test('cachedSplit makes a split once and reuses it', async () => {
   const first = await cachedSplit(cache, 'calib', 2, 0);
   assert.ok(existsSync(first.instances) && readdirSync(first.images).length === 2);
   let called = false;
-  const again = await cachedSplit(cache, 'calib', 2, 0, () => { called = true; });
+  const again = await cachedSplit(cache, 'calib', 2, 0, () => {
+    called = true;
+  });
   assert.deepEqual(again, first);
   assert.equal(called, false);
   assert.deepEqual(readdirSync(join(cache, 'synthetic-v1')), ['calib-seed0-n2']);

@@ -32,7 +32,10 @@ test('the box is tight: every inside pixel lies in it and the outline touches ea
           [minX, minY, maxX, maxY] = [Math.min(minX, x), Math.min(minY, y), Math.max(maxX, x), Math.max(maxY, y)];
         }
       }
-      assert.ok(minX >= b.x1 - 1e-9 && maxX <= b.x2 + 1e-9 && minY >= b.y1 - 1e-9 && maxY <= b.y2 + 1e-9, `${cls} ${angle}: inside points leave the box`);
+      assert.ok(
+        minX >= b.x1 - 1e-9 && maxX <= b.x2 + 1e-9 && minY >= b.y1 - 1e-9 && maxY <= b.y2 + 1e-9,
+        `${cls} ${angle}: inside points leave the box`,
+      );
       assert.ok(minX - b.x1 < 0.5 && b.x2 - maxX < 0.5 && minY - b.y1 < 0.5 && b.y2 - maxY < 0.5, `${cls} ${angle}: box not tight`);
     }
   }

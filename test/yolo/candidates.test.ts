@@ -13,7 +13,14 @@ test('pushAnchor: multi-label adds each class above conf, single-label the best;
   const cls = { data: Float32Array.from([0.5, 0.001, 0.9, 0.2]), base: 0, stride: 1, numClasses: 4 };
   const multi = new CandidateBuffer();
   pushAnchor(multi, 10, 20, 4, 6, 0.5, cls, 0.05, true);
-  assert.deepEqual(toDetections(multi, [0, 1, 2]).map((d) => [d.classIndex, d.score]), [[0, 0.25], [2, Math.fround(0.9) * 0.5], [3, Math.fround(0.2) * 0.5]].map(([k, s]) => [k, Math.fround(s!)]));
+  assert.deepEqual(
+    toDetections(multi, [0, 1, 2]).map((d) => [d.classIndex, d.score]),
+    [
+      [0, 0.25],
+      [2, Math.fround(0.9) * 0.5],
+      [3, Math.fround(0.2) * 0.5],
+    ].map(([k, s]) => [k, Math.fround(s!)]),
+  );
   assert.equal(multi.count, 3);
   assert.deepEqual([...multi.boxes.subarray(0, 4)], [8, 17, 12, 23]);
   const single = new CandidateBuffer();

@@ -11,7 +11,12 @@ import { sharedDataDir } from '../helpers/paths.js';
 
 const COCO_NAMES = `{${Array.from({ length: 80 }, (_, i) => `${i}: 'c${i}'`).join(', ')}}`;
 
-function sig(inShape: Dim[] | undefined, outShape: Dim[] | undefined, metadata: Array<[string, string]> = [], elemType: number = DataType.FLOAT): ModelSignature {
+function sig(
+  inShape: Dim[] | undefined,
+  outShape: Dim[] | undefined,
+  metadata: Array<[string, string]> = [],
+  elemType: number = DataType.FLOAT,
+): ModelSignature {
   const input = inShape ? { name: 'images', elemType, shape: inShape } : { name: 'images', elemType };
   const output = outShape ? { name: 'output0', elemType, shape: outShape } : { name: 'output0', elemType };
   return { inputs: [input], outputs: [output], metadata };
@@ -24,7 +29,10 @@ test('output shape alone tells the four families apart', () => {
   assert.equal(detectFamily(sig([1, 3, 640, 640], [1, 300, 6])).family, 'yolov10');
   const x = detectFamily(sig([1, 3, 416, 416], [1, 3549, 85]));
   assert.match(x.reason, /fits only yolox/);
-  assert.deepEqual([x.inputName, x.outputName, x.numClasses, x.input], ['images', 'output0', 80, { width: 416, height: 416, dtype: 'float32' }]);
+  assert.deepEqual(
+    [x.inputName, x.outputName, x.numClasses, x.input],
+    ['images', 'output0', 80, { width: 416, height: 416, dtype: 'float32' }],
+  );
 });
 
 test('FP16 input and non-square sizes come from the model', () => {
@@ -36,22 +44,65 @@ test('FP16 input and non-square sizes come from the model', () => {
 test('symbolic shapes fall back on metadata: stride/names → yolov5, task → yolov8, end2end → yolov10', () => {
   const dyn: Dim[] = ['batch', 3, 'height', 'width'];
   const out: Dim[] = ['batch', 'anchors', 'values'];
-  const v5 = detectFamily(sig(dyn, out, [['stride', '32'], ['names', COCO_NAMES]]), { inputSize: 640 });
+  const v5 = detectFamily(
+    sig(dyn, out, [
+      ['stride', '32'],
+      ['names', COCO_NAMES],
+    ]),
+    { inputSize: 640 },
+  );
   assert.equal(v5.family, 'yolov5');
   assert.match(v5.reason, /YOLOv5-style metadata/);
-  const v8 = detectFamily(sig(dyn, out, [['task', 'detect'], ['imgsz', '[640, 640]'], ['stride', '32']]));
+  const v8 = detectFamily(
+    sig(dyn, out, [
+      ['task', 'detect'],
+      ['imgsz', '[640, 640]'],
+      ['stride', '32'],
+    ]),
+  );
   assert.equal(v8.family, 'yolov8');
   assert.deepEqual(v8.input, { width: 640, height: 640, dtype: 'float32' });
-  assert.equal(detectFamily(sig(dyn, [1, 300, 6], [['task', 'detect'], ['imgsz', '[640, 640]'], ['end2end', 'True']])).family, 'yolov10');
+  assert.equal(
+    detectFamily(
+      sig(
+        dyn,
+        [1, 300, 6],
+        [
+          ['task', 'detect'],
+          ['imgsz', '[640, 640]'],
+          ['end2end', 'True'],
+        ],
+      ),
+    ).family,
+    'yolov10',
+  );
 });
 
 test('ambiguity, wrong overrides and unusable models are InputErrors that say what to do', () => {
-  assert.throws(() => detectFamily(sig([1, 3, 640, 640], ['b', 'n', 'c'])), (e) => e instanceof InputError && /cannot tell which YOLO family.*pass the family/.test(e.message));
-  assert.throws(() => detectFamily(sig([1, 3, 640, 640], [1, 25200, 85]), { family: 'yolox' }), (e) => e instanceof InputError && /does not fit family yolox/.test(e.message));
-  assert.throws(() => detectFamily(sig([1, 3, 'h', 'w'], [1, 84, 8400])), (e) => e instanceof InputError && /pass an input size/.test(e.message));
-  assert.throws(() => detectFamily(sig([1, 3, 640, 640], [1, 116, 8400], [['task', 'segment']])), (e) => e instanceof InputError && /only detection/.test(e.message));
-  assert.throws(() => detectFamily(sig([1, 3, 640, 640], [1, 84, 8400], [], DataType.UINT8)), (e) => e instanceof InputError && /UINT8/.test(e.message));
-  assert.throws(() => detectFamily(sig([1, 640, 640, 3], [1, 84, 8400])), (e) => e instanceof InputError && /expected \[1, 3, H, W\]/.test(e.message));
+  assert.throws(
+    () => detectFamily(sig([1, 3, 640, 640], ['b', 'n', 'c'])),
+    (e) => e instanceof InputError && /cannot tell which YOLO family.*pass the family/.test(e.message),
+  );
+  assert.throws(
+    () => detectFamily(sig([1, 3, 640, 640], [1, 25200, 85]), { family: 'yolox' }),
+    (e) => e instanceof InputError && /does not fit family yolox/.test(e.message),
+  );
+  assert.throws(
+    () => detectFamily(sig([1, 3, 'h', 'w'], [1, 84, 8400])),
+    (e) => e instanceof InputError && /pass an input size/.test(e.message),
+  );
+  assert.throws(
+    () => detectFamily(sig([1, 3, 640, 640], [1, 116, 8400], [['task', 'segment']])),
+    (e) => e instanceof InputError && /only detection/.test(e.message),
+  );
+  assert.throws(
+    () => detectFamily(sig([1, 3, 640, 640], [1, 84, 8400], [], DataType.UINT8)),
+    (e) => e instanceof InputError && /UINT8/.test(e.message),
+  );
+  assert.throws(
+    () => detectFamily(sig([1, 640, 640, 3], [1, 84, 8400])),
+    (e) => e instanceof InputError && /expected \[1, 3, H, W\]/.test(e.message),
+  );
 });
 
 test('an override that fits is used as given', () => {
@@ -68,5 +119,8 @@ test('shared models are recognised from their files', (t) => {
   const x = detectFamily(modelSignature(loadModel(join(models, 'yolox_nano.onnx'))));
   assert.deepEqual([x.family, x.input.width, x.input.dtype, x.numClasses], ['yolox', 416, 'float32', 80]);
   const v5 = detectFamily(modelSignature(loadModel(join(models, 'yolov5n_fp16.onnx'))));
-  assert.deepEqual([v5.family, v5.input.width, v5.input.dtype, v5.metadata.names?.length, v5.metadata.stride], ['yolov5', 640, 'float16', 80, 32]);
+  assert.deepEqual(
+    [v5.family, v5.input.width, v5.input.dtype, v5.metadata.names?.length, v5.metadata.stride],
+    ['yolov5', 640, 'float16', 80, 32],
+  );
 });

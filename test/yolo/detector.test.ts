@@ -12,8 +12,24 @@ test('a Detector takes family preprocessing and postprocessing defaults, with ov
   });
   try {
     assert.equal(d.model.family, 'yolov10');
-    assert.deepEqual(d.postprocess, { confThreshold: 0.001, iouThreshold: 0.5, maxDetections: 300, maxCandidates: 30000, classAware: true, multiLabel: false });
-    assert.deepEqual(d.letterboxOptions, { width: 32, height: 32, placement: 'centre', padValue: 0, channelOrder: 'rgb', pixelRange: 'unit', dtype: 'float32', sizeRounding: 'round' });
+    assert.deepEqual(d.postprocess, {
+      confThreshold: 0.001,
+      iouThreshold: 0.5,
+      maxDetections: 300,
+      maxCandidates: 30000,
+      classAware: true,
+      multiLabel: false,
+    });
+    assert.deepEqual(d.letterboxOptions, {
+      width: 32,
+      height: 32,
+      placement: 'centre',
+      padValue: 0,
+      channelOrder: 'rgb',
+      pixelRange: 'unit',
+      dtype: 'float32',
+      sizeRounding: 'round',
+    });
     // a 16×16 image is scaled ×2 with no padding: [4, 4, 8, 8] → [2, 2, 4, 4]
     const r = await d.detect({ width: 16, height: 16, data: new Uint8Array(16 * 16 * 3), reoriented: false });
     assert.deepEqual(r.detections, [{ x1: 2, y1: 2, x2: 4, y2: 4, score: 0.5, classIndex: 2 }]);
@@ -24,6 +40,12 @@ test('a Detector takes family preprocessing and postprocessing defaults, with ov
 });
 
 test('missing files and models that are not YOLO detectors are InputErrors', async () => {
-  await assert.rejects(Detector.create('/nonexistent/model.onnx'), (e) => e instanceof InputError && /cannot read model file/.test(e.message));
-  await assert.rejects(Detector.create(modelToBytes(matmulReluModel())), (e) => e instanceof InputError && /expected \[1, 3, H, W\]/.test(e.message));
+  await assert.rejects(
+    Detector.create('/nonexistent/model.onnx'),
+    (e) => e instanceof InputError && /cannot read model file/.test(e.message),
+  );
+  await assert.rejects(
+    Detector.create(modelToBytes(matmulReluModel())),
+    (e) => e instanceof InputError && /expected \[1, 3, H, W\]/.test(e.message),
+  );
 });

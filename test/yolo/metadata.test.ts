@@ -17,6 +17,14 @@ test('ultralytics metadata: stride, names, task, imgsz, end2end', () => {
     ['names', "{0: 'person', 1: 'bicycle'}"],
     ['end2end', 'True'],
   ]);
-  assert.deepEqual(m, { present: true, author: 'Ultralytics', stride: 32, task: 'detect', imgsz: [480, 640], names: ['person', 'bicycle'], end2end: true });
+  assert.deepEqual(m, {
+    present: true,
+    author: 'Ultralytics',
+    stride: 32,
+    task: 'detect',
+    imgsz: [480, 640],
+    names: ['person', 'bicycle'],
+    end2end: true,
+  });
   assert.deepEqual(parseUltralyticsMetadata([['producer', 'x']]), { present: false });
 });

@@ -75,7 +75,10 @@ test('fast enough for 25,200 anchors × 80 classes of candidates', () => {
   const rand = seededRandom(7);
   const b = new CandidateBuffer();
   for (let i = 0; i < 25200; i++) {
-    const cx = rand() * 640, cy = rand() * 640, w = 10 + rand() * 200, h = 10 + rand() * 200;
+    const cx = rand() * 640,
+      cy = rand() * 640,
+      w = 10 + rand() * 200,
+      h = 10 + rand() * 200;
     for (let k = 0; k < 80; k++) if (rand() < 0.05) b.push(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, rand(), k);
   }
   assert.ok(b.count > 90000);

@@ -20,7 +20,9 @@ const ROWS = [
 
 async function imagesDir(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'yoloq-predict-'));
-  await sharp(Buffer.alloc(128 * 64 * 3, 200), { raw: { width: 128, height: 64, channels: 3 } }).png().toFile(join(dir, 'a.png'));
+  await sharp(Buffer.alloc(128 * 64 * 3, 200), { raw: { width: 128, height: 64, channels: 3 } })
+    .png()
+    .toFile(join(dir, 'a.png'));
   writeFileSync(join(dir, 'b.jpg'), 'broken');
   return dir;
 }
@@ -38,7 +40,13 @@ for (const dtype of ['float32', 'float16'] as const) {
     assert.deepEqual(r.input, { width: 64, height: 64, dtype });
     assert.deepEqual(r.counts, { total: 2, predicted: 1, skipped: 1, reoriented: 0, detections: 2 });
     assert.equal(r.skipped[0]!.path, join(dir, 'b.jpg'));
-    assert.deepEqual(progress.map((p) => [p.done, p.total, p.skipped]), [[1, 2, 0], [2, 2, 1]]);
+    assert.deepEqual(
+      progress.map((p) => [p.done, p.total, p.skipped]),
+      [
+        [1, 2, 0],
+        [2, 2, 1],
+      ],
+    );
     const im = r.images[0]!;
     assert.deepEqual([im.imageId, im.width, im.height], [42, 128, 64]);
     const score = dtype === 'float16' ? [0.89990234375, 0.60009765625] : [Math.fround(0.9), Math.fround(0.6)];
@@ -56,13 +64,19 @@ test('postprocess options and category mapping are overridable', async () => {
     postprocess: { confThreshold: 0.7 },
     categories: 'index',
   });
-  assert.deepEqual(r.images[0]!.detections.map((d) => [d.category_id, d.image_id]), [[0, undefined]]);
+  assert.deepEqual(
+    r.images[0]!.detections.map((d) => [d.category_id, d.image_id]),
+    [[0, undefined]],
+  );
   assert.equal(cocoResults(r).length, 0); // no image ids, nothing for a results file
 });
 
 /** Shared-data smoke tests: real models on bus.jpg (810×1080: a bus and four people). */
 const bus = join(sharedDataDir, 'images', 'bus.jpg');
-for (const [file, family] of [['yolox_nano.onnx', 'yolox'], ['yolov5n_fp16.onnx', 'yolov5']] as const) {
+for (const [file, family] of [
+  ['yolox_nano.onnx', 'yolox'],
+  ['yolov5n_fp16.onnx', 'yolov5'],
+] as const) {
   test(`${file} finds the bus and the people in bus.jpg`, async (t) => {
     const model = join(sharedDataDir, 'models', file);
     if (!existsSync(model) || !existsSync(bus)) {
@@ -74,7 +88,10 @@ for (const [file, family] of [['yolox_nano.onnx', 'yolox'], ['yolov5n_fp16.onnx'
     const dets = r.images[0]!.detections;
     assert.ok(dets.length > 10 && dets.length <= 300);
     const confident = dets.filter((d) => d.score > 0.5);
-    assert.ok(confident.some((d) => d.category_id === 6), 'a bus above 0.5');
+    assert.ok(
+      confident.some((d) => d.category_id === 6),
+      'a bus above 0.5',
+    );
     assert.ok(confident.filter((d) => d.category_id === 1).length >= 3, 'at least three people above 0.5');
     for (const d of confident) {
       const [x, y, w, h] = d.bbox;

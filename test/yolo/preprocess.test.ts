@@ -4,8 +4,26 @@ import type { RgbImage } from '../../src/data/images.js';
 import { halfBitsToFloat32 } from '../../src/runtime/host-tensor.js';
 import { boxToImage, letterbox, letterboxGeometry, resizeBilinear, type LetterboxOptions } from '../../src/yolo/preprocess.js';
 
-const ultra: LetterboxOptions = { width: 640, height: 640, placement: 'centre', padValue: 114, channelOrder: 'rgb', pixelRange: 'unit', dtype: 'float32', sizeRounding: 'round' };
-const yolox: LetterboxOptions = { width: 416, height: 416, placement: 'top-left', padValue: 114, channelOrder: 'bgr', pixelRange: 'byte', dtype: 'float32', sizeRounding: 'floor' };
+const ultra: LetterboxOptions = {
+  width: 640,
+  height: 640,
+  placement: 'centre',
+  padValue: 114,
+  channelOrder: 'rgb',
+  pixelRange: 'unit',
+  dtype: 'float32',
+  sizeRounding: 'round',
+};
+const yolox: LetterboxOptions = {
+  width: 416,
+  height: 416,
+  placement: 'top-left',
+  padValue: 114,
+  channelOrder: 'bgr',
+  pixelRange: 'byte',
+  dtype: 'float32',
+  sizeRounding: 'floor',
+};
 
 test('geometry: bus.jpg (810×1080) into 640, centred, as ultralytics computes it', () => {
   const g = letterboxGeometry(810, 1080, ultra);

@@ -30,7 +30,13 @@ function scaleTypeOk(opset: number, t: DataTypeCode): boolean {
  * types for the opset, zero point type equal to the quantized type, float scales, per-axis scale length and
  * block_size only from opset 21, Clip bounds of the input's type.
  */
-export function checkQuantization(graph: Graph, index: GraphIndex, types: ReadonlyMap<string, DataTypeCode>, opset: number, report: FindingSink): void {
+export function checkQuantization(
+  graph: Graph,
+  index: GraphIndex,
+  types: ReadonlyMap<string, DataTypeCode>,
+  opset: number,
+  report: FindingSink,
+): void {
   graph.nodes.forEach((node, i) => {
     if (!isDefaultDomain(node.domain)) return;
     const label = nodeLabel(node, i);
@@ -40,26 +46,36 @@ export function checkQuantization(graph: Graph, index: GraphIndex, types: Readon
       const x = types.get(node.inputs[0] ?? '');
       for (const b of node.inputs.slice(1)) {
         const t = b ? types.get(b) : undefined;
-        if (x !== undefined && t !== undefined && t !== x) err('qdq-dtype', `bound "${b}" is ${dtypeName(t)} but the input is ${dtypeName(x)}`);
+        if (x !== undefined && t !== undefined && t !== x)
+          err('qdq-dtype', `bound "${b}" is ${dtypeName(t)} but the input is ${dtypeName(x)}`);
       }
       if (x !== undefined && !isFloatType(x) && opset < 12) err('qdq-dtype', `integer input ${dtypeName(x)} needs opset ≥ 12`);
     }
   });
 }
 
-function checkQdq(node: Node, index: GraphIndex, types: ReadonlyMap<string, DataTypeCode>, opset: number, err: (rule: string, m: string) => void): void {
+function checkQdq(
+  node: Node,
+  index: GraphIndex,
+  types: ReadonlyMap<string, DataTypeCode>,
+  opset: number,
+  err: (rule: string, m: string) => void,
+): void {
   const dequant = node.opType === 'DequantizeLinear';
   const [xName, scaleName, zpName] = node.inputs;
   const x = types.get(xName ?? '');
   const scale = types.get(scaleName ?? '');
   const zp = zpName ? types.get(zpName) : undefined;
-  const q = dequant ? x : zp ?? (getInt(node, 'output_dtype', 0) || D.UINT8);
+  const q = dequant ? x : (zp ?? (getInt(node, 'output_dtype', 0) || D.UINT8));
   const allowed = quantTypes(opset, dequant);
   if (q !== undefined && !allowed.has(q)) err('qdq-dtype', `quantized type ${dtypeName(q)} is not supported at opset ${opset}`);
-  if (scale !== undefined && !scaleTypeOk(opset, scale)) err('qdq-dtype', `scale is ${dtypeName(scale)}; opset ${opset} allows ${opset >= 19 ? 'FLOAT, FLOAT16, BFLOAT16' : 'FLOAT only'}`);
-  if (dequant && x !== undefined && zp !== undefined && zp !== x) err('qdq-dtype', `zero point is ${dtypeName(zp)} but the input is ${dtypeName(x)}`);
+  if (scale !== undefined && !scaleTypeOk(opset, scale))
+    err('qdq-dtype', `scale is ${dtypeName(scale)}; opset ${opset} allows ${opset >= 19 ? 'FLOAT, FLOAT16, BFLOAT16' : 'FLOAT only'}`);
+  if (dequant && x !== undefined && zp !== undefined && zp !== x)
+    err('qdq-dtype', `zero point is ${dtypeName(zp)} but the input is ${dtypeName(x)}`);
   if (!dequant && x !== undefined && !isFloatType(x) && x !== D.INT32) err('qdq-dtype', `input is ${dtypeName(x)}, expected a float type`);
-  if (!dequant && x !== undefined && scale !== undefined && opset < 19 && x !== scale) err('qdq-dtype', `input ${dtypeName(x)} and scale ${dtypeName(scale)} differ`);
+  if (!dequant && x !== undefined && scale !== undefined && opset < 19 && x !== scale)
+    err('qdq-dtype', `input ${dtypeName(x)} and scale ${dtypeName(scale)} differ`);
   const axisAttr = node.attributes.some((a) => a.name === 'axis');
   const block = getInt(node, 'block_size', 0);
   if (axisAttr && opset < 13) err('qdq-attribute', `the axis attribute needs opset ≥ 13 (model: ${opset})`);
@@ -78,6 +94,6 @@ function checkQdq(node: Node, index: GraphIndex, types: ReadonlyMap<string, Data
   }
   if (dequant && x === D.INT32 && zpName) {
     const zpT = index.initializers.get(zpName);
-    if (zpT && zpT.data.some((b) => b !== 0)) err('qdq-dtype', 'an INT32 input requires a zero point of 0');
+    if (zpT?.data.some((b) => b !== 0)) err('qdq-dtype', 'an INT32 input requires a zero point of 0');
   }
 }

@@ -16,7 +16,12 @@ export function checkStructure(graph: Graph, index: GraphIndex, outer: ReadonlyS
     if (!name) return;
     const prev = defined.get(name);
     if (prev !== undefined) {
-      report({ severity: 'error', rule: 'duplicate-name', ...(node ? { node } : {}), message: `value "${name}" is defined by ${prev} and again by ${by}` });
+      report({
+        severity: 'error',
+        rule: 'duplicate-name',
+        ...(node ? { node } : {}),
+        message: `value "${name}" is defined by ${prev} and again by ${by}`,
+      });
     } else defined.set(name, by);
   };
   const initNames = new Set<string>();
@@ -32,7 +37,13 @@ export function checkStructure(graph: Graph, index: GraphIndex, outer: ReadonlyS
     const label = nodeLabel(node, i);
     if (!node.opType) report({ severity: 'error', rule: 'empty-op-type', node: label, message: 'node has no op_type' });
     if (node.name) {
-      if (nodeNames.has(node.name)) report({ severity: 'warning', rule: 'duplicate-node-name', node: label, message: `node name "${node.name}" is used by more than one node` });
+      if (nodeNames.has(node.name))
+        report({
+          severity: 'warning',
+          rule: 'duplicate-node-name',
+          node: label,
+          message: `node name "${node.name}" is used by more than one node`,
+        });
       nodeNames.add(node.name);
     }
     for (const out of node.outputs) define(out, `node ${label}`, label);
@@ -40,17 +51,28 @@ export function checkStructure(graph: Graph, index: GraphIndex, outer: ReadonlyS
   graph.nodes.forEach((node, i) => {
     for (const inp of node.inputs) {
       if (inp && !defined.has(inp) && !outer.has(inp)) {
-        report({ severity: 'error', rule: 'dangling-input', node: nodeLabel(node, i), message: `input "${inp}" is not produced by any node, initializer or graph input` });
+        report({
+          severity: 'error',
+          rule: 'dangling-input',
+          node: nodeLabel(node, i),
+          message: `input "${inp}" is not produced by any node, initializer or graph input`,
+        });
       }
     }
   });
   for (const v of graph.outputs) {
-    if (!defined.has(v.name) && !outer.has(v.name)) report({ severity: 'error', rule: 'dangling-output', message: `graph output "${v.name}" is never produced` });
+    if (!defined.has(v.name) && !outer.has(v.name))
+      report({ severity: 'error', rule: 'dangling-output', message: `graph output "${v.name}" is never produced` });
   }
   const { cyclic } = topologicalOrder(graph, index);
   if (cyclic.length > 0) {
     const names = cyclic.slice(0, 5).map((i) => nodeLabel(graph.nodes[i]!, i));
-    report({ severity: 'error', rule: 'cycle', node: names[0]!, message: `${cyclic.length} node(s) form or depend on a cycle: ${names.join(', ')}${cyclic.length > 5 ? ', …' : ''}` });
+    report({
+      severity: 'error',
+      rule: 'cycle',
+      node: names[0]!,
+      message: `${cyclic.length} node(s) form or depend on a cycle: ${names.join(', ')}${cyclic.length > 5 ? ', …' : ''}`,
+    });
   }
 }
 

@@ -24,7 +24,9 @@ export const checkCommand: Command = {
     }
     if (result.errors > 0) {
       const first = result.findings.find((f) => f.severity === 'error')!;
-      throw new InputError(`${path} would be rejected: ${result.errors} error(s), first: ${first.node ? `${first.node}: ` : ''}${first.message}`);
+      throw new InputError(
+        `${path} would be rejected: ${result.errors} error(s), first: ${first.node ? `${first.node}: ` : ''}${first.message}`,
+      );
     }
     return 0;
   },

@@ -1,18 +1,31 @@
 import { InputError } from '../../errors.js';
 import { convertToInt4 } from '../../export/convert-to-int4.js';
 import { inspectModel } from '../../inspect/inspect-model.js';
-import { loadModel, saveModel } from '../../onnx/serde/model-io.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
+import { loadModel, modelToBytes, saveModel } from '../../onnx/serde/model-io.js';
+import { planToJson } from '../../quant/plan.js';
 import { onePositional, stringOpt, type Command } from '../command.js';
 
 export const convertCommand: Command = {
   name: 'convert',
-  summary: 'rewrite a QCDQ/QDQ model (yoloq\'s or Brevitas\') into native INT4, weights bit-exact',
-  usage: 'yoloq convert --to int4 <model.onnx> -o out.onnx [--cuda-layout]',
-  options: { to: { type: 'string' }, 'cuda-layout': { type: 'boolean' }, output: { type: 'string', short: 'o' } },
+  summary: "read a QCDQ/QDQ model (yoloq's or Brevitas') into a QuantPlan and write it as native INT4, weights bit-exact",
+  usage: 'yoloq convert --to int4 <model.onnx> -o out.onnx [--cuda-layout] [--plan plan.json] [--float float.onnx]',
+  options: {
+    to: { type: 'string' },
+    'cuda-layout': { type: 'boolean' },
+    output: { type: 'string', short: 'o' },
+    plan: { type: 'string' },
+    float: { type: 'string' },
+  },
   details: [
-    'Every weight DequantizeLinear whose codes fit 4 bits (int8 → Clip, float → QuantizeLinear → Clip, or int8',
-    'codes within [-8, 7]) reads a packed INT4 initializer instead; scales, axes and activation Q/DQ are kept, the',
-    'opset becomes 21. --cuda-layout stores per-channel weights 2-D with blocked DequantizeLinear (ORT CUDA EP).',
+    'Reads the graph into the float model it stands for and a QuantPlan (the reader `yoloq inspect` uses): every',
+    'weight DequantizeLinear chain (int8 → Clip, float → QuantizeLinear → Clip, int8/INT4 codes, per-axis or blocked)',
+    'keeps its exact codes, scales and zero points, and each activation QuantizeLinear → DequantizeLinear its scale',
+    'and zero point; then exports the plan as native INT4 (opset 21): ≤4-bit weights packed INT4, wider ones INT8.',
+    'Dequantized weights are bit-identical. Quantizers a plan cannot hold are listed as kept and left as they were.',
+    "  --cuda-layout       store 4-bit weights 2-D with blocked DequantizeLinear (ORT's CUDA EP)",
+    '  --plan FILE         also write the plan (JSON); edit it and re-apply with `yoloq apply --plan FILE <float>`',
+    "  --float FILE        also write the float model the plan applies to (its SHA-256 is the plan's modelSha256)",
     '',
   ],
   async run(args, io) {
@@ -20,12 +33,34 @@ export const convertCommand: Command = {
     if (stringOpt(args, 'to') !== 'int4') throw new InputError('--to int4 is the only conversion (give --to int4)');
     const out = stringOpt(args, 'output');
     if (!out) throw new InputError('give the output file with -o');
+    const planPath = stringOpt(args, 'plan');
+    const floatPath = stringOpt(args, 'float');
     const result = convertToInt4(loadModel(path), { cudaLayout: Boolean(args.values['cuda-layout']) });
     saveModel(result.model, out);
+    // The float file's bytes are the ones the plan's modelSha256 was computed from, so `apply` accepts the pair.
+    if (floatPath) writeFileAtomic(floatPath, modelToBytes(result.float));
+    if (planPath) writeFileAtomic(planPath, planToJson(result.plan));
     const r = inspectModel(result.model);
-    const summary = { input: path, output: out, converted: result.converted.length, kept: result.kept, percentConvParamsAt4Bits: r.conv.percentAt4Bits };
-    io.out(args.values.json ? JSON.stringify(summary, null, 2)
-      : `${out}: ${result.converted.length} weights now INT4, ${result.kept.length} kept; ${r.conv.percentAt4Bits.toFixed(1)}% of Conv weight parameters at 4 bits`);
+    const summary = {
+      input: path,
+      output: out,
+      converted: result.converted.length,
+      kept: result.kept,
+      percentConvParamsAt4Bits: r.conv.percentAt4Bits,
+      scheme: result.plan.scheme,
+      activations: result.plan.activations.length,
+      ...(planPath ? { plan: planPath } : {}),
+      ...(floatPath ? { float: floatPath } : {}),
+    };
+    io.out(
+      args.values.json
+        ? JSON.stringify(summary, null, 2)
+        : `${out}: ${result.converted.length} weights now INT4, ${result.kept.length} kept; ${r.conv.percentAt4Bits.toFixed(1)}% of Conv weight parameters at 4 bits` +
+            (planPath
+              ? `\nplan (${result.plan.scheme}, ${result.plan.weights.length} weights, ${result.plan.activations.length} activations): ${planPath}`
+              : '') +
+            (floatPath ? `\nfloat model the plan applies to: ${floatPath}` : ''),
+    );
     return 0;
   },
 };

@@ -6,20 +6,30 @@ import { formatSummary } from '../../eval/coco/index.js';
 import { isEpName, type EpName } from '../../runtime/ep-table.js';
 import { isFamilyName } from '../../yolo/families/index.js';
 import { numberOpt, stringOpt, type Command } from '../command.js';
-import { formatTable } from '../format/table.js';
+import { formatTable } from '../../util/format-table.js';
 
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'COCO mAP of a YOLO ONNX model (pycocotools-exact), with images/s',
   usage: 'yoloq eval --model m.onnx (--coco instances.json | --labels dir) --images dir [--max-images N] [--family F] [--json]',
   options: {
-    model: { type: 'string' }, coco: { type: 'string' }, labels: { type: 'string' }, images: { type: 'string' },
-    'max-images': { type: 'string' }, family: { type: 'string' }, ep: { type: 'string' }, threads: { type: 'string' },
-    conf: { type: 'string' }, iou: { type: 'string' }, 'max-det': { type: 'string' }, detections: { type: 'string' }, raw: { type: 'boolean' },
+    model: { type: 'string' },
+    coco: { type: 'string' },
+    labels: { type: 'string' },
+    images: { type: 'string' },
+    'max-images': { type: 'string' },
+    family: { type: 'string' },
+    ep: { type: 'string' },
+    threads: { type: 'string' },
+    conf: { type: 'string' },
+    iou: { type: 'string' },
+    'max-det': { type: 'string' },
+    detections: { type: 'string' },
+    raw: { type: 'boolean' },
   },
   details: [
     '  --coco FILE         COCO instances JSON (its categories are the ones scored); or --labels DIR of YOLO txt files',
-    '  --images DIR        the images (default: the COCO JSON\'s folder)',
+    "  --images DIR        the images (default: the COCO JSON's folder)",
     '  --max-images N      the first N images of the ground truth (the ground truth is cut to the same images)',
     '  --family F          yolox | yolov5 | yolov8 | yolov10 (default: detected from the model)',
     '  --conf / --iou / --max-det   post-processing: confidence 0.001, class-aware NMS IoU 0.65, 300 per image',
@@ -37,34 +47,53 @@ export const evalCommand: Command = {
     const images = stringOpt(args, 'images') ?? (coco ? coco.replace(/[^/\\]*$/, '') || '.' : undefined);
     if (!images) throw new InputError('give the images folder with --images');
     const family = stringOpt(args, 'family');
-    if (family !== undefined && !isFamilyName(family)) throw new InputError(`--family ${family}: expected yolox, yolov5, yolov8 or yolov10`);
+    if (family !== undefined && !isFamilyName(family))
+      throw new InputError(`--family ${family}: expected yolox, yolov5, yolov8 or yolov10`);
     const ep = stringOpt(args, 'ep') ?? 'cpu';
     if (!isEpName(ep)) throw new InputError(`--ep ${ep}: expected cpu, cuda or tensorrt`);
     const maxImages = numberOpt(args, 'max-images', 0, { min: 1, integer: true }) || undefined;
-    const ev = await evaluateModel(model, { ...(coco ? { coco } : {}), ...(labels ? { labels } : {}), images, ...(maxImages ? { maxImages } : {}) }, {
-      ep: ep as EpName, threads: numberOpt(args, 'threads', 0, { min: 0, integer: true }), raw: Boolean(args.values.raw),
-      ...(family ? { family } : {}),
-      postprocess: {
-        confThreshold: numberOpt(args, 'conf', 0.001, { min: 0, max: 1 }),
-        iouThreshold: numberOpt(args, 'iou', 0.65, { min: 0, max: 1 }),
-        maxDetections: numberOpt(args, 'max-det', 300, { min: 1, integer: true }),
+    const ev = await evaluateModel(
+      model,
+      { ...(coco ? { coco } : {}), ...(labels ? { labels } : {}), images, ...(maxImages ? { maxImages } : {}) },
+      {
+        ep: ep as EpName,
+        threads: numberOpt(args, 'threads', 0, { min: 0, integer: true }),
+        raw: Boolean(args.values.raw),
+        ...(family ? { family } : {}),
+        postprocess: {
+          confThreshold: numberOpt(args, 'conf', 0.001, { min: 0, max: 1 }),
+          iouThreshold: numberOpt(args, 'iou', 0.65, { min: 0, max: 1 }),
+          maxDetections: numberOpt(args, 'max-det', 300, { min: 1, integer: true }),
+        },
+        onProgress: (p) => io.progress(`evaluating ${p.done}/${p.total}${p.skipped ? ` (${p.skipped} skipped)` : ''}`),
       },
-      onProgress: (p) => io.progress(`evaluating ${p.done}/${p.total}${p.skipped ? ` (${p.skipped} skipped)` : ''}`),
-    });
+    );
     io.progress('');
     const detPath = stringOpt(args, 'detections') ?? `${basename(model, extname(model))}.detections.json`;
     writeFileAtomic(detPath, JSON.stringify(ev.detections));
     const r = ev.result;
     const summary = {
-      model, family: ev.family, images: ev.images, skipped: ev.skipped, imagesPerSecond: ev.imagesPerSecond, detections: detPath,
-      stats: Object.fromEntries(r.statNames.map((n, i) => [n, r.stats[i]])), statsArray: r.stats, perClass: r.perClass,
+      model,
+      family: ev.family,
+      images: ev.images,
+      skipped: ev.skipped,
+      imagesPerSecond: ev.imagesPerSecond,
+      detections: detPath,
+      stats: Object.fromEntries(r.statNames.map((n, i) => [n, r.stats[i]])),
+      statsArray: r.stats,
+      perClass: r.perClass,
       ...(ev.loadNote ? { loadNote: ev.loadNote } : {}),
     };
     if (args.values.json) io.out(JSON.stringify(summary, null, 2));
     else {
       io.out(formatSummary(r.stats, r.params).join('\n'));
       io.out('');
-      io.out(formatTable(['category', 'AP', 'AP50'], r.perClass.map((c) => [c.name, c.ap.toFixed(3), c.ap50.toFixed(3)])));
+      io.out(
+        formatTable(
+          ['category', 'AP', 'AP50'],
+          r.perClass.map((c) => [c.name, c.ap.toFixed(3), c.ap50.toFixed(3)]),
+        ),
+      );
       io.out(`\n${ev.images} images (${ev.skipped.length} skipped) at ${ev.imagesPerSecond.toFixed(1)} images/s; detections in ${detPath}`);
       if (ev.loadNote) io.out(ev.loadNote);
     }

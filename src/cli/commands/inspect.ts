@@ -13,8 +13,8 @@ export const inspectCommand: Command = {
     'Prints opsets, inputs/outputs, an op histogram, the parameter count, and a table of every Conv / ConvTranspose /',
     'Gemm / MatMul weight: shape, storage type, effective bits, format (float, qdq, qcdq, int4) and granularity',
     '(per-tensor, per-channel axis, block size) with scale statistics; then the share of Conv weight parameters at',
-    '4 bits. Effective bits come from a QCDQ Clip range or the stored integers themselves, so a 4-bit weight carried',
-    'in int8 counts as 4-bit.',
+    '4 bits. Weights are read by the plan reader `yoloq convert` uses: bits come from a QCDQ Clip range or the storage',
+    'type, or are 4 when the stored codes fit 4 bits, so a 4-bit weight carried in int8 counts as 4-bit.',
     '',
   ],
   async run(args, io) {

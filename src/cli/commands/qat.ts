@@ -4,10 +4,22 @@ import { InputError } from '../../errors.js';
 import { postStage, type PostStageResult } from '../../brevitas/post-stage.js';
 import { formatProgress } from '../../brevitas/protocol.js';
 import { runPythonStage } from '../../brevitas/run-stage.js';
-import { stageArgs, resolveModelInput, type ModelInput } from '../../brevitas/stage-args.js';
+import {
+  PTQ_STEPS,
+  STAGE_LOSSES,
+  STAGE_SCHEMES,
+  WEIGHT_SCALINGS,
+  resolveModelInput,
+  stageArgs,
+  type ModelInput,
+  type ModelInputOptions,
+  type PtqStep,
+  type StageSettings,
+} from '../../brevitas/stage-args.js';
 import { trainingImages } from '../../brevitas/training-data.js';
 import { writeImageTensors } from '../../brevitas/image-tensors.js';
 import { ensurePythonEnv } from '../../brevitas/venv.js';
+import { parseFamilyName } from '../../yolo/families/index.js';
 import { numberOpt, stringOpt, type Command, type CommandIo, type ParsedArgs } from '../command.js';
 
 /**
@@ -24,6 +36,61 @@ function outputPaths(args: ParsedArgs): { qcdq: string; int4: string; work: stri
   return { qcdq, int4: `${stem}.int4.onnx`, work: resolve(stringOpt(args, 'work-dir') ?? `${stem}.work`) };
 }
 
+function modelOptions(args: ParsedArgs): ModelInputOptions {
+  const model = stringOpt(args, 'model');
+  if (!model) throw new InputError('give the model with --model (.pt, .yaml or .onnx)');
+  const family = stringOpt(args, 'family');
+  return {
+    model,
+    ...(family ? { family: parseFamilyName(family) } : {}),
+    imgsz: numberOpt(args, 'imgsz', 640, { min: 32, integer: true }),
+  };
+}
+
+/** A numeric flag when given (validated), else undefined: the Python stage's default. */
+function optionalNumber(args: ParsedArgs, name: string, bounds: { min?: number; max?: number; integer?: boolean }): number | undefined {
+  return stringOpt(args, name) === undefined ? undefined : numberOpt(args, name, 0, bounds);
+}
+
+function choice<T extends string>(args: ParsedArgs, name: string, allowed: readonly T[]): T | undefined {
+  const v = stringOpt(args, name);
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) throw new InputError(`--${name} ${v}: expected one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+function ptqSteps(args: ParsedArgs): PtqStep[] | undefined {
+  const ptq = stringOpt(args, 'ptq');
+  if (ptq === undefined) return undefined;
+  const steps = ptq.split(',').filter(Boolean);
+  const bad = steps.find((s) => s !== 'none' && !(PTQ_STEPS as readonly string[]).includes(s));
+  if (bad) throw new InputError(`--ptq ${ptq}: unknown step ${bad} (calibrate, gptq, bias-correction or none)`);
+  return steps.filter((s): s is PtqStep => s !== 'none');
+}
+
+/** The Brevitas stage's settings from the flags, validated, so bad input fails before anything is written. */
+function stageSettings(args: ParsedArgs): StageSettings {
+  return {
+    steps: numberOpt(args, 'steps', 100, { min: 0, integer: true }),
+    batch: optionalNumber(args, 'batch', { min: 1, integer: true }),
+    lr: optionalNumber(args, 'lr', { min: 0 }),
+    scaleLr: optionalNumber(args, 'scale-lr', { min: 0 }),
+    emaDecay: optionalNumber(args, 'ema-decay', { min: 0, max: 0.99999 }),
+    calibCount: optionalNumber(args, 'calib-count', { min: 1, integer: true }),
+    gptqCount: optionalNumber(args, 'gptq-count', { min: 1, integer: true }),
+    seed: optionalNumber(args, 'seed', { min: 0, integer: true }),
+    threads: optionalNumber(args, 'threads', { min: 0, integer: true }),
+    checkpointEvery: optionalNumber(args, 'checkpoint-every', { min: 1, integer: true }),
+    scheme: choice(args, 'scheme', STAGE_SCHEMES),
+    loss: choice(args, 'loss', STAGE_LOSSES),
+    weightScaling: choice(args, 'weight-scaling', WEIGHT_SCALINGS),
+    ptq: ptqSteps(args),
+    device: stringOpt(args, 'device'),
+    keepFirstLast: !args.values['no-keep-first-last'],
+    resume: args.values.resume === true,
+  };
+}
+
 export interface QatSummary {
   model: string;
   family: string;
@@ -35,23 +102,29 @@ export interface QatSummary {
   seconds: number;
 }
 
-async function prepareData(args: ParsedArgs, input: ModelInput, work: string, io: CommandIo): Promise<{ dir: string; count: number; boxes: number }> {
+async function prepareData(args: ParsedArgs, input: ModelInput, dir: string, io: CommandIo): Promise<{ count: number; boxes: number }> {
   const images = stringOpt(args, 'images');
   if (!images) throw new InputError('give training/calibration images with --images (a folder or a COCO instances JSON)');
   const labels = stringOpt(args, 'labels');
   const imageDir = stringOpt(args, 'image-dir');
   const set = await trainingImages({
-    images, count: numberOpt(args, 'count', 256, { min: 1, integer: true }), seed: numberOpt(args, 'seed', 0, { min: 0, integer: true }),
-    ...(imageDir ? { imageDir } : {}), ...(labels ? { labels } : {}),
+    images,
+    count: numberOpt(args, 'count', 256, { min: 1, integer: true }),
+    seed: numberOpt(args, 'seed', 0, { min: 0, integer: true }),
+    ...(imageDir ? { imageDir } : {}),
+    ...(labels ? { labels } : {}),
   });
-  const dir = join(work, 'data');
   const r = await writeImageTensors({
-    images: set.paths, letterbox: input.letterbox, outDir: dir, family: input.family,
-    ...(set.labelsFor ? { labelsFor: set.labelsFor } : {}), ...(set.classIndexOf ? { classIndexOf: set.classIndexOf } : {}),
+    images: set.paths,
+    letterbox: input.letterbox,
+    outDir: dir,
+    family: input.family,
+    ...(set.labelsFor ? { labelsFor: set.labelsFor } : {}),
+    ...(set.classIndexOf ? { classIndexOf: set.classIndexOf } : {}),
     onProgress: (d, t) => io.progress(`preprocessing ${d}/${t}`),
   });
   if (r.skipped.length) io.err(`yoloq: ${r.skipped.length} images could not be decoded and were skipped (first: ${r.skipped[0]!.path})`);
-  return { dir, count: r.count, boxes: r.boxes };
+  return { count: r.count, boxes: r.boxes };
 }
 
 export const qatCommand: Command = {
@@ -59,14 +132,35 @@ export const qatCommand: Command = {
   summary: 'Brevitas PTQ + quantization-aware training in PyTorch (W4A8, W4A16), exported as QCDQ and INT4',
   usage: 'yoloq qat --model <model.pt | model.yaml | model.onnx> --images <dir | instances.json> [options] -o out.onnx',
   options: {
-    model: { type: 'string' }, images: { type: 'string' }, 'image-dir': { type: 'string' }, labels: { type: 'string' },
-    count: { type: 'string' }, scheme: { type: 'string' }, family: { type: 'string' }, imgsz: { type: 'string' },
-    steps: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, 'scale-lr': { type: 'string' },
-    'ema-decay': { type: 'string' }, loss: { type: 'string' }, ptq: { type: 'string' }, 'calib-count': { type: 'string' },
-    'gptq-count': { type: 'string' }, 'weight-scaling': { type: 'string' }, seed: { type: 'string' },
-    'no-keep-first-last': { type: 'boolean' }, device: { type: 'string' }, threads: { type: 'string' },
-    'work-dir': { type: 'string' }, resume: { type: 'boolean' }, 'checkpoint-every': { type: 'string' },
-    eval: { type: 'string' }, 'eval-images': { type: 'string' }, 'no-int4': { type: 'boolean' }, verbose: { type: 'boolean' },
+    model: { type: 'string' },
+    images: { type: 'string' },
+    'image-dir': { type: 'string' },
+    labels: { type: 'string' },
+    count: { type: 'string' },
+    scheme: { type: 'string' },
+    family: { type: 'string' },
+    imgsz: { type: 'string' },
+    steps: { type: 'string' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    'scale-lr': { type: 'string' },
+    'ema-decay': { type: 'string' },
+    loss: { type: 'string' },
+    ptq: { type: 'string' },
+    'calib-count': { type: 'string' },
+    'gptq-count': { type: 'string' },
+    'weight-scaling': { type: 'string' },
+    seed: { type: 'string' },
+    'no-keep-first-last': { type: 'boolean' },
+    device: { type: 'string' },
+    threads: { type: 'string' },
+    'work-dir': { type: 'string' },
+    resume: { type: 'boolean' },
+    'checkpoint-every': { type: 'string' },
+    eval: { type: 'string' },
+    'eval-images': { type: 'string' },
+    'no-int4': { type: 'boolean' },
+    verbose: { type: 'boolean' },
     output: { type: 'string', short: 'o' },
   },
   details: [
@@ -74,13 +168,13 @@ export const qatCommand: Command = {
     '                     a YOLOv5-repo .pt (needs the yolov5 package), or any FP32 ONNX (through onnx2torch)',
     '  --images P         training + calibration images: a folder, or a COCO instances JSON (images in --image-dir)',
     '  --count N          images drawn from --images with --seed (default 256)',
-    '  --labels L         COCO instances JSON or a folder of YOLO txt labels: label-based QAT with ultralytics\' loss',
-    '                     (ultralytics sources); without labels QAT distils the float model\'s raw outputs',
+    "  --labels L         COCO instances JSON or a folder of YOLO txt labels: label-based QAT with ultralytics' loss",
+    "                     (ultralytics sources); without labels QAT distils the float model's raw outputs",
     '  --scheme S         w4a8 (default) | w4a16',
     '  --family F         output family when the file name cannot tell (.pt/.yaml): yolov8 | yolov10 | yolov5',
     '  --imgsz N          input size for .pt/.yaml sources (default 640)',
     '  --steps N          QAT steps (default 100; 0 = Brevitas PTQ only); --batch N (default 4)',
-    '  --lr X             learning rate of weights and biases, relative to each tensor\'s mean magnitude (default 1e-3);',
+    "  --lr X             learning rate of weights and biases, relative to each tensor's mean magnitude (default 1e-3);",
     '                     --scale-lr X the same for quantizer scales (default 1e-3); --ema-decay X (default 0.999)',
     '  --ptq LIST         PTQ initialisation: calibrate,gptq,bias-correction (default all) or none',
     '  --calib-count N / --gptq-count N   images for calibration / GPTQ (64 / 32)',
@@ -89,20 +183,23 @@ export const qatCommand: Command = {
     '  --device D         auto (CUDA when present) | cpu | cuda; --threads N for PyTorch',
     '  --work-dir D       tensors and checkpoints (default <output>.work); --resume continues from its checkpoint',
     '  --eval JSON        COCO mAP of the result on this instances file (images in --eval-images, default <json dir>/images)',
-    '  --no-int4          skip writing <output>.int4.onnx; --verbose: the Python stage\'s log on stderr',
+    "  --no-int4          skip writing <output>.int4.onnx; --verbose: the Python stage's log on stderr",
     '  -o, --output FILE  the QCDQ model',
     '',
   ],
   async run(args, io) {
     const t0 = performance.now();
     const paths = outputPaths(args);
-    const input = await resolveModelInput(args);
+    const settings = stageSettings(args);
+    const input = await resolveModelInput(modelOptions(args));
+    const dataDir = join(paths.work, 'data');
+    const stageArgv = stageArgs(settings, input, dataDir, paths);
     mkdirSync(paths.work, { recursive: true });
-    const data = await prepareData(args, input, paths.work, io);
+    const data = await prepareData(args, input, dataDir, io);
     const log = args.values.verbose ? (l: string) => io.err(l) : () => {};
     const py = await ensurePythonEnv({ onLog: (l) => io.progress(`installing the Python stage: ${l.slice(0, 60)}`) });
     let current = '';
-    const stage = await runPythonStage(py, stageArgs(args, input, data.dir, paths), {
+    const stage = await runPythonStage(py, stageArgv, {
       onProgress: (e) => {
         io.progress(formatProgress(e));
         if (e.stage !== current && !process.stderr.isTTY) io.err(`yoloq qat: ${e.stage} (${e.total} step${e.total === 1 ? '' : 's'})`);
@@ -115,12 +212,27 @@ export const qatCommand: Command = {
     const post = await postStage({
       qcdq: stage.onnx,
       ...(args.values['no-int4'] ? {} : { int4: paths.int4 }),
-      ...(evalJson ? { eval: { instances: evalJson, ...(evalImages ? { images: evalImages } : {}), family: input.family, onProgress: (d: number, t: number) => io.progress(`eval ${d}/${t}`) } } : {}),
+      ...(evalJson
+        ? {
+            eval: {
+              instances: evalJson,
+              ...(evalImages ? { images: evalImages } : {}),
+              family: input.family,
+              onProgress: (d: number, t: number) => io.progress(`eval ${d}/${t}`),
+            },
+          }
+        : {}),
     });
     io.progress('');
     const summary: QatSummary = {
-      model: input.path, family: input.family, output: stage.onnx, images: data.count, labelledBoxes: data.boxes,
-      stage, post, seconds: (performance.now() - t0) / 1000,
+      model: input.path,
+      family: input.family,
+      output: stage.onnx,
+      images: data.count,
+      labelledBoxes: data.boxes,
+      stage,
+      post,
+      seconds: (performance.now() - t0) / 1000,
     };
     io.out(args.values.json ? JSON.stringify(summary, null, 2) : formatQat(summary));
     return 0;
@@ -128,14 +240,23 @@ export const qatCommand: Command = {
 };
 
 function formatQat(s: QatSummary): string {
-  const st = s.stage as { scheme?: string; qat?: { steps: number; loss: string; firstLoss: number; lastLoss: number } | null; ortSqnrDb?: number; seconds?: number };
+  const st = s.stage as {
+    scheme?: string;
+    qat?: { steps: number; loss: string; firstLoss: number; lastLoss: number } | null;
+    ortSqnrDb?: number;
+    seconds?: number;
+  };
   const lines = [
     `${s.output}: ${st.scheme ?? ''} QCDQ from ${s.model} (${s.family}), ${(s.post.inspect.bytes / 1e6).toFixed(2)} MB, ${s.post.inspect.percentConvParamsAt4Bits.toFixed(1)}% of Conv weight parameters at 4 bits`,
     `yoloq check: 0 errors, ${s.post.check.warnings} warnings; ONNX Runtime vs PyTorch SQNR ${st.ortSqnrDb?.toFixed(1) ?? 'exact'} dB`,
-    st.qat ? `QAT: ${st.qat.steps} steps (${st.qat.loss}) on ${s.images} images, loss ${st.qat.firstLoss.toPrecision(4)} → ${st.qat.lastLoss.toPrecision(4)}` : `PTQ only on ${s.images} images`,
+    st.qat
+      ? `QAT: ${st.qat.steps} steps (${st.qat.loss}) on ${s.images} images, loss ${st.qat.firstLoss.toPrecision(4)} → ${st.qat.lastLoss.toPrecision(4)}`
+      : `PTQ only on ${s.images} images`,
   ];
-  if (s.post.int4) lines.push(`${s.post.int4.path}: native INT4, ${s.post.int4.converted} weights converted, ${s.post.int4.kept} kept at 8 bits`);
-  if (s.post.eval) lines.push(`COCO mAP ${s.post.eval.map.toFixed(4)} (mAP50 ${s.post.eval.map50.toFixed(4)}) on ${s.post.eval.images} images`);
+  if (s.post.int4)
+    lines.push(`${s.post.int4.path}: native INT4, ${s.post.int4.converted} weights converted, ${s.post.int4.kept} kept at 8 bits`);
+  if (s.post.eval)
+    lines.push(`COCO mAP ${s.post.eval.map.toFixed(4)} (mAP50 ${s.post.eval.map50.toFixed(4)}) on ${s.post.eval.images} images`);
   lines.push(`${s.seconds.toFixed(1)} s (Python stage ${st.seconds?.toFixed(1) ?? '?'} s)`);
   return lines.join('\n');
 }

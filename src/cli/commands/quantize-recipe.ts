@@ -1,7 +1,7 @@
 import { InputError } from '../../errors.js';
 import { isWeightAlgorithm } from '../../quant/algorithms/index.js';
 import { RECIPES, isRecipeName, recipeFor, type Recipe } from '../../quant/algorithms/recipe.js';
-import type { PlanRequest } from '../../quant/quantize-model.js';
+import type { PlanRequest } from '../../quant/plan-model.js';
 import { numberOpt, stringOpt, type ParsedArgs } from '../command.js';
 
 /** The recipe `--recipe` (default: `default` with --calib, else `none`) names, for the scheme's weight bits. */
@@ -17,24 +17,39 @@ export function activeRecipe(args: ParsedArgs): Recipe {
  * options given explicitly override it. With calibration images the default recipe applies (GPTQ, sensitivity budget,
  * searched activation ranges: the best measured, docs/accuracy.md); without them only round-to-nearest is possible.
  */
-export function recipeRequest(args: ParsedArgs, base: Recipe = activeRecipe(args)): Pick<PlanRequest, 'algo' | 'budget' | 'rangeSearch' | 'correct' | 'smooth' | 'asymWeights' | 'refine'> {
-  const algo = stringOpt(args, 'algo') ?? base.algo;
+export function recipeRequest(
+  args: ParsedArgs,
+  base: Recipe = activeRecipe(args),
+): Pick<PlanRequest, 'algorithm' | 'budget' | 'rangeSearch' | 'correct' | 'equalize' | 'asymWeights' | 'refine'> {
+  const algo = stringOpt(args, 'algo') ?? base.algorithm;
   if (!isWeightAlgorithm(algo)) throw new InputError(`--algo ${algo}: expected rtn or gptq`);
   const budget = stringOpt(args, 'budget') === undefined ? base.budget : numberOpt(args, 'budget', 1, { min: 0, max: 1 });
   const correct = stringOpt(args, 'correct') === undefined ? base.correct : numberOpt(args, 'correct', 0, { min: 0, integer: true });
-  if (correct && stringOpt(args, 'correct') !== undefined && !stringOpt(args, 'calib')) throw new InputError('--correct needs calibration images (--calib): it compares float and quantized layer inputs');
+  if (correct && stringOpt(args, 'correct') !== undefined && !stringOpt(args, 'calib'))
+    throw new InputError('--correct needs calibration images (--calib): it compares float and quantized layer inputs');
   const eq = stringOpt(args, 'equalize');
   if (eq !== undefined && eq !== 'on' && eq !== 'off') throw new InputError(`--equalize ${eq}: expected on or off`);
-  const smooth = eq === undefined ? Boolean(base.equalize) : eq === 'on';
-  if (smooth && eq === 'on' && !stringOpt(args, 'calib')) throw new InputError('--equalize needs calibration images (--calib): it measures channel ranges');
+  const equalize = eq === undefined ? Boolean(base.equalize) : eq === 'on';
+  if (equalize && eq === 'on' && !stringOpt(args, 'calib'))
+    throw new InputError('--equalize needs calibration images (--calib): it measures channel ranges');
   const az = stringOpt(args, 'asym-weights');
   if (az !== undefined && az !== 'on' && az !== 'off') throw new InputError(`--asym-weights ${az}: expected on or off`);
-  if (az === 'on' && algo !== 'gptq') throw new InputError('--asym-weights on needs --algo gptq: zero points come from GPTQ\'s grid search');
+  if (az === 'on' && algo !== 'gptq') throw new InputError("--asym-weights on needs --algo gptq: zero points come from GPTQ's grid search");
   const asymWeights = az === undefined ? Boolean(base.asymWeights) && algo === 'gptq' : az === 'on';
-  const refine = stringOpt(args, 'refine') === undefined ? (algo === 'gptq' ? base.refine : undefined) : numberOpt(args, 'refine', 0, { min: 0, max: 100, integer: true });
-  if (refine && algo !== 'gptq') throw new InputError('--refine needs --algo gptq: it revisits GPTQ\'s rounding');
+  const refine =
+    stringOpt(args, 'refine') === undefined
+      ? algo === 'gptq'
+        ? base.refine
+        : undefined
+      : numberOpt(args, 'refine', 0, { min: 0, max: 100, integer: true });
+  if (refine && algo !== 'gptq') throw new InputError("--refine needs --algo gptq: it revisits GPTQ's rounding");
   return {
-    algo, rangeSearch: base.rangeSearch, ...(refine ? { refine } : {}), ...(budget !== undefined ? { budget } : {}), ...(correct ? { correct } : {}), ...(smooth ? { smooth } : {}),
+    algorithm: algo,
+    rangeSearch: base.rangeSearch,
+    ...(refine ? { refine } : {}),
+    ...(budget !== undefined ? { budget } : {}),
+    ...(correct ? { correct } : {}),
+    ...(equalize ? { equalize } : {}),
     ...(asymWeights ? { asymWeights } : {}),
   };
 }

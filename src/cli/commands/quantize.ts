@@ -2,17 +2,17 @@ import { statSync } from 'node:fs';
 import { readModelBytes } from '../read-input.js';
 import { InputError } from '../../errors.js';
 import { cocoImagePaths } from '../../data/coco-images.js';
-import { EXPORT_FORMATS, type ExportFormat } from '../../export/export-model.js';
+import { FORMAT_CAPABILITIES, formatFromOptions, type FormatName } from '../../export/formats.js';
 import { inspectModel } from '../../inspect/inspect-model.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { loadModel, modelToBytes, saveModel } from '../../onnx/serde/model-io.js';
-import { calibrationSet, type CalibrationSource } from '../../quant/calibration/samples.js';
+import type { CalibrationSource } from '../../quant/calibration/samples.js';
+import { checkFormatRequest } from '../../quant/formats/capabilities.js';
 import { isObserverName } from '../../quant/observers/observers.js';
-import { planToJson, type QuantPlan } from '../../quant/plan.js';
-import { applyPlan, makePlan, type ActivationDtype } from '../../quant/quantize-model.js';
+import { parseGranularity, planToJson, type GranularityRequest, type QuantPlan } from '../../quant/plan.js';
+import { applyPlan, makePlan, type ActivationDtype } from '../../workflow/quantize.js';
 import { isSchemeName } from '../../quant/scheme.js';
 import { measureSqnr } from '../../quant/sqnr.js';
-import type { WeightPolicyOptions } from '../../quant/policy/weight-policy.js';
 import { activeRecipe, recipeRequest } from './quantize-recipe.js';
 import { recipeGranularity, type Recipe } from '../../quant/algorithms/recipe.js';
 import { isFamilyName } from '../../yolo/families/index.js';
@@ -25,13 +25,9 @@ function choice<T extends string>(args: ParsedArgs, name: string, allowed: reado
 }
 
 /** --granularity per-channel | per-tensor | block:N, else the recipe's for the format (blocked scales in native INT4 under the default recipe). */
-function granularity(args: ParsedArgs, recipe: Recipe, format: ExportFormat): WeightPolicyOptions['granularity'] {
+function granularity(args: ParsedArgs, recipe: Recipe, format: FormatName): GranularityRequest {
   const g = stringOpt(args, 'granularity');
-  if (g === undefined) return recipeGranularity(recipe, format);
-  if (g === 'per-channel' || g === 'per-tensor') return g;
-  const m = /^block:(\d+)$/.exec(g);
-  if (!m || Number(m[1]) < 1) throw new InputError(`--granularity ${g}: expected per-channel, per-tensor or block:N`);
-  return { blockSize: Number(m[1]) };
+  return g === undefined ? recipeGranularity(recipe, FORMAT_CAPABILITIES[format]) : parseGranularity(g);
 }
 
 function calibrationSource(args: ParsedArgs): CalibrationSource | undefined {
@@ -41,7 +37,9 @@ function calibrationSource(args: ParsedArgs): CalibrationSource | undefined {
   const family = stringOpt(args, 'family');
   if (family !== undefined && !isFamilyName(family)) throw new InputError(`--family ${family}: unknown family`);
   return {
-    images, count: numberOpt(args, 'calib-count', 64, { min: 1, integer: true }), seed: numberOpt(args, 'seed', 0, { min: 0, integer: true }),
+    images,
+    count: numberOpt(args, 'calib-count', 64, { min: 1, integer: true }),
+    seed: numberOpt(args, 'seed', 0, { min: 0, integer: true }),
     ...(family ? { detect: { family } } : {}),
   };
 }
@@ -55,28 +53,51 @@ export const quantizeCommand: Command = {
   summary: 'post-training quantization of an FP ONNX YOLO model (W4A8, W4A16, W8A8, W8A16)',
   usage: 'yoloq quantize --model in.onnx --scheme w4a8 --calib <images dir | instances.json> [options] -o out.onnx',
   options: {
-    model: { type: 'string' }, scheme: { type: 'string' }, calib: { type: 'string' }, 'calib-images': { type: 'string' },
-    'calib-count': { type: 'string' }, seed: { type: 'string' }, format: { type: 'string' }, 'cuda-layout': { type: 'boolean' },
-    'act-dtype': { type: 'string' }, observer: { type: 'string' }, percentile: { type: 'string' }, 'act-mode': { type: 'string' },
-    granularity: { type: 'string' }, 'no-keep-first-last': { type: 'boolean' }, include: { type: 'string', multiple: true },
-    exclude: { type: 'string', multiple: true }, plan: { type: 'string' }, 'sqnr-images': { type: 'string' },
-    family: { type: 'string' }, threads: { type: 'string' }, output: { type: 'string', short: 'o' }, 'silu-path': { type: 'boolean' },
-    algo: { type: 'string' }, recipe: { type: 'string' }, budget: { type: 'string' }, correct: { type: 'string' }, equalize: { type: 'string' },
-    'asym-weights': { type: 'string' }, refine: { type: 'string' },
+    model: { type: 'string' },
+    scheme: { type: 'string' },
+    calib: { type: 'string' },
+    'calib-images': { type: 'string' },
+    'calib-count': { type: 'string' },
+    seed: { type: 'string' },
+    format: { type: 'string' },
+    'cuda-layout': { type: 'boolean' },
+    'act-dtype': { type: 'string' },
+    observer: { type: 'string' },
+    percentile: { type: 'string' },
+    'act-mode': { type: 'string' },
+    granularity: { type: 'string' },
+    'no-keep-first-last': { type: 'boolean' },
+    include: { type: 'string', multiple: true },
+    exclude: { type: 'string', multiple: true },
+    plan: { type: 'string' },
+    'sqnr-images': { type: 'string' },
+    family: { type: 'string' },
+    threads: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    'silu-path': { type: 'boolean' },
+    algo: { type: 'string' },
+    recipe: { type: 'string' },
+    budget: { type: 'string' },
+    correct: { type: 'string' },
+    equalize: { type: 'string' },
+    'asym-weights': { type: 'string' },
+    refine: { type: 'string' },
   },
   details: [
     '  --scheme S          w4a8 | w4a16 | w8a8 | w8a16 (A8: int8 activations, calibrated; A16: float activations)',
     '  --calib P           calibration images: a folder, or a COCO instances JSON (images in --calib-images, default its folder)',
     '  --calib-count N     images drawn for calibration (default 64), with --seed (default 0)',
     '  --format F          qcdq (Brevitas-style, opset 13; default) | int4 (native INT4, opset 21) | qdq (int8-carried, no Clip)',
-    '  --cuda-layout       int4: blocked DequantizeLinear layout that ORT\'s CUDA EP implements',
-    '  --act-dtype D       A16 schemes: fp16 (GPU graph, default) | fp32 (twin for CPU: ORT\'s x86 CPU EP has no FP16 Conv)',
+    "                      | int4-cuda (native INT4, every 4-bit weight block-dequantized: what ORT's CUDA EP runs)",
+    '  --cuda-layout       the same as --format int4-cuda',
+    "  --act-dtype D       A16 schemes: fp16 (GPU graph, default) | fp32 (twin for CPU: ORT's x86 CPU EP has no FP16 Conv)",
     '  --observer O        activation ranges: minmax (default) | percentile | mse | entropy; --percentile P (default 99.99)',
     '  --act-mode M        asymmetric (uint8 + zero point, default) | symmetric (zero point 0, TensorRT)',
-    '  --silu-path         A8: also quantize each Conv\'s SiLU path, so ORT CPU runs Conv → Sigmoid → Mul as integer kernels',
+    "  --silu-path         A8: also quantize each Conv's SiLU path, so ORT CPU runs Conv → Sigmoid → Mul as integer kernels",
     '  --granularity G     4-bit weight scales: per-channel | per-tensor | block:N (N input elements per scale; int4 only).',
-    '                      Default: block:16 with --format int4 under the default recipe, else per-channel',
-    '  --no-keep-first-last  also put the stem and prediction layers at the scheme\'s bits (default keeps them at 8)',
+    '                      Default: block:16 with --format int4/int4-cuda under the default recipe, else per-channel.',
+    '                      A format that cannot carry the request is refused before calibration (exit 2)',
+    "  --no-keep-first-last  also put the stem and prediction layers at the scheme's bits (default keeps them at 8)",
     '  --include P / --exclude P  layers by node name, op type or /regex/ (repeatable)',
     '  --recipe R          default (with --calib): GPTQ (asymmetric 4-bit), sensitivity-kept 8-bit layers, searched activation ranges,',
     '                      depthwise input equalization (A8), error correction (--correct 4), and in --format int4',
@@ -85,15 +106,15 @@ export const quantizeCommand: Command = {
     '  --algo A, --budget B  override the recipe: rtn | gptq (needs --calib); share of Conv params kept at 4 bits',
     '  --budget F          share of Conv weight parameters to keep at 4 bits; the rest (most sensitive first) at 8',
     '  --correct N         error correction: re-fit each Conv (weights + bias) to the float outputs from the quantized',
-    '                      model\'s inputs, N layers per ORT pass (0: off; needs --calib). See docs/accuracy.md',
+    "                      model's inputs, N layers per ORT pass (0: off; needs --calib). See docs/accuracy.md",
     '  --equalize on|off   A8: equalize the channel ranges of depthwise Conv inputs (a Mul per such Conv; needs --calib)',
     '  --asym-weights on|off  GPTQ: 4-bit weights with a zero point per scale (all 16 levels; default on in the',
-    '                      default recipe). Off: symmetric [-7, 7], Brevitas\' and TensorRT\'s form',
+    "                      default recipe). Off: symmetric [-7, 7], Brevitas' and TensorRT's form",
     '  --refine N          GPTQ: N coordinate-descent sweeps over the codes after each rounding (0: off)',
     '  --plan FILE         write the QuantPlan (JSON); re-apply it with `yoloq apply`',
     '  --sqnr-images N     raw-output SQNR against the float model on N calibration-folder images (default 32, 0: skip)',
     '  --family F          yolox | yolov5 | yolov8 | yolov10, when auto-detection cannot tell',
-    '  --threads N         ONNX Runtime intra-op threads (default: ORT\'s choice)',
+    "  --threads N         ONNX Runtime intra-op threads (default: ORT's choice)",
     '  -o, --output FILE   the quantized model',
     '',
   ],
@@ -104,25 +125,52 @@ export const quantizeCommand: Command = {
     if (!out) throw new InputError('give the output file with -o');
     const modelPath = stringOpt(args, 'model');
     const bytes = readModelBytes(modelPath);
-    const format = choice<ExportFormat>(args, 'format', EXPORT_FORMATS, 'qcdq');
-    const actDtype = stringOpt(args, 'act-dtype') === undefined ? undefined : choice<ActivationDtype>(args, 'act-dtype', ['fp16', 'fp32'], 'fp16');
+    const format = formatFromOptions(stringOpt(args, 'format'), Boolean(args.values['cuda-layout']));
+    const actDtype =
+      stringOpt(args, 'act-dtype') === undefined ? undefined : choice<ActivationDtype>(args, 'act-dtype', ['fp16', 'fp32'], 'fp16');
     const observer = stringOpt(args, 'observer') ?? 'minmax';
     if (!isObserverName(observer)) throw new InputError(`--observer ${observer}: expected minmax, percentile, mse or entropy`);
     const calibration = calibrationSource(args);
     const threads = numberOpt(args, 'threads', 0, { min: 0, integer: true });
     const recipe = activeRecipe(args);
+    const weightGranularity = granularity(args, recipe, format);
+    const request = recipeRequest(args, recipe);
+    // What the format cannot carry is refused here, before any calibration image is read.
+    checkFormatRequest(format, FORMAT_CAPABILITIES, { granularity: weightGranularity, zeroPoints: request.asymWeights ?? false });
     const t0 = performance.now();
-    const { plan, work } = await makePlan(bytes, {
-      scheme, calibration, observer, threads, onProgress: progress(io), ...recipeRequest(args, recipe), siluPath: Boolean(args.values['silu-path']),
+    const {
+      plan,
+      work,
+      calibration: calib,
+    } = await makePlan(bytes, {
+      scheme,
+      calibration,
+      observer,
+      threads,
+      onProgress: progress(io),
+      ...request,
+      siluPath: Boolean(args.values['silu-path']),
       activationMode: choice(args, 'act-mode', ['asymmetric', 'symmetric'] as const, 'asymmetric'),
       percentile: numberOpt(args, 'percentile', 99.99, { min: 50, max: 100 }),
-      weights: { granularity: granularity(args, recipe, format), keepFirstLast: !args.values['no-keep-first-last'], include: args.values.include as string[] | undefined, exclude: args.values.exclude as string[] | undefined },
+      weights: {
+        granularity: weightGranularity,
+        keepFirstLast: !args.values['no-keep-first-last'],
+        include: args.values.include as string[] | undefined,
+        exclude: args.values.exclude as string[] | undefined,
+      },
     });
-    const model = applyPlan(work, plan, { format, cudaLayout: Boolean(args.values['cuda-layout']), ...(actDtype ? { actDtype } : {}) });
+    const model = applyPlan(work, plan, { format, ...(actDtype ? { actDtype } : {}) });
     const sqnrImages = numberOpt(args, 'sqnr-images', 32, { min: 0, integer: true });
-    const sqnr = sqnrImages > 0 && calibration
-      ? await measureSqnr(bytes, modelToBytes(model), calibrationSet(work, { ...calibration, count: sqnrImages, seed: (calibration.seed ?? 0) + 1 }).feeds(), threads, (n) => io.progress(`SQNR ${n}/${sqnrImages}`))
-      : undefined;
+    const sqnr =
+      sqnrImages > 0 && calib
+        ? await measureSqnr(
+            bytes,
+            modelToBytes(model),
+            calib.draw({ count: sqnrImages, seed: (calib.source.seed ?? 0) + 1 }).feeds(),
+            threads,
+            (n) => io.progress(`SQNR ${n}/${sqnrImages}`),
+          )
+        : undefined;
     saveModel(model, out);
     const planPath = stringOpt(args, 'plan');
     if (planPath) writeFileAtomic(planPath, planToJson(plan));
@@ -133,14 +181,31 @@ export const quantizeCommand: Command = {
   },
 };
 
-function quantizeSummary(input: string, output: string, plan: QuantPlan, format: string, sqnrDb: number | undefined, sqnrImages: number | undefined, seconds: number) {
+function quantizeSummary(
+  input: string,
+  output: string,
+  plan: QuantPlan,
+  format: string,
+  sqnrDb: number | undefined,
+  sqnrImages: number | undefined,
+  seconds: number,
+) {
   const report = inspectModel(loadModel(output));
   return {
-    input, output, scheme: plan.scheme, format, inputBytes: statSync(input).size, outputBytes: statSync(output).size,
-    sizeRatio: statSync(output).size / statSync(input).size, percentConvParamsAt4Bits: report.conv.percentAt4Bits,
-    weights: plan.weights.length, activations: plan.activations.length, keptFloat: plan.float.length,
+    input,
+    output,
+    scheme: plan.scheme,
+    format,
+    inputBytes: statSync(input).size,
+    outputBytes: statSync(output).size,
+    sizeRatio: statSync(output).size / statSync(input).size,
+    percentConvParamsAt4Bits: report.conv.percentAt4Bits,
+    weights: plan.weights.length,
+    activations: plan.activations.length,
+    keptFloat: plan.float.length,
     ...(plan.calibration ? { calibration: plan.calibration } : {}),
-    ...(sqnrDb !== undefined ? { sqnrDb, sqnrImages } : {}), seconds,
+    ...(sqnrDb !== undefined ? { sqnrDb, sqnrImages } : {}),
+    seconds,
   };
 }
 
@@ -148,7 +213,11 @@ function formatSummary(s: ReturnType<typeof quantizeSummary>): string {
   return [
     `${s.output}: ${s.scheme} ${s.format}, ${(s.outputBytes / 1e6).toFixed(2)} MB (${s.sizeRatio.toFixed(3)}× the input)`,
     `${s.percentConvParamsAt4Bits.toFixed(1)}% of Conv weight parameters at 4 bits; ${s.weights} weights quantized, ${s.activations} activations, ${s.keptFloat} layers left float`,
-    ...(s.calibration ? [`calibration: ${s.calibration.images} images from ${s.calibration.source} (${s.calibration.skipped} skipped), observer ${s.calibration.observer}`] : []),
+    ...(s.calibration
+      ? [
+          `calibration: ${s.calibration.images} images from ${s.calibration.source} (${s.calibration.skipped} skipped), observer ${s.calibration.observer}`,
+        ]
+      : []),
     ...(s.sqnrDb !== undefined ? [`raw-output SQNR vs the float model: ${s.sqnrDb.toFixed(2)} dB on ${s.sqnrImages} images`] : []),
     `${s.seconds.toFixed(1)} s`,
   ].join('\n');

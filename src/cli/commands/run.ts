@@ -6,10 +6,30 @@ import { stageKey } from '../../pipeline/run-folder.js';
 import { runPipeline } from '../../pipeline/run-pipeline.js';
 import { SUMMARY_COLUMNS, summaryCells } from '../../pipeline/summary.js';
 import { stringOpt, type Command } from '../command.js';
-import { formatTable } from '../format/table.js';
+import { formatTable } from '../../util/format-table.js';
 
-const STRING_OPTIONS = ['config', 'model', 'coco', 'images', 'max-images', 'calib', 'calib-count', 'seed', 'variants', 'recipe', 'ep', 'threads', 'warmup', 'runs',
-  'sensitivity-images', 'overlay-images', 'qat-steps', 'synthetic-val', 'synthetic-calib', 'synthetic-seed'] as const;
+const STRING_OPTIONS = [
+  'config',
+  'model',
+  'coco',
+  'images',
+  'max-images',
+  'calib',
+  'calib-count',
+  'seed',
+  'variants',
+  'recipe',
+  'ep',
+  'threads',
+  'warmup',
+  'runs',
+  'sensitivity-images',
+  'overlay-images',
+  'qat-steps',
+  'synthetic-val',
+  'synthetic-calib',
+  'synthetic-seed',
+] as const;
 
 /** The default run folder: runs/<model stem>-<hash of the configuration>, so the same command resumes the same run. */
 function defaultOutput(model: string | undefined, cfg: object): string {
@@ -20,10 +40,11 @@ function defaultOutput(model: string | undefined, cfg: object): string {
 export const runCommand: Command = {
   name: 'run',
   summary: 'the whole workflow: build every variant, evaluate mAP and latency, write a run folder, summary.md and report.html',
-  usage: 'yoloq run [--config run.yaml] [--model m.onnx|m.pt] [--coco instances.json --images dir] [--calib dir] [--variants fp32,w8a16,w8a8,w4a16,w4a8,qat-w4a8] [--ep cpu|cuda|tensorrt] [-o runs/<id>]',
+  usage:
+    'yoloq run [--config run.yaml] [--model m.onnx|m.pt] [--coco instances.json --images dir] [--calib dir] [--variants fp32,w8a16,w8a8,w4a16,w4a8,qat-w4a8] [--ep cpu|cuda|tensorrt] [-o runs/<id>]',
   options: { ...Object.fromEntries(STRING_OPTIONS.map((k) => [k, { type: 'string' as const }])), output: { type: 'string', short: 'o' } },
   details: [
-    'With no arguments: the embedded default model (assets/default, a small YOLOv10 trained on yoloq\'s synthetic shapes)',
+    "With no arguments: the embedded default model (assets/default, a small YOLOv10 trained on yoloq's synthetic shapes)",
     'on synthetic evaluation and calibration images generated deterministically into ~/.cache/yoloq ($YOLOQ_CACHE_DIR); offline.',
     '  --config FILE       run.yaml: the options below as keys (e.g. "variants: [fp32, w4a8]"); command-line options win',
     '  --model M           an FP ONNX YOLO model, or an ultralytics .pt (exported by the Python stage, python/.venv)',
@@ -40,7 +61,8 @@ export const runCommand: Command = {
     '',
   ],
   async run(args, io) {
-    if (args.positionals.length > 0) throw new InputError(`run takes no positional arguments, got ${args.positionals.join(' ')} (see: yoloq run --help)`);
+    if (args.positionals.length > 0)
+      throw new InputError(`run takes no positional arguments, got ${args.positionals.join(' ')} (see: yoloq run --help)`);
     const configFile = stringOpt(args, 'config');
     const raw: RawOptions = configFile ? readConfigFile(configFile) : {};
     for (const k of [...STRING_OPTIONS, 'output']) {
@@ -50,15 +72,24 @@ export const runCommand: Command = {
     const { output, ...cfg } = resolveConfig(raw);
     const root = output ?? defaultOutput(cfg.model, cfg);
     const result = await runPipeline({
-      config: cfg, output: root, ...(configFile ? { configFile } : {}), repoRoot: PACKAGE_ROOT,
-      onProgress: (t) => io.progress(t), onStage: (line) => { io.progress(''); io.err(line); },
+      config: cfg,
+      output: root,
+      ...(configFile ? { configFile } : {}),
+      repoRoot: PACKAGE_ROOT,
+      onProgress: (t) => io.progress(t),
+      onStage: (line) => {
+        io.progress('');
+        io.err(line);
+      },
     });
     io.progress('');
     const failed = result.rows.filter((r) => r.status === 'failed');
     if (args.values.json) io.out(JSON.stringify(result, null, 2));
     else {
       io.out(formatTable([...SUMMARY_COLUMNS], summaryCells(result.rows)));
-      io.out(`\n${relative(process.cwd(), result.summary) || result.summary}\n${relative(process.cwd(), result.report) || result.report}\n${result.seconds.toFixed(1)} s`);
+      io.out(
+        `\n${relative(process.cwd(), result.summary) || result.summary}\n${relative(process.cwd(), result.report) || result.report}\n${result.seconds.toFixed(1)} s`,
+      );
     }
     return failed.length > 0 ? 1 : 0;
   },

@@ -5,7 +5,8 @@ import { findQuantTargets } from '../../quant/policy/targets.js';
 import { planWeightsRtn } from '../../quant/policy/weight-policy.js';
 import { chooseKept, sensitivityInputs, sensitivityTarget } from '../../quant/policy/sensitivity-budget.js';
 import { measureSensitivity } from '../../quant/policy/sensitivity.js';
-import { workingGraph } from '../../quant/quantize-model.js';
+import { openCalibration } from '../../quant/calibration/samples.js';
+import { workingGraph } from '../../quant/working-graph.js';
 import { SCHEMES } from '../../quant/scheme.js';
 import { modelFromBytes } from '../../onnx/serde/model-io.js';
 import { numberOpt, stringOpt, type Command } from '../command.js';
@@ -16,8 +17,14 @@ export const sensitivityCommand: Command = {
   summary: 'rank Conv layers by 4-bit sensitivity (one layer at a time, output SQNR); choose 8-bit layers under a budget',
   usage: 'yoloq sensitivity --model in.onnx --calib <images dir> [--images 8] [--budget 0.9] [--json] [-o ranking.json]',
   options: {
-    model: { type: 'string' }, calib: { type: 'string' }, images: { type: 'string' }, seed: { type: 'string' },
-    budget: { type: 'string' }, bits: { type: 'string' }, threads: { type: 'string' }, output: { type: 'string', short: 'o' },
+    model: { type: 'string' },
+    calib: { type: 'string' },
+    images: { type: 'string' },
+    seed: { type: 'string' },
+    budget: { type: 'string' },
+    bits: { type: 'string' },
+    threads: { type: 'string' },
+    output: { type: 'string', short: 'o' },
   },
   details: [
     '  --calib DIR         calibration images (never the evaluation set)',
@@ -36,24 +43,41 @@ export const sensitivityCommand: Command = {
     const { weights } = planWeightsRtn(targets, SCHEMES.w4a16);
     const candidates = weights.filter((d) => d.bits <= 4 && d.opType === 'Conv');
     const count = numberOpt(args, 'images', 8, { min: 1, integer: true });
-    const inputs = await sensitivityInputs(work, { images: calib, count, seed: numberOpt(args, 'seed', 0, { min: 0, integer: true }) }, count);
+    const inputs = await sensitivityInputs(
+      openCalibration(work, { images: calib, count, seed: numberOpt(args, 'seed', 0, { min: 0, integer: true }) }),
+      count,
+    );
     const { measured, fields } = sensitivityTarget(work, candidates);
     const layers = await measureSensitivity(measured, candidates, inputs, {
       fields,
-      bits: numberOpt(args, 'bits', 4, { min: 2, max: 8, integer: true }), threads: numberOpt(args, 'threads', 0, { min: 0, integer: true }),
+      bits: numberOpt(args, 'bits', 4, { min: 2, max: 8, integer: true }),
+      threads: numberOpt(args, 'threads', 0, { min: 0, integer: true }),
       onProgress: (n, t) => io.progress(`sensitivity ${n}/${t}`),
     });
     io.progress('');
     const ranked = [...layers].sort((a, b) => b.noisePerMParam - a.noisePerMParam);
     const budget = stringOpt(args, 'budget') === undefined ? undefined : numberOpt(args, 'budget', 0.9, { min: 0, max: 1 });
     const choice = budget === undefined ? undefined : chooseKept(weights, layers, budget);
-    const result = { model: stringOpt(args, 'model'), images: inputs.length, layers: ranked, ...(choice ? { budget, keptAt8Bits: choice.kept, fourBitShare: choice.fourBitShare } : {}) };
+    const result = {
+      model: stringOpt(args, 'model'),
+      images: inputs.length,
+      layers: ranked,
+      ...(choice ? { budget, keptAt8Bits: choice.kept, fourBitShare: choice.fourBitShare } : {}),
+    };
     const out = stringOpt(args, 'output');
-    if (out) writeFileAtomic(out, JSON.stringify(result, null, 1) + '\n');
+    if (out) writeFileAtomic(out, `${JSON.stringify(result, null, 1)}\n`);
     if (args.values.json) io.out(JSON.stringify(result, null, 2));
     else {
-      io.out(['layer | params | SQNR dB | noise per M params', ...ranked.map((l) => `${l.node} | ${l.params} | ${l.sqnrDb.toFixed(2)} | ${l.noisePerMParam.toExponential(3)}`)].join('\n'));
-      if (choice) io.out(`kept at 8 bits (budget ${budget}): ${choice.kept.join(', ') || '(none)'}; ${(100 * choice.fourBitShare).toFixed(1)}% of Conv weight parameters at 4 bits`);
+      io.out(
+        [
+          'layer | params | SQNR dB | noise per M params',
+          ...ranked.map((l) => `${l.node} | ${l.params} | ${l.sqnrDb.toFixed(2)} | ${l.noisePerMParam.toExponential(3)}`),
+        ].join('\n'),
+      );
+      if (choice)
+        io.out(
+          `kept at 8 bits (budget ${budget}): ${choice.kept.join(', ') || '(none)'}; ${(100 * choice.fourBitShare).toFixed(1)}% of Conv weight parameters at 4 bits`,
+        );
     }
     return 0;
   },

@@ -36,8 +36,12 @@ interface Work {
 
 function makeWork(n: number): Work {
   return {
-    sel: new Int32Array(n), tpMask: new Uint32Array(n), igMask: new Uint32Array(n),
-    pr: new Float64Array(n), tps: new Float64Array(n), sc: new Float64Array(n),
+    sel: new Int32Array(n),
+    tpMask: new Uint32Array(n),
+    igMask: new Uint32Array(n),
+    pr: new Float64Array(n),
+    tps: new Float64Array(n),
+    sc: new Float64Array(n),
   };
 }
 

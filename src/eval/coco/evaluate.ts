@@ -63,7 +63,17 @@ function fillIou(s: Scratch, gts: GtTable, dts: DetTable, g0: number, G: number,
     const o = 4 * (d0 + d);
     for (let g = 0; g < G; g++) {
       const q = 4 * (g0 + g);
-      s.iou[d * G + g] = boxIou(db[o]!, db[o + 1]!, db[o + 2]!, db[o + 3]!, gb[q]!, gb[q + 1]!, gb[q + 2]!, gb[q + 3]!, gts.crowd[g0 + g] === 1);
+      s.iou[d * G + g] = boxIou(
+        db[o]!,
+        db[o + 1]!,
+        db[o + 2]!,
+        db[o + 3]!,
+        gb[q]!,
+        gb[q + 1]!,
+        gb[q + 2]!,
+        gb[q + 3]!,
+        gts.crowd[g0 + g] === 1,
+      );
     }
   }
 }
@@ -84,7 +94,15 @@ function orderGroundTruth(s: Scratch, gts: GtTable, g0: number, G: number, lo: n
 
 /** Greedy matching at one IoU threshold, pycocotools' rules; sets bit `t` in the slot masks of area range `a`. */
 function matchAtThreshold(
-  s: Scratch, out: CocoEvalImages, gts: GtTable, g0: number, G: number, d0: number, D: number, a: number, t: number,
+  s: Scratch,
+  out: CocoEvalImages,
+  gts: GtTable,
+  g0: number,
+  G: number,
+  d0: number,
+  D: number,
+  a: number,
+  t: number,
 ): void {
   const thr = Math.min(out.params.iouThrs[t]!, 1 - 1e-10);
   const bit = 1 << t;

@@ -10,8 +10,14 @@ import type { CocoBox } from './types.js';
  * order (so results match to the last bit). Zero when the boxes do not overlap with positive width and height.
  */
 export function boxIou(
-  dx: number, dy: number, dw: number, dh: number,
-  gx: number, gy: number, gw: number, gh: number,
+  dx: number,
+  dy: number,
+  dw: number,
+  dh: number,
+  gx: number,
+  gy: number,
+  gw: number,
+  gh: number,
   crowd: boolean,
 ): number {
   const w = Math.min(dw + dx, gw + gx) - Math.max(dx, gx);

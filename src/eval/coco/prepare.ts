@@ -95,7 +95,8 @@ function detectionCells(gt: CocoGroundTruth, dets: readonly CocoDetection[], p: 
       throw new InputError(`detection ${n} has image_id ${d.imageId}, which is not an image of the ground truth`);
     }
     const b = d.bbox;
-    const finite = Number.isFinite(d.score) && Number.isFinite(b[0]) && Number.isFinite(b[1]) && Number.isFinite(b[2]) && Number.isFinite(b[3]);
+    const finite =
+      Number.isFinite(d.score) && Number.isFinite(b[0]) && Number.isFinite(b[1]) && Number.isFinite(b[2]) && Number.isFinite(b[3]);
     if (!finite) {
       throw new InputError(`detection ${n} (image_id ${d.imageId}) has a score or bbox value that is not a finite number`);
     }

@@ -43,13 +43,7 @@ function mergeRuns(src: Int32Array, dst: Int32Array, score: Float64Array, lo: nu
  * Reorder `idx[start, end)` so that `score[idx[·]]` is non-increasing, keeping the present order among equal
  * scores. `idx`: int32 indices into `score` (float64, finite). `scratch`, if given, must hold at least `end` items.
  */
-export function stableSortByScoreDesc(
-  idx: Int32Array,
-  score: Float64Array,
-  start = 0,
-  end = idx.length,
-  scratch?: Int32Array,
-): void {
+export function stableSortByScoreDesc(idx: Int32Array, score: Float64Array, start = 0, end = idx.length, scratch?: Int32Array): void {
   const n = end - start;
   if (n < 2) return;
   for (let lo = start; lo < end; lo += RUN) insertionSort(idx, score, lo, Math.min(lo + RUN, end));

@@ -7,7 +7,18 @@ import type { ResolvedCocoParams } from './params.js';
 
 /** Short names of the 12 stats, in order. */
 export const COCO_STAT_NAMES: readonly string[] = Object.freeze([
-  'AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10', 'AR100', 'ARs', 'ARm', 'ARl',
+  'AP',
+  'AP50',
+  'AP75',
+  'APs',
+  'APm',
+  'APl',
+  'AR1',
+  'AR10',
+  'AR100',
+  'ARs',
+  'ARm',
+  'ARl',
 ]);
 
 interface StatSpec {
@@ -46,7 +57,7 @@ export function pairwiseSum(a: ArrayLike<number>, lo = 0, n = a.length): number 
     for (; i < n - (n % 8); i += 8) {
       for (let j = 0; j < 8; j++) r[j]! += a[lo + i + j]!;
     }
-    let s = ((r[0]! + r[1]!) + (r[2]! + r[3]!)) + ((r[4]! + r[5]!) + (r[6]! + r[7]!));
+    let s = r[0]! + r[1]! + (r[2]! + r[3]!) + (r[4]! + r[5]! + (r[6]! + r[7]!));
     for (; i < n; i++) s += a[lo + i]!;
     return s;
   }
@@ -81,7 +92,10 @@ function statValue(acc: CocoAccumulated, p: ResolvedCocoParams, spec: StatSpec):
   const maxDet = 'value' in spec.maxDets ? spec.maxDets.value : p.maxDets[spec.maxDets.index];
   if (maxDet === undefined) return -1;
   const tind = spec.iouThr === undefined ? indicesWhere(p.iouThrs, () => true) : indicesWhere(p.iouThrs, (x) => x === spec.iouThr);
-  const am = pairs(indicesWhere(p.areaRngLbl, (l) => l === spec.area), indicesWhere(p.maxDets, (m) => m === maxDet));
+  const am = pairs(
+    indicesWhere(p.areaRngLbl, (l) => l === spec.area),
+    indicesWhere(p.maxDets, (m) => m === maxDet),
+  );
   const values: number[] = [];
   for (const t of tind) {
     if (spec.ap) {
@@ -118,10 +132,9 @@ export function formatSummary(stats: readonly number[], params: ResolvedCocoPara
   return SPECS.map((spec, j) => {
     const title = (spec.ap ? 'Average Precision' : 'Average Recall').padEnd(18);
     const type = spec.ap ? '(AP)' : '(AR)';
-    const iouStr = spec.iouThr === undefined
-      ? `${formatFixed(iou[0]!, 2)}:${formatFixed(iou[iou.length - 1]!, 2)}`
-      : formatFixed(spec.iouThr, 2);
-    const maxDet = 'value' in spec.maxDets ? spec.maxDets.value : params.maxDets[spec.maxDets.index] ?? 0;
+    const iouStr =
+      spec.iouThr === undefined ? `${formatFixed(iou[0]!, 2)}:${formatFixed(iou[iou.length - 1]!, 2)}` : formatFixed(spec.iouThr, 2);
+    const maxDet = 'value' in spec.maxDets ? spec.maxDets.value : (params.maxDets[spec.maxDets.index] ?? 0);
     const value = formatFixed(stats[j] ?? -1, 3);
     return ` ${title} ${type} @[ IoU=${iouStr.padEnd(9)} | area=${spec.area.padStart(6)} | maxDets=${String(maxDet).padStart(3)} ] = ${value}`;
   });

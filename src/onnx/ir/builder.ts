@@ -76,9 +76,10 @@ export class GraphBuilder {
   /** Add a node; returns its output names (fresh names derived from the node name unless given). */
   node(opType: string, inputs: string[], outputs: number | string[] = 1, spec: NodeSpec = {}): string[] {
     const name = this.fresh(spec.name ?? opType.toLowerCase());
-    const outs = typeof outputs === 'number'
-      ? Array.from({ length: outputs }, (_, i) => this.fresh(outputs === 1 ? `${name}_out` : `${name}_out${i}`))
-      : outputs.map((o) => (this.used.add(o), o));
+    const outs =
+      typeof outputs === 'number'
+        ? Array.from({ length: outputs }, (_, i) => this.fresh(outputs === 1 ? `${name}_out` : `${name}_out${i}`))
+        : outputs.map((o) => (this.used.add(o), o));
     const attributes = Object.entries(spec.attrs ?? {}).map(([k, v]) => toAttribute(k, v));
     for (const [k, v] of Object.entries(spec.floatAttrs ?? {})) attributes.push(floatAttr(k, v));
     const node: Node = { opType, name, inputs, outputs: outs, attributes };

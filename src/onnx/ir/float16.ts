@@ -11,7 +11,7 @@ export function toHalfBits(value: number): number {
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
   if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 | (mant >>> 13) : 0);
-  let e = exp - 127 + 15;
+  const e = exp - 127 + 15;
   if (e >= 0x1f) return sign | 0x7c00;
   if (e <= 0) {
     if (e < -10) return sign;
@@ -20,12 +20,12 @@ export function toHalfBits(value: number): number {
     const half = 1 << (shift - 1);
     let out = mant >>> shift;
     const rem = mant & ((1 << shift) - 1);
-    if (rem > half || (rem === half && (out & 1))) out += 1;
+    if (rem > half || (rem === half && out & 1)) out += 1;
     return sign | out;
   }
   let out = (e << 10) | (mant >>> 13);
   const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (out & 1))) out += 1; // may carry into the exponent: still correct
+  if (rem > 0x1000 || (rem === 0x1000 && out & 1)) out += 1; // may carry into the exponent: still correct
   return sign | out;
 }
 

@@ -146,26 +146,52 @@ export function makeTensor(name: string, dtype: DataTypeCode, dims: number[], va
   if (range) {
     for (let i = 0; i < n; i++) {
       const v = Number(values[i]);
-      if (!Number.isInteger(v) || v < range[0] || v > range[1]) throw new RangeError(`tensor ${name}: value ${v} does not fit ${dtypeName(dtype)}`);
+      if (!Number.isInteger(v) || v < range[0] || v > range[1])
+        throw new RangeError(`tensor ${name}: value ${v} does not fit ${dtypeName(dtype)}`);
     }
   }
   let data: Uint8Array;
   switch (dtype) {
-    case DataType.FLOAT: data = bytesOf(Float32Array.from(nums)); break;
-    case DataType.DOUBLE: data = bytesOf(Float64Array.from(nums)); break;
-    case DataType.FLOAT16: data = bytesOf(Uint16Array.from(nums, toHalfBits)); break;
-    case DataType.INT8: data = bytesOf(Int8Array.from(nums)); break;
+    case DataType.FLOAT:
+      data = bytesOf(Float32Array.from(nums));
+      break;
+    case DataType.DOUBLE:
+      data = bytesOf(Float64Array.from(nums));
+      break;
+    case DataType.FLOAT16:
+      data = bytesOf(Uint16Array.from(nums, toHalfBits));
+      break;
+    case DataType.INT8:
+      data = bytesOf(Int8Array.from(nums));
+      break;
     case DataType.UINT8:
-    case DataType.BOOL: data = Uint8Array.from(nums); break;
-    case DataType.INT16: data = bytesOf(Int16Array.from(nums)); break;
-    case DataType.UINT16: data = bytesOf(Uint16Array.from(nums)); break;
-    case DataType.INT32: data = bytesOf(Int32Array.from(nums)); break;
-    case DataType.UINT32: data = bytesOf(Uint32Array.from(nums)); break;
-    case DataType.INT64: data = bytesOf(BigInt64Array.from(values as ArrayLike<number | bigint>, (v) => BigInt(v))); break;
-    case DataType.UINT64: data = bytesOf(BigUint64Array.from(values as ArrayLike<number | bigint>, (v) => BigInt(v))); break;
+    case DataType.BOOL:
+      data = Uint8Array.from(nums);
+      break;
+    case DataType.INT16:
+      data = bytesOf(Int16Array.from(nums));
+      break;
+    case DataType.UINT16:
+      data = bytesOf(Uint16Array.from(nums));
+      break;
+    case DataType.INT32:
+      data = bytesOf(Int32Array.from(nums));
+      break;
+    case DataType.UINT32:
+      data = bytesOf(Uint32Array.from(nums));
+      break;
+    case DataType.INT64:
+      data = bytesOf(BigInt64Array.from(values as ArrayLike<number | bigint>, (v) => BigInt(v)));
+      break;
+    case DataType.UINT64:
+      data = bytesOf(BigUint64Array.from(values as ArrayLike<number | bigint>, (v) => BigInt(v)));
+      break;
     case DataType.INT4:
-    case DataType.UINT4: data = pack4(nums, dtype === DataType.INT4); break;
-    default: throw new TypeError(`tensor ${name}: makeTensor does not build ${dtypeName(dtype)}`);
+    case DataType.UINT4:
+      data = pack4(nums, dtype === DataType.INT4);
+      break;
+    default:
+      throw new TypeError(`tensor ${name}: makeTensor does not build ${dtypeName(dtype)}`);
   }
   return { name, dtype, dims: [...dims], data, field: 'raw_data' };
 }

@@ -2,6 +2,7 @@ import { getInt, intAttr } from '../ir/attributes.js';
 import { DataType, type DataTypeCode } from '../ir/dtypes.js';
 import { defaultOpset, isDefaultDomain, type Attribute, type Graph, type Model, type Node, type ValueInfo } from '../ir/graph.js';
 import { makeTensor, toFloat32, type Tensor } from '../ir/tensor.js';
+import { PassProperty, type Pass } from './pass.js';
 
 /**
  * Change the floating-point type a graph computes in, between FP32 and FP16, keeping the model's interface: graph
@@ -9,7 +10,8 @@ import { makeTensor, toFloat32, type Tensor } from '../ir/tensor.js';
  * output whose type differs. Initializers, Constant tensors, Cast targets, ConstantOfShape values and declared
  * value types of the `from` type are converted. yoloq plans and calibrates on an FP32 working graph (so FP16
  * models such as yolov5n_fp16 work), and W4A16's GPU graph is the FP32 export converted back to FP16.
- * Returns a new model; the input is not modified.
+ * The pass returns a new model (the input is not modified), or the input itself with `modified: false` when the
+ * conversion leaves every node, initializer and value_info as it was.
  */
 
 export interface PrecisionOptions {
@@ -34,7 +36,8 @@ function convertTensor(t: Tensor, from: DataTypeCode, to: DataTypeCode): Tensor 
 }
 
 function convertAttribute(a: Attribute, node: Node, from: DataTypeCode, to: DataTypeCode): Attribute {
-  if (a.value.kind === 'tensor' && a.value.value.dtype === from) return { ...a, value: { kind: 'tensor', value: convertTensor(a.value.value, from, to) } };
+  if (a.value.kind === 'tensor' && a.value.value.dtype === from)
+    return { ...a, value: { kind: 'tensor', value: convertTensor(a.value.value, from, to) } };
   if (node.opType === 'Cast' && a.name === 'to' && getInt(node, 'to') === from) return intAttr('to', to);
   return a;
 }
@@ -43,25 +46,83 @@ function convertValue(v: ValueInfo, from: DataTypeCode, to: DataTypeCode): Value
   return v.type?.elemType === from ? { ...v, type: { ...v.type, elemType: to } } : v;
 }
 
-export function changeFloatPrecision(model: Model, options: PrecisionOptions): Model {
+const TYPE_NAME: Readonly<Record<number, string>> = Object.freeze({ [DataType.FLOAT]: 'FP32', [DataType.FLOAT16]: 'FP16' });
+
+export function floatPrecisionPass(options: PrecisionOptions): Pass {
+  return {
+    name: 'float-precision',
+    description: `converts what the graph computes in ${TYPE_NAME[options.from]} to ${TYPE_NAME[options.to]}, keeping the model's interface`,
+    // New Casts sit right after their producers and read no graph input by an initializer's name; value_info is not added.
+    preserves: [PassProperty.TopologicallySorted, PassProperty.NoInitializerInputs],
+    run(model) {
+      const out = changeFloatPrecision(model, options);
+      return sameContents(model.graph!, out.graph!) ? { model, modified: false } : { model: out, modified: true };
+    },
+  };
+}
+
+/** Whether `b` lists the same nodes (field by field), initializers, value_info, inputs and outputs as `a`, by identity. */
+function sameContents(a: Graph, b: Graph): boolean {
+  const sameList = (x: readonly unknown[], y: readonly unknown[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  const sameNode = (m: Node, n: Node) => {
+    const keys = Object.keys(m) as (keyof Node)[];
+    return (
+      keys.length === Object.keys(n).length &&
+      keys.every((k) => {
+        const u = m[k];
+        const v = n[k];
+        return Array.isArray(u) && Array.isArray(v) ? sameList(u, v) : u === v;
+      })
+    );
+  };
+  return (
+    a.nodes.length === b.nodes.length &&
+    a.nodes.every((n, i) => sameNode(n, b.nodes[i]!)) &&
+    sameList(a.initializers, b.initializers) &&
+    sameList(a.valueInfo, b.valueInfo) &&
+    sameList(a.inputs, b.inputs) &&
+    sameList(a.outputs, b.outputs)
+  );
+}
+
+function changeFloatPrecision(model: Model, options: PrecisionOptions): Model {
   const { from, to } = options;
   const g = model.graph!;
   const keep = options.keepFloat32 ?? new Set<string>();
   const names = new Set([...g.initializers.map((t) => t.name), ...g.inputs.map((v) => v.name), ...g.nodes.flatMap((n) => n.outputs)]);
-  const fresh = (base: string) => { let n = base; for (let i = 1; names.has(n); i++) n = `${base}_${i}`; names.add(n); return n; };
+  // Node names share the generator with value names (as they always have) and also avoid the graph's node names, so a
+  // graph that went through this pass before (an FP16 export read back to FP32) gets no duplicate Cast names.
+  const nodeNames = new Set(g.nodes.map((n) => n.name).filter((n): n is string => Boolean(n)));
+  const fresh = (base: string) => {
+    let n = base;
+    for (let i = 1; names.has(n) || nodeNames.has(n); i++) n = `${base}_${i}`;
+    names.add(n);
+    return n;
+  };
   const nodes: Node[] = [];
   for (const n of g.nodes) {
-    const keepConstant = options.castConstants && n.opType === 'Constant' && isDefaultDomain(n.domain)
-      && n.attributes.some((a) => a.name === 'value' && a.value.kind === 'tensor' && a.value.value.dtype === from);
+    const keepConstant =
+      options.castConstants &&
+      n.opType === 'Constant' &&
+      isDefaultDomain(n.domain) &&
+      n.attributes.some((a) => a.name === 'value' && a.value.kind === 'tensor' && a.value.value.dtype === from);
     if (keepConstant) {
       const out = n.outputs[0]!;
       const inner = fresh(`${out}_${from === DataType.FLOAT16 ? 'fp16' : 'fp32'}`);
       nodes.push({ ...n, inputs: [], outputs: [inner] });
-      nodes.push({ opType: 'Cast', name: fresh(`${n.name ?? 'constant'}_cast`), inputs: [inner], outputs: [out], attributes: [intAttr('to', to)] });
+      nodes.push({
+        opType: 'Cast',
+        name: fresh(`${n.name ?? 'constant'}_cast`),
+        inputs: [inner],
+        outputs: [out],
+        attributes: [intAttr('to', to)],
+      });
       continue;
     }
     nodes.push({
-      ...n, inputs: [...n.inputs], outputs: [...n.outputs],
+      ...n,
+      inputs: [...n.inputs],
+      outputs: [...n.outputs],
       attributes: isDefaultDomain(n.domain) ? n.attributes.map((a) => convertAttribute(a, n, from, to)) : n.attributes,
     });
   }
@@ -72,7 +133,13 @@ export function changeFloatPrecision(model: Model, options: PrecisionOptions): M
     if (input.type?.elemType !== from || initializers.some((t) => t.name === input.name)) continue;
     const inner = fresh(`${input.name}_${to === DataType.FLOAT ? 'fp32' : 'fp16'}`);
     rename.set(input.name, inner);
-    prologue.push({ opType: 'Cast', name: fresh(`${input.name}_cast`), inputs: [input.name], outputs: [inner], attributes: [intAttr('to', to)] });
+    prologue.push({
+      opType: 'Cast',
+      name: fresh(`${input.name}_cast`),
+      inputs: [input.name],
+      outputs: [inner],
+      attributes: [intAttr('to', to)],
+    });
   }
   for (const n of nodes) n.inputs = n.inputs.map((v) => rename.get(v) ?? v);
   const epilogue: Node[] = [];
@@ -83,11 +150,19 @@ export function changeFloatPrecision(model: Model, options: PrecisionOptions): M
       n.outputs = n.outputs.map((v) => (v === output.name ? inner : v));
       n.inputs = n.inputs.map((v) => (v === output.name ? inner : v));
     }
-    epilogue.push({ opType: 'Cast', name: fresh(`${output.name}_cast`), inputs: [inner], outputs: [output.name], attributes: [intAttr('to', from)] });
+    epilogue.push({
+      opType: 'Cast',
+      name: fresh(`${output.name}_cast`),
+      inputs: [inner],
+      outputs: [output.name],
+      attributes: [intAttr('to', from)],
+    });
   }
   const guarded = to === DataType.FLOAT16 ? guardFloat32Inputs(nodes, fresh) : nodes;
   const graph: Graph = {
-    ...g, nodes: [...prologue, ...castAfterKeptDequantize(guarded, keep, to, fresh), ...epilogue], initializers,
+    ...g,
+    nodes: [...prologue, ...castAfterKeptDequantize(guarded, keep, to, fresh), ...epilogue],
+    initializers,
     valueInfo: g.valueInfo.map((v) => convertValue(v, from, to)),
   };
   return dropNoOpCasts({ ...model, graph });
@@ -104,7 +179,13 @@ function guardFloat32Inputs(nodes: Node[], fresh: (b: string) => string): Node[]
       const v = n.inputs[slot];
       if (!v) continue;
       const cast = fresh(`${v}_fp32`);
-      out.push({ opType: 'Cast', name: fresh(`${n.name ?? n.opType}_scales_cast`), inputs: [v], outputs: [cast], attributes: [intAttr('to', DataType.FLOAT)] });
+      out.push({
+        opType: 'Cast',
+        name: fresh(`${n.name ?? n.opType}_scales_cast`),
+        inputs: [v],
+        outputs: [cast],
+        attributes: [intAttr('to', DataType.FLOAT)],
+      });
       n.inputs[slot] = cast;
     }
     out.push(n);
@@ -122,7 +203,13 @@ function castAfterKeptDequantize(nodes: Node[], keep: ReadonlySet<string>, to: D
     const orig = n.outputs[0]!;
     const inner = fresh(`${orig}_fp32`);
     n.outputs = [inner];
-    out.push({ opType: 'Cast', name: fresh(`${n.name ?? 'dequantize'}_to_fp16`), inputs: [inner], outputs: [orig], attributes: [intAttr('to', DataType.FLOAT16)] });
+    out.push({
+      opType: 'Cast',
+      name: fresh(`${n.name ?? 'dequantize'}_to_fp16`),
+      inputs: [inner],
+      outputs: [orig],
+      attributes: [intAttr('to', DataType.FLOAT16)],
+    });
   }
   return out;
 }
@@ -130,7 +217,10 @@ function castAfterKeptDequantize(nodes: Node[], keep: ReadonlySet<string>, to: D
 /** Remove Casts whose input already has the target type (graph inputs and initializers only: types known for sure). */
 function dropNoOpCasts(model: Model): Model {
   const g = model.graph!;
-  const known = new Map<string, number>([...g.inputs.map((v) => [v.name, v.type?.elemType ?? -1] as const), ...g.initializers.map((t) => [t.name, t.dtype] as const)]);
+  const known = new Map<string, number>([
+    ...g.inputs.map((v) => [v.name, v.type?.elemType ?? -1] as const),
+    ...g.initializers.map((t) => [t.name, t.dtype] as const),
+  ]);
   const outputs = new Set(g.outputs.map((o) => o.name));
   const rename = new Map<string, string>();
   const nodes = g.nodes.filter((n) => {

@@ -1,8 +1,10 @@
 import { getInt, intAttr } from '../ir/attributes.js';
+import { blockCount } from '../ir/block-quant.js';
 import { DataType } from '../ir/dtypes.js';
 import type { Graph, Model, Node } from '../ir/graph.js';
 import { indexGraph, producerOf, type GraphIndex } from '../ir/graph-index.js';
 import { elementCount, makeTensor, toFloat32, toIntegers, type Tensor } from '../ir/tensor.js';
+import { PassProperty, type Pass } from './pass.js';
 
 /**
  * Prepare a native-INT4 model for ORT's CPU EP at session creation (the file stays 4-bit). ORT fuses no INT4
@@ -10,7 +12,9 @@ import { elementCount, makeTensor, toFloat32, toIntegers, type Tensor } from '..
  * - a weight Conv whose data input comes from a DequantizeLinear (a W?A8 graph) gets its codes as INT8, per output
  *   channel, so ORT can fuse DequantizeLinear → Conv → QuantizeLinear into an integer Conv;
  * - any other INT4 weight (W4A16) is dequantized to a float initializer, so the Conv runs as in the float model.
- * Values are bit-identical to what the DequantizeLinear would compute. Returns a new model.
+ * Values are bit-identical to what the DequantizeLinear would compute; initializers nothing reads any more are
+ * dropped. The pass returns a new model with `counts: { folded, toInt8 }` (weights dequantized to float, weights
+ * widened to INT8), or the input itself when it changes nothing.
  */
 
 /** Float result of DequantizeLinear on constants: per-tensor, per-axis or blocked (block_size along `axis`). */
@@ -22,7 +26,7 @@ export function dequantizeConstant(x: Tensor, scale: Tensor, zp: Tensor | undefi
   const ax = axis < 0 ? axis + dims.length : axis;
   const inner = dims.slice(ax + 1).reduce((a, b) => a * b, 1);
   const n = dims[ax] ?? 1;
-  const blocksOnAxis = blockSize > 0 ? Math.ceil(n / blockSize) : n;
+  const blocksOnAxis = blockSize > 0 ? blockCount(n, blockSize) : n;
   const out = new Float32Array(q.length);
   for (let i = 0; i < q.length; i++) {
     let k = 0;
@@ -54,13 +58,30 @@ function constantReshapeAfter(graph: Graph, index: GraphIndex, dq: Node): { node
 
 function feedsActivationQuantizedConv(graph: Graph, index: GraphIndex, value: string): boolean {
   const readers = index.consumers.get(value) ?? [];
-  return readers.length > 0 && readers.every((i) => {
-    const n = graph.nodes[i]!;
-    return (n.opType === 'Conv' || n.opType === 'Gemm') && producerOf(graph, index, n.inputs[0] ?? '')?.opType === 'DequantizeLinear';
-  });
+  return (
+    readers.length > 0 &&
+    readers.every((i) => {
+      const n = graph.nodes[i]!;
+      return (n.opType === 'Conv' || n.opType === 'Gemm') && producerOf(graph, index, n.inputs[0] ?? '')?.opType === 'DequantizeLinear';
+    })
+  );
 }
 
-export function foldWeightDequantize(model: Model): { model: Model; folded: number; toInt8: number } {
+export function foldWeightDequantizePass(): Pass {
+  return {
+    name: 'fold-weight-dequantize',
+    description: 'dequantizes INT4 weights once at load, or widens them to INT8 where ORT can fuse an integer Conv',
+    // Folded DequantizeLinear nodes are removed and their outputs become initializers (not graph inputs).
+    preserves: [PassProperty.TopologicallySorted, PassProperty.NoInitializerInputs],
+    run(model) {
+      const { model: out, folded, toInt8 } = foldWeightDequantize(model);
+      const modified = folded > 0 || toInt8 > 0 || out.graph!.initializers.length !== model.graph!.initializers.length;
+      return { model: modified ? out : model, modified, counts: { folded, toInt8 } };
+    },
+  };
+}
+
+function foldWeightDequantize(model: Model): { model: Model; folded: number; toInt8: number } {
   const g = model.graph!;
   const index = indexGraph(g);
   const nodes = g.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs] }));
@@ -81,7 +102,10 @@ export function foldWeightDequantize(model: Model): { model: Model; folded: numb
     const finalDims = reshape ? reshape.dims : x.dims;
     if (reshape) drop.add(g.nodes.indexOf(reshape.node));
     const rows = finalDims[0]!;
-    const perRow = block === 0 ? (axis === 0 || axis === -x.dims.length) && elementCount(scale.dims) === x.dims[0] : block === elementCount(x.dims) / x.dims[0]! && elementCount(scale.dims) === rows;
+    const perRow =
+      block === 0
+        ? (axis === 0 || axis === -x.dims.length) && elementCount(scale.dims) === x.dims[0]
+        : block === elementCount(x.dims) / x.dims[0]! && elementCount(scale.dims) === rows;
     if (feedsActivationQuantizedConv(g, index, finalName) && perRow && x.dtype === DataType.INT4 && !zp) {
       // Same codes as INT8, per output channel: the form ORT's QDQ fusion recognises.
       const q8 = makeTensor(`${x.name}__int8`, DataType.INT8, finalDims, toIntegers(x));
@@ -98,5 +122,12 @@ export function foldWeightDequantize(model: Model): { model: Model; folded: numb
   });
   const kept = nodes.filter((_, i) => !drop.has(i));
   const read = new Set(kept.flatMap((n) => n.inputs));
-  return { model: { ...model, graph: { ...g, nodes: kept, initializers: initializers.filter((t) => read.has(t.name) || g.outputs.some((o) => o.name === t.name)) } }, folded, toInt8 };
+  return {
+    model: {
+      ...model,
+      graph: { ...g, nodes: kept, initializers: initializers.filter((t) => read.has(t.name) || g.outputs.some((o) => o.name === t.name)) },
+    },
+    folded,
+    toInt8,
+  };
 }

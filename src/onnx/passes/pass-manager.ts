@@ -18,6 +18,8 @@ export interface PassRecord {
   modified: boolean;
   /** Wall time of the pass, milliseconds. */
   ms: number;
+  /** What the pass counted (its result's `counts`), when it counts anything. */
+  counts?: Readonly<Record<string, number>>;
 }
 
 export interface RunPassesResult {
@@ -83,11 +85,29 @@ export function runPasses(model: Model, passes: readonly Pass[], options: RunPas
     } catch (e) {
       const message = `pass "${pass.name}" failed (${ranText(ran)}): ${oneLine(e)}`;
       if (isInputError(e)) throw new InputError(message, { cause: e });
-      throw new PassError(message, pass.name, ran.map((r) => r.name), { cause: e });
+      throw new PassError(
+        message,
+        pass.name,
+        ran.map((r) => r.name),
+        { cause: e },
+      );
     }
-    ran.push({ name: pass.name, modified: result.modified, ms: performance.now() - start });
+    ran.push({
+      name: pass.name,
+      modified: result.modified,
+      ms: performance.now() - start,
+      ...(result.counts ? { counts: result.counts } : {}),
+    });
     properties = updateProperties(properties, pass, result.modified);
     current = result.model;
   }
   return { model: current, modified: ran.some((r) => r.modified), ran, properties };
+}
+
+/**
+ * Run one pass through the manager and return the resulting model (the input itself when the pass changed
+ * nothing): the short form for call sites that apply a single transform. Errors are those of `runPasses`.
+ */
+export function applyPass(model: Model, pass: Pass, options: RunPassesOptions = {}): Model {
+  return runPasses(model, [pass], options).model;
 }

@@ -24,6 +24,11 @@ export type PassPropertyName = (typeof PassProperty)[keyof typeof PassProperty];
 export interface PassResult {
   model: Model;
   modified: boolean;
+  /**
+   * How many things of each kind the pass changed, for reports (e.g. `{ folded: 3, toInt8: 2 }`); the pass
+   * manager keeps it in the pass's record. Each pass documents its keys.
+   */
+  counts?: Readonly<Record<string, number>>;
 }
 
 export interface Pass {

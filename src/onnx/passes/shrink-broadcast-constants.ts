@@ -2,13 +2,20 @@ import { DataType, dtypeInfo } from '../ir/dtypes.js';
 import type { Model, Node } from '../ir/graph.js';
 import { elementCount, makeTensor, type Tensor } from '../ir/tensor.js';
 import { tensorAttr } from '../ir/attributes.js';
+import { PassProperty, type Pass } from './pass.js';
 
 /**
  * Store constants that repeat along some axes once, with an Expand back to the full shape. YOLO exports embed
  * broadcast tables — YOLOv5's anchor grid [1,3,80,80,2] holds 3 anchors repeated over every cell — which are a
  * visible share of a 4-bit file. Exact (the bytes are compared), and ORT folds the Expand at load.
- * Only tensors of at least `minBytes` (default 4096) that shrink to half or less are rewritten. Returns a new model.
+ * Only tensors of at least `minBytes` (default 4096) that shrink to half or less are rewritten. The pass returns a
+ * new model with `counts: { shrunk }` (tensors rewritten), or the input itself when nothing shrinks.
  */
+
+export interface ShrinkBroadcastConstantsOptions {
+  /** Smallest tensor, in bytes, worth rewriting (default 4096). */
+  minBytes?: number;
+}
 
 /** Axes along which `t` is constant (every slice equals the first), comparing raw element bytes. */
 export function constantAxes(t: Tensor): number[] {
@@ -40,16 +47,34 @@ function collapse(t: Tensor, axes: number[]): Tensor {
   const outStrides = dims.map((_, a) => dims.slice(a + 1).reduce((x, y) => x * y, 1));
   for (let j = 0; j < elementCount(dims); j++) {
     let src = 0;
-    for (let a = 0; a < dims.length; a++) src += Math.floor(j / outStrides[a]!) % dims[a]! * strides[a]!;
+    for (let a = 0; a < dims.length; a++) src += (Math.floor(j / outStrides[a]!) % dims[a]!) * strides[a]!;
     out.set(t.data.subarray(src * size, (src + 1) * size), j * size);
   }
   return { name: t.name, dtype: t.dtype, dims, data: out, field: 'raw_data' };
 }
 
-export function shrinkBroadcastConstants(model: Model, minBytes = 4096): { model: Model; shrunk: number } {
+export function shrinkBroadcastConstantsPass(options: ShrinkBroadcastConstantsOptions = {}): Pass {
+  return {
+    name: 'shrink-broadcast-constants',
+    description: 'stores constants that repeat along some axes once, with an Expand back to the full shape',
+    // Each Expand follows the tensor it reads; new names get no value_info; initializers that are inputs are left alone.
+    preserves: [PassProperty.TopologicallySorted, PassProperty.NoDeadNodes, PassProperty.NoInitializerInputs],
+    run(model) {
+      const { model: out, shrunk } = shrinkBroadcastConstants(model, options.minBytes ?? 4096);
+      return shrunk === 0 ? { model, modified: false, counts: { shrunk } } : { model: out, modified: true, counts: { shrunk } };
+    },
+  };
+}
+
+function shrinkBroadcastConstants(model: Model, minBytes: number): { model: Model; shrunk: number } {
   const g = model.graph!;
   const names = new Set([...g.initializers.map((t) => t.name), ...g.nodes.flatMap((n) => n.outputs), ...g.inputs.map((v) => v.name)]);
-  const fresh = (b: string) => { let n = b; for (let i = 1; names.has(n); i++) n = `${b}_${i}`; names.add(n); return n; };
+  const fresh = (b: string) => {
+    let n = b;
+    for (let i = 1; names.has(n); i++) n = `${b}_${i}`;
+    names.add(n);
+    return n;
+  };
   const inputNames = new Set(g.inputs.map((v) => v.name));
   const initializers: Tensor[] = [];
   const nodes: Node[] = [];
@@ -68,7 +93,10 @@ export function shrinkBroadcastConstants(model: Model, minBytes = 4096): { model
   };
   for (const t of g.initializers) {
     const small = inputNames.has(t.name) ? undefined : shrink(t);
-    if (!small) { initializers.push(t); continue; }
+    if (!small) {
+      initializers.push(t);
+      continue;
+    }
     const name = fresh(`${t.name}_once`);
     initializers.push({ ...small, name });
     expand(name, t.dims, t.name);
@@ -77,7 +105,10 @@ export function shrinkBroadcastConstants(model: Model, minBytes = 4096): { model
   for (const n of g.nodes) {
     const attr = n.opType === 'Constant' ? n.attributes.find((a) => a.name === 'value') : undefined;
     const small = attr?.value.kind === 'tensor' ? shrink(attr.value.value) : undefined;
-    if (!small || attr?.value.kind !== 'tensor') { nodes.push(n); continue; }
+    if (!small || attr?.value.kind !== 'tensor') {
+      nodes.push(n);
+      continue;
+    }
     const inner = fresh(`${n.outputs[0]}_once`);
     nodes.push({ ...n, outputs: [inner], attributes: [tensorAttr('value', { ...small, name: '' })] });
     expand(inner, attr.value.value.dims, n.outputs[0]!);

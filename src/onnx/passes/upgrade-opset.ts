@@ -3,8 +3,9 @@ import { findAttr, getInt, getInts } from '../ir/attributes.js';
 import { DataType } from '../ir/dtypes.js';
 import { isDefaultDomain, nodeLabel, type Attribute, type Model, type Node } from '../ir/graph.js';
 import { makeTensor } from '../ir/tensor.js';
-import { ONNX_OP_VERSIONS } from '../../check/onnx-ops.generated.js';
+import { ONNX_OP_VERSIONS } from '../ops/onnx-ops.generated.js';
 import { inferShapes } from '../shape/index.js';
+import type { Pass } from './pass.js';
 
 /**
  * Raise a model's default-domain opset (quantized exports need 13, native INT4 needs 21) and rewrite the nodes
@@ -17,17 +18,106 @@ import { inferShapes } from '../shape/index.js';
 
 /** Ops whose schema changes between opset 7 and 21 only add types or optional attributes/inputs with old defaults. */
 const COMPATIBLE = new Set([
-  'Abs', 'Add', 'And', 'ArgMax', 'ArgMin', 'AveragePool', 'BatchNormalization', 'Cast', 'Ceil', 'Concat', 'Constant',
-  'ConstantOfShape', 'Conv', 'ConvTranspose', 'CumSum', 'DequantizeLinear', 'Div', 'Dropout', 'Einsum', 'Elu', 'Equal',
-  'Erf', 'Exp', 'Expand', 'Flatten', 'Floor', 'Gather', 'GatherElements', 'GatherND', 'Gemm', 'GlobalAveragePool',
-  'GlobalMaxPool', 'Greater', 'GreaterOrEqual', 'HardSigmoid', 'HardSwish', 'Identity', 'If', 'InstanceNormalization',
-  'LayerNormalization', 'LeakyRelu', 'Less', 'LessOrEqual', 'Log', 'Loop', 'MatMul', 'Max', 'MaxPool', 'Mean', 'Min',
-  'Mish', 'Mod', 'Mul', 'Neg', 'NonMaxSuppression', 'NonZero', 'Not', 'Or', 'PRelu', 'Pad', 'Pow', 'QuantizeLinear',
-  'Range', 'Reciprocal', 'Relu', 'Reshape', 'Resize', 'Round', 'ScatterElements', 'ScatterND', 'Selu', 'Shape', 'Sigmoid',
-  'Sign', 'Size', 'Slice', 'Softplus', 'Sqrt', 'Sub', 'Sum', 'Tanh', 'Tile', 'TopK', 'Transpose', 'Trilu', 'Where', 'Xor',
+  'Abs',
+  'Add',
+  'And',
+  'ArgMax',
+  'ArgMin',
+  'AveragePool',
+  'BatchNormalization',
+  'Cast',
+  'Ceil',
+  'Concat',
+  'Constant',
+  'ConstantOfShape',
+  'Conv',
+  'ConvTranspose',
+  'CumSum',
+  'DequantizeLinear',
+  'Div',
+  'Dropout',
+  'Einsum',
+  'Elu',
+  'Equal',
+  'Erf',
+  'Exp',
+  'Expand',
+  'Flatten',
+  'Floor',
+  'Gather',
+  'GatherElements',
+  'GatherND',
+  'Gemm',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'Greater',
+  'GreaterOrEqual',
+  'HardSigmoid',
+  'HardSwish',
+  'Identity',
+  'If',
+  'InstanceNormalization',
+  'LayerNormalization',
+  'LeakyRelu',
+  'Less',
+  'LessOrEqual',
+  'Log',
+  'Loop',
+  'MatMul',
+  'Max',
+  'MaxPool',
+  'Mean',
+  'Min',
+  'Mish',
+  'Mod',
+  'Mul',
+  'Neg',
+  'NonMaxSuppression',
+  'NonZero',
+  'Not',
+  'Or',
+  'PRelu',
+  'Pad',
+  'Pow',
+  'QuantizeLinear',
+  'Range',
+  'Reciprocal',
+  'Relu',
+  'Reshape',
+  'Resize',
+  'Round',
+  'ScatterElements',
+  'ScatterND',
+  'Selu',
+  'Shape',
+  'Sigmoid',
+  'Sign',
+  'Size',
+  'Slice',
+  'Softplus',
+  'Sqrt',
+  'Sub',
+  'Sum',
+  'Tanh',
+  'Tile',
+  'TopK',
+  'Transpose',
+  'Trilu',
+  'Where',
+  'Xor',
 ]);
 
-const REDUCE_AT_18 = new Set(['ReduceMax', 'ReduceMin', 'ReduceMean', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare']);
+const REDUCE_AT_18 = new Set([
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceMean',
+  'ReduceProd',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+  'ReduceSumSquare',
+]);
 const SOFTMAX_LIKE = new Set(['Softmax', 'LogSoftmax', 'Hardmax']);
 
 interface Ctx {
@@ -67,7 +157,10 @@ function upgradeNode(ctx: Ctx, node: Node, label: string): void {
     upgradeMoved(ctx, node, label);
   } else if (!COMPATIBLE.has(op)) {
     const changes = (ONNX_OP_VERSIONS[op] ?? []).filter((v) => v > ctx.from && v <= ctx.to);
-    if (changes.length > 0) throw new InputError(`cannot upgrade ${label} (${op}) from opset ${ctx.from} to ${ctx.to}: its schema changed at opset ${changes.join(', ')}`);
+    if (changes.length > 0)
+      throw new InputError(
+        `cannot upgrade ${label} (${op}) from opset ${ctx.from} to ${ctx.to}: its schema changed at opset ${changes.join(', ')}`,
+      );
   }
 }
 
@@ -78,29 +171,58 @@ function upgradeMoved(ctx: Ctx, node: Node, label: string): void {
     const min = findAttr(node, 'min');
     const max = findAttr(node, 'max');
     const read = (a: Attribute | undefined) => (a?.value.kind === 'float' ? a.value.value : undefined);
-    node.inputs = [node.inputs[0]!,
+    node.inputs = [
+      node.inputs[0]!,
       read(min) === undefined ? '' : ctx.addFloatScalar(`${label}_min`, read(min)!),
-      read(max) === undefined ? '' : ctx.addFloatScalar(`${label}_max`, read(max)!)];
+      read(max) === undefined ? '' : ctx.addFloatScalar(`${label}_max`, read(max)!),
+    ];
     while (node.inputs.at(-1) === '') node.inputs.pop();
     node.attributes = without(node, 'min', 'max');
   } else if (op === 'Slice' && crosses(ctx, 10)) {
     const starts = getInts(node, 'starts') ?? [];
     const ends = getInts(node, 'ends') ?? [];
     const axes = getInts(node, 'axes');
-    node.inputs = [node.inputs[0]!, ctx.addInt64(`${label}_starts`, starts), ctx.addInt64(`${label}_ends`, ends),
-      ...(axes ? [ctx.addInt64(`${label}_axes`, axes)] : [])];
+    node.inputs = [
+      node.inputs[0]!,
+      ctx.addInt64(`${label}_starts`, starts),
+      ctx.addInt64(`${label}_ends`, ends),
+      ...(axes ? [ctx.addInt64(`${label}_axes`, axes)] : []),
+    ];
     node.attributes = without(node, 'starts', 'ends', 'axes');
   } else if (SOFTMAX_LIKE.has(op) && crosses(ctx, 13)) {
     const rank = ctx.rank(node.inputs[0] ?? '');
     let axis = getInt(node, 'axis', 1);
     if (rank === undefined) throw new InputError(`cannot upgrade ${label} (${op}) to opset ${ctx.to}: its input rank is unknown`);
     if (axis < 0) axis += rank;
-    if (axis !== rank - 1) throw new InputError(`cannot upgrade ${label} (${op}, axis ${axis} of rank ${rank}) to opset ${ctx.to}: opset-13 semantics differ off the last axis`);
+    if (axis !== rank - 1)
+      throw new InputError(
+        `cannot upgrade ${label} (${op}, axis ${axis} of rank ${rank}) to opset ${ctx.to}: opset-13 semantics differ off the last axis`,
+      );
   }
 }
 
-/** Returns a new model at opset ≥ `target` (the input is not modified). A model already there is returned as is. */
-export function upgradeOpset(model: Model, target: number): Model {
+export interface UpgradeOpsetOptions {
+  /** The default-domain opset the model must reach (13 for QDQ exports, 21 for native INT4). */
+  opset: number;
+}
+
+/**
+ * The pass: a new model at opset ≥ `options.opset` (the input is not modified); a model already there comes back
+ * as is with `modified: false`. Throws an InputError naming the first node it cannot upgrade.
+ */
+export function upgradeOpsetPass(options: UpgradeOpsetOptions): Pass {
+  return {
+    name: 'upgrade-opset',
+    description: `raises the default-domain opset to ${options.opset}, rewriting nodes whose signature changed on the way`,
+    preserves: 'all',
+    run(model) {
+      const out = upgradeOpset(model, options.opset);
+      return { model: out, modified: out !== model };
+    },
+  };
+}
+
+function upgradeOpset(model: Model, target: number): Model {
   const imp = model.opsetImports.find((o) => isDefaultDomain(o.domain));
   const from = imp?.version ?? target;
   if (from >= target) return model;
@@ -115,9 +237,19 @@ export function upgradeOpset(model: Model, target: number): Model {
   };
   let shapes: ReturnType<typeof inferShapes> | undefined;
   const ctx: Ctx = {
-    model, from, to: target,
-    addInt64: (base, values) => { const t = makeTensor(fresh(base), DataType.INT64, [values.length], values); initializers.push(t); return t.name; },
-    addFloatScalar: (base, value) => { const t = makeTensor(fresh(base), DataType.FLOAT, [], [value]); initializers.push(t); return t.name; },
+    model,
+    from,
+    to: target,
+    addInt64: (base, values) => {
+      const t = makeTensor(fresh(base), DataType.INT64, [values.length], values);
+      initializers.push(t);
+      return t.name;
+    },
+    addFloatScalar: (base, value) => {
+      const t = makeTensor(fresh(base), DataType.FLOAT, [], [value]);
+      initializers.push(t);
+      return t.name;
+    },
     rank: (v) => (shapes ??= inferShapes(model)).get(v)?.shape?.length,
   };
   const nodes = graph.nodes.map((n, i) => {

@@ -1,7 +1,18 @@
 import {
-  AttributeProtoSchema, GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema,
-  TypeProto_TensorSchema, ValueInfoProtoSchema, TensorShapeProto_DimensionSchema,
-  type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TypeProto, type ValueInfoProto,
+  AttributeProtoSchema,
+  GraphProtoSchema,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  OperatorSetIdProtoSchema,
+  TypeProto_TensorSchema,
+  ValueInfoProtoSchema,
+  TensorShapeProto_DimensionSchema,
+  type AttributeProto,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type TypeProto,
+  type ValueInfoProto,
 } from './schemas.js';
 import type { Attribute, AttributeValue, Dim, Graph, Model, Node, TensorType, ValueInfo } from '../ir/graph.js';
 import { has, restOf } from './rest.js';
@@ -9,7 +20,17 @@ import { decodeTensor } from './tensor-codec.js';
 
 /** Proto → IR. Every field is either modeled or kept in `rest`, so `encodeModel(decodeModel(p))` equals `p`. */
 
-const MODEL_FIELDS = new Set(['irVersion', 'opsetImport', 'producerName', 'producerVersion', 'domain', 'modelVersion', 'docString', 'graph', 'metadataProps']);
+const MODEL_FIELDS = new Set([
+  'irVersion',
+  'opsetImport',
+  'producerName',
+  'producerVersion',
+  'domain',
+  'modelVersion',
+  'docString',
+  'graph',
+  'metadataProps',
+]);
 const GRAPH_FIELDS = new Set(['node', 'name', 'initializer', 'docString', 'input', 'output', 'valueInfo']);
 const NODE_FIELDS = new Set(['input', 'output', 'name', 'opType', 'domain', 'attribute', 'docString', 'overload']);
 const OPSET_FIELDS = new Set(['domain', 'version']);
@@ -69,17 +90,28 @@ function decodeNode(p: NodeProto): Node {
 /** The value field each AttributeType reads, and how it becomes an IR value. */
 function attributeValue(p: AttributeProto): { value: AttributeValue; field: string } | undefined {
   switch (p.type) {
-    case 1: return has(p, 'f') ? { field: 'f', value: { kind: 'float', value: p.f } } : undefined;
-    case 2: return has(p, 'i') ? { field: 'i', value: { kind: 'int', value: p.i } } : undefined;
-    case 3: return has(p, 's') ? { field: 's', value: { kind: 'string', value: p.s } } : undefined;
-    case 4: return p.t ? { field: 't', value: { kind: 'tensor', value: decodeTensor(p.t) } } : undefined;
-    case 5: return p.g ? { field: 'g', value: { kind: 'graph', value: decodeGraph(p.g) } } : undefined;
-    case 6: return { field: 'floats', value: { kind: 'floats', value: p.floats } };
-    case 7: return { field: 'ints', value: { kind: 'ints', value: p.ints } };
-    case 8: return { field: 'strings', value: { kind: 'strings', value: p.strings } };
-    case 9: return { field: 'tensors', value: { kind: 'tensors', value: p.tensors.map(decodeTensor) } };
-    case 10: return { field: 'graphs', value: { kind: 'graphs', value: p.graphs.map(decodeGraph) } };
-    default: return undefined;
+    case 1:
+      return has(p, 'f') ? { field: 'f', value: { kind: 'float', value: p.f } } : undefined;
+    case 2:
+      return has(p, 'i') ? { field: 'i', value: { kind: 'int', value: p.i } } : undefined;
+    case 3:
+      return has(p, 's') ? { field: 's', value: { kind: 'string', value: p.s } } : undefined;
+    case 4:
+      return p.t ? { field: 't', value: { kind: 'tensor', value: decodeTensor(p.t) } } : undefined;
+    case 5:
+      return p.g ? { field: 'g', value: { kind: 'graph', value: decodeGraph(p.g) } } : undefined;
+    case 6:
+      return { field: 'floats', value: { kind: 'floats', value: p.floats } };
+    case 7:
+      return { field: 'ints', value: { kind: 'ints', value: p.ints } };
+    case 8:
+      return { field: 'strings', value: { kind: 'strings', value: p.strings } };
+    case 9:
+      return { field: 'tensors', value: { kind: 'tensors', value: p.tensors.map(decodeTensor) } };
+    case 10:
+      return { field: 'graphs', value: { kind: 'graphs', value: p.graphs.map(decodeGraph) } };
+    default:
+      return undefined;
   }
 }
 
@@ -104,7 +136,7 @@ function decodeAttribute(p: AttributeProto): Attribute {
 
 /** A TypeProto the IR models exactly: a tensor type with an element type and plain dims. */
 function simpleTensorType(t: TypeProto | undefined): TensorType | undefined {
-  if (!t || t.value.case !== 'tensorType' || has(t, 'denotation') || t.$unknown?.length) return undefined;
+  if (t?.value.case !== 'tensorType' || has(t, 'denotation') || t.$unknown?.length) return undefined;
   const tt = t.value.value;
   if (!has(tt, 'elemType') || restOf(TypeProto_TensorSchema, tt, new Set(['elemType', 'shape']))) return undefined;
   const out: TensorType = { elemType: tt.elemType };
@@ -133,4 +165,3 @@ function decodeValueInfo(p: ValueInfoProto): ValueInfo {
   if (rest) v.rest = rest;
   return v;
 }
-

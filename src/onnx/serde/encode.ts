@@ -1,7 +1,20 @@
 import {
-  AttributeProtoSchema, GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema,
-  ValueInfoProtoSchema, create, TypeProtoSchema, TypeProto_TensorSchema, TensorShapeProtoSchema, TensorShapeProto_DimensionSchema,
-  type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto,
+  AttributeProtoSchema,
+  GraphProtoSchema,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  OperatorSetIdProtoSchema,
+  ValueInfoProtoSchema,
+  create,
+  TypeProtoSchema,
+  TypeProto_TensorSchema,
+  TensorShapeProtoSchema,
+  TensorShapeProto_DimensionSchema,
+  type AttributeProto,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type ValueInfoProto,
 } from './schemas.js';
 import type { Attribute, Graph, Model, Node, ValueInfo } from '../ir/graph.js';
 import { withRest } from './rest.js';
@@ -61,17 +74,39 @@ function encodeAttribute(a: Attribute): AttributeProto {
   if (a.docString !== undefined) p.docString = a.docString;
   const v = a.value;
   switch (v.kind) {
-    case 'float': p.f = v.value; break;
-    case 'int': p.i = v.value; break;
-    case 'string': p.s = v.value as Uint8Array<ArrayBuffer>; break;
-    case 'tensor': p.t = encodeTensor(v.value); break;
-    case 'graph': p.g = encodeGraph(v.value); break;
-    case 'floats': p.floats = v.value; break;
-    case 'ints': p.ints = v.value; break;
-    case 'strings': p.strings = v.value as Uint8Array<ArrayBuffer>[]; break;
-    case 'tensors': p.tensors = v.value.map(encodeTensor); break;
-    case 'graphs': p.graphs = v.value.map(encodeGraph); break;
-    case 'ref': case 'other': break;
+    case 'float':
+      p.f = v.value;
+      break;
+    case 'int':
+      p.i = v.value;
+      break;
+    case 'string':
+      p.s = v.value as Uint8Array<ArrayBuffer>;
+      break;
+    case 'tensor':
+      p.t = encodeTensor(v.value);
+      break;
+    case 'graph':
+      p.g = encodeGraph(v.value);
+      break;
+    case 'floats':
+      p.floats = v.value;
+      break;
+    case 'ints':
+      p.ints = v.value;
+      break;
+    case 'strings':
+      p.strings = v.value as Uint8Array<ArrayBuffer>[];
+      break;
+    case 'tensors':
+      p.tensors = v.value.map(encodeTensor);
+      break;
+    case 'graphs':
+      p.graphs = v.value.map(encodeGraph);
+      break;
+    case 'ref':
+    case 'other':
+      break;
   }
   return p;
 }

@@ -54,7 +54,9 @@ export function readExternalData(model: Model, baseDir: string): void {
       const { offset } = t.external;
       const length = t.external.length >= 0 ? t.external.length : file.size - offset;
       if (offset + length > file.size || length < 0) {
-        throw new InputError(`tensor ${t.name}: external data [${offset}, ${offset + length}) lies past the end of ${rel} (${file.size} bytes)`);
+        throw new InputError(
+          `tensor ${t.name}: external data [${offset}, ${offset + length}) lies past the end of ${rel} (${file.size} bytes)`,
+        );
       }
       const buf = new Uint8Array(length);
       let got = 0;

@@ -30,5 +30,5 @@ export function withRest<D extends DescMessage>(schema: D, rest: Uint8Array | un
 
 /** True when a proto2 optional field was present in the parsed message (set, even to its default). */
 export function has(msg: object, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(msg, key);
+  return Object.hasOwn(msg, key);
 }

@@ -4,8 +4,19 @@ import { copyBytes, type ExternalLocation, type Tensor, type TensorField } from 
 import { has, restOf, withRest } from './rest.js';
 
 const MODELED = new Set([
-  'dims', 'dataType', 'floatData', 'int32Data', 'stringData', 'int64Data', 'name', 'docString', 'rawData',
-  'externalData', 'dataLocation', 'doubleData', 'uint64Data',
+  'dims',
+  'dataType',
+  'floatData',
+  'int32Data',
+  'stringData',
+  'int64Data',
+  'name',
+  'docString',
+  'rawData',
+  'externalData',
+  'dataLocation',
+  'doubleData',
+  'uint64Data',
 ]);
 
 function bytes(view: ArrayBufferView): Uint8Array {
@@ -15,9 +26,15 @@ function bytes(view: ArrayBufferView): Uint8Array {
 /** Bytes per element when an element is carried in one int32_data entry (4/2-bit types: one packed byte). */
 function int32Width(dtype: number): 1 | 2 | 4 {
   switch (dtype) {
-    case DataType.INT32: return 4;
-    case DataType.INT16: case DataType.UINT16: case DataType.FLOAT16: case DataType.BFLOAT16: return 2;
-    default: return 1;
+    case DataType.INT32:
+      return 4;
+    case DataType.INT16:
+    case DataType.UINT16:
+    case DataType.FLOAT16:
+    case DataType.BFLOAT16:
+      return 2;
+    default:
+      return 1;
   }
 }
 
@@ -102,17 +119,30 @@ export function encodeTensor(t: Tensor): TensorProto {
   }
   const d = t.data;
   switch (t.field) {
-    case 'raw_data': p.rawData = d as Uint8Array<ArrayBuffer>; break;
-    case 'float_data': p.floatData = Array.from(new Float32Array(copyBytes(d).buffer)); break;
-    case 'int32_data': p.int32Data = bytesToInt32Data(d, t.dtype); break;
-    case 'int64_data': p.int64Data = Array.from(new BigInt64Array(copyBytes(d).buffer)); break;
-    case 'double_data': p.doubleData = Array.from(new Float64Array(copyBytes(d).buffer)); break;
-    case 'uint64_data':
-      p.uint64Data = t.dtype === DataType.UINT32
-        ? Array.from(new Uint32Array(copyBytes(d).buffer), BigInt)
-        : Array.from(new BigUint64Array(copyBytes(d).buffer));
+    case 'raw_data':
+      p.rawData = d as Uint8Array<ArrayBuffer>;
       break;
-    case 'string_data': p.stringData = (t.strings ?? []) as Uint8Array<ArrayBuffer>[]; break;
+    case 'float_data':
+      p.floatData = Array.from(new Float32Array(copyBytes(d).buffer));
+      break;
+    case 'int32_data':
+      p.int32Data = bytesToInt32Data(d, t.dtype);
+      break;
+    case 'int64_data':
+      p.int64Data = Array.from(new BigInt64Array(copyBytes(d).buffer));
+      break;
+    case 'double_data':
+      p.doubleData = Array.from(new Float64Array(copyBytes(d).buffer));
+      break;
+    case 'uint64_data':
+      p.uint64Data =
+        t.dtype === DataType.UINT32
+          ? Array.from(new Uint32Array(copyBytes(d).buffer), BigInt)
+          : Array.from(new BigUint64Array(copyBytes(d).buffer));
+      break;
+    case 'string_data':
+      p.stringData = (t.strings ?? []) as Uint8Array<ArrayBuffer>[];
+      break;
     case 'none':
       // A tensor built in memory with data but no field yet goes to raw_data.
       if (d.byteLength > 0) p.rawData = d as Uint8Array<ArrayBuffer>;

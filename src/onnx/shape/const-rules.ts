@@ -4,7 +4,14 @@ import type { Dim } from '../ir/graph.js';
 import { elementCount } from '../ir/tensor.js';
 import { dimProduct, fail, isStatic, normAxis } from './dims.js';
 import {
-  broadcastMap, castNumber, concatValues, constFromTensor, gatherValues, isIntegerType, numbersOf, selectValues,
+  broadcastMap,
+  castNumber,
+  concatValues,
+  constFromTensor,
+  gatherValues,
+  isIntegerType,
+  numbersOf,
+  selectValues,
 } from './const-value.js';
 import { readSlice, sliceIndices } from './rules/slice-split.js';
 import { shapeRange } from './rules/tensor-ops.js';
@@ -39,7 +46,8 @@ const constant: ConstRule = (ctx, _outputs, limit) => {
     if (a.name === 'value_float' && v.kind === 'float') return [{ dtype: DataType.FLOAT, dims: [], values: [v.value] }];
     if (a.name === 'value_floats' && v.kind === 'floats') return [{ dtype: DataType.FLOAT, dims: [v.value.length], values: [...v.value] }];
     if (a.name === 'value_int' && v.kind === 'int') return [{ dtype: DataType.INT64, dims: [], values: [Number(v.value)] }];
-    if (a.name === 'value_ints' && v.kind === 'ints') return [{ dtype: DataType.INT64, dims: [v.value.length], values: v.value.map(Number) }];
+    if (a.name === 'value_ints' && v.kind === 'ints')
+      return [{ dtype: DataType.INT64, dims: [v.value.length], values: v.value.map(Number) }];
   }
   return undefined;
 };
@@ -64,7 +72,14 @@ const gather: ConstRule = (ctx) => {
   const axis = normAxis(getInt(ctx.node, 'axis', 0), data.dims.length);
   const len = data.dims[axis]!;
   const raw = numbersOf(idx) ?? fail('Gather: indices unknown');
-  return [gatherValues(data, axis, raw.map((i) => (i < 0 ? i + len : i)), idx.dims)];
+  return [
+    gatherValues(
+      data,
+      axis,
+      raw.map((i) => (i < 0 ? i + len : i)),
+      idx.dims,
+    ),
+  ];
 };
 
 const concat: ConstRule = (ctx) => {
@@ -101,16 +116,18 @@ function arithmetic(op: Arith, identity: number | undefined, commutes: boolean):
   return (ctx, _outputs, limit) => {
     const [a, b] = inputs(ctx) as [ConstValue, ConstValue];
     const int = isIntegerType(a.dtype);
-    return [broadcastMap([a, b], a.dtype, limit, ([x, y]) => {
-      if (typeof x === 'number' && typeof y === 'number') {
-        const r = op(x, y);
-        if (!Number.isFinite(r)) return int ? null : r;
-        return int ? Math.trunc(r) : castNumber(r, a.dtype);
-      }
-      if (identity !== undefined && y === identity) return x!;
-      if (commutes && identity !== undefined && x === identity) return y!;
-      return null;
-    })];
+    return [
+      broadcastMap([a, b], a.dtype, limit, ([x, y]) => {
+        if (typeof x === 'number' && typeof y === 'number') {
+          const r = op(x, y);
+          if (!Number.isFinite(r)) return int ? null : r;
+          return int ? Math.trunc(r) : castNumber(r, a.dtype);
+        }
+        if (identity !== undefined && y === identity) return x!;
+        if (commutes && identity !== undefined && x === identity) return y!;
+        return null;
+      }),
+    ];
   };
 }
 
@@ -125,11 +142,13 @@ function extremum(pick: (...xs: number[]) => number): ConstRule {
 function compare(op: (a: number, b: number) => boolean): ConstRule {
   return (ctx, _outputs, limit) => {
     const [a, b] = inputs(ctx) as [ConstValue, ConstValue];
-    return [broadcastMap([a, b], DataType.BOOL, limit, ([x, y]) => {
-      if (typeof x === 'number' && typeof y === 'number') return op(x, y) ? 1 : 0;
-      if (op === equal && typeof x === 'string' && x === y) return 1;
-      return null;
-    })];
+    return [
+      broadcastMap([a, b], DataType.BOOL, limit, ([x, y]) => {
+        if (typeof x === 'number' && typeof y === 'number') return op(x, y) ? 1 : 0;
+        if (op === equal && typeof x === 'string' && x === y) return 1;
+        return null;
+      }),
+    ];
   };
 }
 const equal = (a: number, b: number) => a === b;
@@ -170,7 +189,7 @@ const constantOfShape: ConstRule = (ctx, _outputs, limit) => {
   if (n > limit) return undefined;
   const t = getTensorAttr(ctx.node, 'value');
   const fill = t ? constFromTensor(t, 1) : { dtype: DataType.FLOAT, dims: [1], values: [0] };
-  if (!fill || fill.values.length !== 1) return undefined;
+  if (fill?.values.length !== 1) return undefined;
   return [{ dtype: fill.dtype, dims, values: new Array<Dim>(n).fill(fill.values[0]!) }];
 };
 

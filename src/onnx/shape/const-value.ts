@@ -44,7 +44,7 @@ function decodeFloats(t: Tensor): ArrayLike<number> {
 
 /** All values as numbers, or undefined when any entry is symbolic or unknown. */
 export function numbersOf(v: ConstValue | undefined): number[] | undefined {
-  if (!v || !v.values.every((x) => typeof x === 'number')) return undefined;
+  if (!v?.values.every((x) => typeof x === 'number')) return undefined;
   return v.values as number[];
 }
 

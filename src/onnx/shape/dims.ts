@@ -18,7 +18,7 @@ export function isKnown(d: Dim | undefined): d is number {
 
 /** Every dim is a number. */
 export function isStatic(shape: readonly Dim[] | undefined): shape is number[] {
-  return shape !== undefined && shape.every((d) => typeof d === 'number');
+  return shape?.every((d) => typeof d === 'number') ?? false;
 }
 
 export function unknownDims(rank: number): Dim[] {

@@ -33,15 +33,28 @@ svg.chart{background:#fafafa;border:1px solid #eee;font-size:11px}.ov{display:fl
 .note{color:#555;font-size:13px}`;
 
 function table(head: readonly string[], body: ReadonlyArray<readonly string[]>, rawCells = false): string {
-  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>` +
-    body.map((r) => `<tr>${r.map((c) => `<td>${rawCells ? c : esc(c)}</td>`).join('')}</tr>`).join('') + '</tbody></table>';
+  return (
+    `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>` +
+    body.map((r) => `<tr>${r.map((c) => `<td>${rawCells ? c : esc(c)}</td>`).join('')}</tr>`).join('') +
+    '</tbody></table>'
+  );
 }
 
 function chartsSection(rows: readonly VariantRow[]): string {
   const done = rows.filter((r) => r.status === 'done' && r.map !== undefined);
   if (done.length === 0) return '<p>No variant was measured.</p>';
-  const size = scatterChart(done.map((r) => ({ label: r.id, x: (r.sizeBytes ?? 0) / 1e6, y: r.map! })), 'file size (MB)', 'mAP50-95', 'mAP vs size');
-  const lat = barChart(done.map((r) => ({ label: r.id, values: [r.latencyMs?.mean ?? 0, r.latencyMs?.p90 ?? 0] })), ['mean ms', 'p90 ms'], 'latency (ms)', 'latency per variant');
+  const size = scatterChart(
+    done.map((r) => ({ label: r.id, x: (r.sizeBytes ?? 0) / 1e6, y: r.map! })),
+    'file size (MB)',
+    'mAP50-95',
+    'mAP vs size',
+  );
+  const lat = barChart(
+    done.map((r) => ({ label: r.id, values: [r.latencyMs?.mean ?? 0, r.latencyMs?.p90 ?? 0] })),
+    ['mean ms', 'p90 ms'],
+    'latency (ms)',
+    'latency per variant',
+  );
   return `<div class="charts"><figure>${size}<figcaption>mAP50-95 vs ONNX file size</figcaption></figure><figure>${lat}<figcaption>latency per variant (mean and p90)</figcaption></figure></div>`;
 }
 
@@ -53,10 +66,18 @@ function db(v: number | null): string {
 function sensitivitySection(s: ReportInput['sensitivity']): string {
   if (!s) return '<p class="note">Not measured: it needs calibration images (--calib) and --sensitivity-images above 0.</p>';
   const ranked = [...s.layers].sort((a, b) => b.noise - a.noise);
-  const top = ranked.slice(0, 25).map((l) => ({ label: l.node, value: 100 * l.noise, note: `SQNR ${db(l.sqnrDb)} dB, ${l.params} params` }));
-  const all = table(['layer', 'params', 'SQNR dB', 'relative output noise %'], ranked.map((l) => [l.node, String(l.params), db(l.sqnrDb), (100 * l.noise).toFixed(3)]));
-  return `<p class="note">Each Conv quantized alone to 4 bits (per-channel, round-to-nearest), everything else float; relative noise of the raw outputs (for NMS-free models: the per-anchor boxes and scores before the in-graph top-k) on ${s.images} calibration images. The ${top.length} most sensitive of ${ranked.length} layers:${s.note ? ` ${esc(s.note)}` : ''}</p>` +
-    hbarChart(top, '%', 'per-layer sensitivity') + `<details><summary>all layers</summary>${all}</details>`;
+  const top = ranked
+    .slice(0, 25)
+    .map((l) => ({ label: l.node, value: 100 * l.noise, note: `SQNR ${db(l.sqnrDb)} dB, ${l.params} params` }));
+  const all = table(
+    ['layer', 'params', 'SQNR dB', 'relative output noise %'],
+    ranked.map((l) => [l.node, String(l.params), db(l.sqnrDb), (100 * l.noise).toFixed(3)]),
+  );
+  return (
+    `<p class="note">Each Conv quantized alone to 4 bits (per-channel, round-to-nearest), everything else float; relative noise of the raw outputs (for NMS-free models: the per-anchor boxes and scores before the in-graph top-k) on ${s.images} calibration images. The ${top.length} most sensitive of ${ranked.length} layers:${s.note ? ` ${esc(s.note)}` : ''}</p>` +
+    hbarChart(top, '%', 'per-layer sensitivity') +
+    `<details><summary>all layers</summary>${all}</details>`
+  );
 }
 
 function perClassSection(p: ReportInput['perClass']): string {
@@ -64,19 +85,32 @@ function perClassSection(p: ReportInput['perClass']): string {
   if (!fp) return '<p>No per-class results.</p>';
   const others = p.slice(1);
   const head = ['class', `${fp.variant} AP`, ...others.map((o) => `${o.variant} ΔAP`)];
-  const body = fp.perClass.map((c) => [esc(c.name || String(c.categoryId)), c.ap < 0 ? '—' : c.ap.toFixed(4), ...others.map((o) => {
-    const q = o.perClass.find((x) => x.categoryId === c.categoryId);
-    if (!q || q.ap < 0 || c.ap < 0) return '—';
-    const d = q.ap - c.ap;
-    return `<span class="${d < 0 ? 'neg' : 'pos'}">${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(4)}</span>`;
-  })]);
+  const body = fp.perClass.map((c) => [
+    esc(c.name || String(c.categoryId)),
+    c.ap < 0 ? '—' : c.ap.toFixed(4),
+    ...others.map((o) => {
+      const q = o.perClass.find((x) => x.categoryId === c.categoryId);
+      if (!q || q.ap < 0 || c.ap < 0) return '—';
+      const d = q.ap - c.ap;
+      return `<span class="${d < 0 ? 'neg' : 'pos'}">${d >= 0 ? '+' : '−'}${Math.abs(d).toFixed(4)}</span>`;
+    }),
+  ]);
   return `<p class="note">AP50-95 per class of the FP model and each variant's change from it.</p>${table(head, body, true)}`;
 }
 
 function overlaySection(ov: readonly OverlayImage[], note: string): string {
   if (ov.length === 0) return `<p class="note">${esc(note || 'No overlays.')}</p>`;
-  return `<p class="note">${esc(note)} Dashed white: ground truth.</p>` + ov.map((img) => `<div class="ov">${img.panels.map((p) =>
-    `<figure>${overlaySvg(img, p)}<figcaption>${esc(p.variant)} — ${esc(img.file)}: ${p.boxes.length} detections</figcaption></figure>`).join('')}</div>`).join('');
+  return `<p class="note">${esc(note)} Dashed white: ground truth.</p>${ov
+    .map(
+      (img) =>
+        `<div class="ov">${img.panels
+          .map(
+            (p) =>
+              `<figure>${overlaySvg(img, p)}<figcaption>${esc(p.variant)} — ${esc(img.file)}: ${p.boxes.length} detections</figcaption></figure>`,
+          )
+          .join('')}</div>`,
+    )
+    .join('')}`;
 }
 
 export function reportHtml(r: ReportInput): string {

@@ -1,13 +1,14 @@
 import { isDefaultDomain, type Graph, type Model, type Node } from '../../onnx/ir/graph.js';
 import { DataType } from '../../onnx/ir/dtypes.js';
-import { upgradeOpset } from '../../onnx/passes/upgrade-opset.js';
+import { applyPass } from '../../onnx/passes/pass-manager.js';
+import { upgradeOpsetPass } from '../../onnx/passes/upgrade-opset.js';
 import { eliminateDeadNodesPass } from '../../onnx/passes/eliminate-dead-nodes.js';
 import { modelToBytes } from '../../onnx/serde/model-io.js';
 import { toFloatTensor, type HostTensor } from '../../runtime/host-tensor.js';
 import { createSession } from '../../runtime/session.js';
 import type { QuantTarget } from '../policy/targets.js';
 import { addRowSum, addRows, addTranspose, type BranchContext } from './hessian.js';
-import type { SimulatedModel } from './simulated-model.js';
+import type { SimulatedModel } from './simulate.js';
 
 /**
  * The statistics error correction needs, per layer, measured in one ONNX Runtime pass with the float model and the
@@ -35,8 +36,11 @@ export interface CorrectionStats {
 
 function emptySums(groups: number, k: number): LayerSums {
   return {
-    hq: new Float64Array(groups * k * k), cross: new Float64Array(groups * k * k),
-    sumQ: new Float64Array(groups * k), sumF: new Float64Array(groups * k), count: 0,
+    hq: new Float64Array(groups * k * k),
+    cross: new Float64Array(groups * k * k),
+    sumQ: new Float64Array(groups * k),
+    sumF: new Float64Array(groups * k),
+    count: 0,
   };
 }
 
@@ -44,7 +48,13 @@ function emptySums(groups: number, k: number): LayerSums {
 export function totalSums(st: CorrectionStats): LayerSums {
   const [a, b] = st.folds;
   const add = (x: Float64Array, y: Float64Array) => x.map((v, i) => v + y[i]!);
-  return { hq: add(a.hq, b.hq), cross: add(a.cross, b.cross), sumQ: add(a.sumQ, b.sumQ), sumF: add(a.sumF, b.sumF), count: a.count + b.count };
+  return {
+    hq: add(a.hq, b.hq),
+    cross: add(a.cross, b.cross),
+    sumQ: add(a.sumQ, b.sumQ),
+    sumF: add(a.sumF, b.sumF),
+    count: a.count + b.count,
+  };
 }
 
 const SIM = 'yoloq_sim/';
@@ -57,18 +67,29 @@ function prefixed(g: Graph): Graph {
   const rn = (v: string) => (v === '' || keep.has(v) ? v : SIM + v);
   return {
     ...g,
-    nodes: g.nodes.map((n): Node => ({ ...n, ...(n.name ? { name: SIM + n.name } : {}), inputs: n.inputs.map(rn), outputs: n.outputs.map(rn) })),
+    nodes: g.nodes.map(
+      (n): Node => ({ ...n, ...(n.name ? { name: SIM + n.name } : {}), inputs: n.inputs.map(rn), outputs: n.outputs.map(rn) }),
+    ),
     initializers: g.initializers.map((t) => ({ ...t, name: rn(t.name) })),
     inputs: g.inputs.filter((v) => keep.has(v.name)),
   };
 }
 
-interface Branch { t: QuantTarget; groups: number; k: number; hq: string; cross: string; sumQ: string; sumF: string; n: string }
+interface Branch {
+  t: QuantTarget;
+  groups: number;
+  k: number;
+  hq: string;
+  cross: string;
+  sumQ: string;
+  sumF: string;
+  n: string;
+}
 
 /** Float model + SIM-prefixed simulated model + one statistics branch per target; only the branch outputs. */
 export function correctionModel(work: Model, sim: SimulatedModel, targets: readonly QuantTarget[]): { model: Model; branches: Branch[] } {
   const opset = sim.model.opsetImports.find((o) => isDefaultDomain(o.domain))?.version ?? 13;
-  const fp = upgradeOpset(work, opset);
+  const fp = applyPass(work, upgradeOpsetPass({ opset }));
   const g = fp.graph!;
   const q = prefixed(sim.model.graph!);
   const ctx: BranchContext = { nodes: [...g.nodes, ...q.nodes], inits: [...g.initializers, ...q.initializers], opset };
@@ -94,7 +115,10 @@ export function correctionModel(work: Model, sim: SimulatedModel, targets: reado
   ]);
   const inputs = [...g.inputs, ...q.inputs.filter((v) => !g.inputs.some((u) => u.name === v.name))];
   // Only what the branches read is run: layers after the last target are pruned.
-  const model = eliminateDeadNodesPass().run({ ...fp, graph: { ...g, nodes: ctx.nodes, initializers: ctx.inits, inputs, outputs, valueInfo: [] } }).model;
+  const model = eliminateDeadNodesPass().run({
+    ...fp,
+    graph: { ...g, nodes: ctx.nodes, initializers: ctx.inits, inputs, outputs, valueInfo: [] },
+  }).model;
   return { model, branches };
 }
 
@@ -104,17 +128,34 @@ export interface CorrectionStatsOptions {
 }
 
 /** Run the calibration feeds once through float + simulated model; sums in float64 in feed order (deterministic). */
-export async function collectCorrectionStats(work: Model, sim: SimulatedModel, targets: readonly QuantTarget[], feeds: AsyncIterable<Record<string, HostTensor>>, options: CorrectionStatsOptions = {}): Promise<Map<string, CorrectionStats>> {
+export async function collectCorrectionStats(
+  work: Model,
+  sim: SimulatedModel,
+  targets: readonly QuantTarget[],
+  feeds: AsyncIterable<Record<string, HostTensor>>,
+  options: CorrectionStatsOptions = {},
+): Promise<Map<string, CorrectionStats>> {
   const { model, branches } = correctionModel(work, sim, targets);
-  const out = new Map<string, CorrectionStats>(branches.map((b) => [b.t.node, {
-    node: b.t.node, groups: b.groups, k: b.k, folds: [emptySums(b.groups, b.k), emptySums(b.groups, b.k)],
-  }]));
+  const out = new Map<string, CorrectionStats>(
+    branches.map((b) => [
+      b.t.node,
+      {
+        node: b.t.node,
+        groups: b.groups,
+        k: b.k,
+        folds: [emptySums(b.groups, b.k), emptySums(b.groups, b.k)],
+      },
+    ]),
+  );
   if (branches.length === 0) return out;
   const session = await createSession(modelToBytes(model), { threads: options.threads ?? 0 });
   let done = 0;
   try {
     for await (const feed of feeds) {
-      const res = await session.run(feed, branches.flatMap((b) => [b.hq, b.cross, b.sumQ, b.sumF, b.n]));
+      const res = await session.run(
+        feed,
+        branches.flatMap((b) => [b.hq, b.cross, b.sumQ, b.sumF, b.n]),
+      );
       for (const b of branches) {
         const acc = out.get(b.t.node)!.folds[done % 2]!;
         const add = (dst: Float64Array, name: string) => {

@@ -6,7 +6,7 @@ import type { QuantTarget } from '../policy/targets.js';
 import { collectCorrectionStats, totalSums, type CorrectionStats, type LayerSums } from './correction-stats.js';
 import { gptqQuantize } from './gptq.js';
 import { choleskyLower, choleskySolve } from './linalg.js';
-import { simulatedModel } from './simulated-model.js';
+import type { Simulate } from './simulate.js';
 
 /**
  * Error correction: re-fit every quantized Conv to the float model's output given the inputs the *quantized*
@@ -29,6 +29,8 @@ import { simulatedModel } from './simulated-model.js';
  */
 
 export interface CorrectionOptions {
+  /** Builds the fake-quant graph the layer inputs are measured in (src/export/simulated-model.ts). */
+  simulate: Simulate;
   /** Layers corrected per ORT pass (default 8). */
   chunk?: number;
   /** λ of the pull towards the float weights, as a fraction of mean diag(H̃); default: chosen per layer group by cross-validation. */
@@ -46,7 +48,14 @@ export interface CorrectionOptions {
 export const RIDGE_CANDIDATES: readonly number[] = Object.freeze([0.01, 0.1, 1, Infinity]);
 
 /** One group's sums, augmented with the bias input 1: H̃′ and C′, both (k+1)². */
-export function augmented(k: number, hq: ArrayLike<number>, cross: ArrayLike<number>, sumQ: ArrayLike<number>, sumF: ArrayLike<number>, count: number): { hAug: Float64Array; cAug: Float64Array } {
+export function augmented(
+  k: number,
+  hq: ArrayLike<number>,
+  cross: ArrayLike<number>,
+  sumQ: ArrayLike<number>,
+  sumF: ArrayLike<number>,
+  count: number,
+): { hAug: Float64Array; cAug: Float64Array } {
   const n = k + 1;
   const hAug = new Float64Array(n * n);
   const cAug = new Float64Array(n * n);
@@ -77,7 +86,14 @@ function withBias(w: ArrayLike<number>, b: ArrayLike<number>, rows: number, k: n
 }
 
 /** W′ + W′·(C′ − H̃′)·(H̃′ + λI)⁻¹ with λ = rel·mean(diag H̃); rel = Infinity gives W′. */
-export function ridgeTarget(wAug: Float64Array, rows: number, n: number, hAug: Float64Array, cAug: Float64Array, rel: number): Float64Array {
+export function ridgeTarget(
+  wAug: Float64Array,
+  rows: number,
+  n: number,
+  hAug: Float64Array,
+  cAug: Float64Array,
+  rel: number,
+): Float64Array {
   if (rel === Infinity) return Float64Array.from(wAug);
   let mean = 0;
   for (let i = 0; i < n - 1; i++) mean += hAug[i * n + i]!;
@@ -122,7 +138,18 @@ export function fitError(wAug: Float64Array, t: Float64Array, rows: number, n: n
  * The corrected target for one group: rows of [W | b] (rows × (k+1)) and the augmented Hessian H̃′ (k+1)².
  * `w` [rows, k], `b` [rows]; stats for this group only; `damp` the ridge (fraction of mean diag H̃).
  */
-export function correctedTarget(w: ArrayLike<number>, b: ArrayLike<number>, rows: number, k: number, hq: ArrayLike<number>, cross: ArrayLike<number>, sumQ: ArrayLike<number>, sumF: ArrayLike<number>, count: number, damp: number): { target: Float64Array; hAug: Float64Array } {
+export function correctedTarget(
+  w: ArrayLike<number>,
+  b: ArrayLike<number>,
+  rows: number,
+  k: number,
+  hq: ArrayLike<number>,
+  cross: ArrayLike<number>,
+  sumQ: ArrayLike<number>,
+  sumF: ArrayLike<number>,
+  count: number,
+  damp: number,
+): { target: Float64Array; hAug: Float64Array } {
   const { hAug, cAug } = augmented(k, hq, cross, sumQ, sumF, count);
   return { target: ridgeTarget(withBias(w, b, rows, k), rows, k + 1, hAug, cAug, damp), hAug };
 }
@@ -133,7 +160,13 @@ export function correctedTarget(w: ArrayLike<number>, b: ArrayLike<number>, rows
  * see few positions per image (13×13 at stride 32) for K up to 1,152 inputs, and a weak ridge there fits noise —
  * measured on YOLOX-nano as output SQNR 1–3 dB below no correction on held-out images.
  */
-export function chooseRidge(wAug: Float64Array, rows: number, n: number, folds: ReadonlyArray<{ hAug: Float64Array; cAug: Float64Array }>, candidates: readonly number[] = RIDGE_CANDIDATES): number {
+export function chooseRidge(
+  wAug: Float64Array,
+  rows: number,
+  n: number,
+  folds: ReadonlyArray<{ hAug: Float64Array; cAug: Float64Array }>,
+  candidates: readonly number[] = RIDGE_CANDIDATES,
+): number {
   let best = candidates[candidates.length - 1]!;
   let bestErr = Infinity;
   for (const rel of candidates) {
@@ -143,7 +176,10 @@ export function chooseRidge(wAug: Float64Array, rows: number, n: number, folds: 
       const held = folds[(f + 1) % folds.length]!;
       err += fitError(wAug, ridgeTarget(wAug, rows, n, fit.hAug, fit.cAug, rel), rows, n, held.hAug, held.cAug);
     }
-    if (err < bestErr) { bestErr = err; best = rel; }
+    if (err < bestErr) {
+      bestErr = err;
+      best = rel;
+    }
   }
   return best;
 }
@@ -158,7 +194,13 @@ function floatBias(work: Model, t: QuantTarget, rows: number): Float32Array | un
 }
 
 /** One decision corrected with its statistics: new scales, codes, bias; the algorithm name records the ridges. */
-export function correctDecision(d: WeightDecision, weight: Float32Array, bias: Float32Array, st: CorrectionStats, options: CorrectionOptions): WeightDecision {
+export function correctDecision(
+  d: WeightDecision,
+  weight: Float32Array,
+  bias: Float32Array,
+  st: CorrectionStats,
+  options: Omit<CorrectionOptions, 'simulate'>,
+): WeightDecision {
   const rows = d.shape[0]!;
   const k = st.k;
   const n = k + 1;
@@ -171,24 +213,48 @@ export function correctDecision(d: WeightDecision, weight: Float32Array, bias: F
   const asymmetric = d.zeroPoints !== undefined;
   const newBias: number[] = [];
   const chosen = new Map<number, number>();
-  const slice = (s: LayerSums, g: number) => augmented(k, s.hq.subarray(g * k * k, (g + 1) * k * k), s.cross.subarray(g * k * k, (g + 1) * k * k), s.sumQ.subarray(g * k, (g + 1) * k), s.sumF.subarray(g * k, (g + 1) * k), s.count);
+  const slice = (s: LayerSums, g: number) =>
+    augmented(
+      k,
+      s.hq.subarray(g * k * k, (g + 1) * k * k),
+      s.cross.subarray(g * k * k, (g + 1) * k * k),
+      s.sumQ.subarray(g * k, (g + 1) * k),
+      s.sumF.subarray(g * k, (g + 1) * k),
+      s.count,
+    );
   for (let g = 0; g < st.groups; g++) {
     const wAug = withBias(weight.subarray(g * per * k, (g + 1) * per * k), bias.subarray(g * per, (g + 1) * per), per, k);
-    const rel = options.damp ?? (st.folds[0].count > 0 && st.folds[1].count > 0 ? chooseRidge(wAug, per, n, [slice(st.folds[0], g), slice(st.folds[1], g)]) : Infinity);
+    const rel =
+      options.damp ??
+      (st.folds[0].count > 0 && st.folds[1].count > 0
+        ? chooseRidge(wAug, per, n, [slice(st.folds[0], g), slice(st.folds[1], g)])
+        : Infinity);
     chosen.set(rel, (chosen.get(rel) ?? 0) + 1);
     const { hAug, cAug } = slice(total, g);
     const target = ridgeTarget(wAug, per, n, hAug, cAug, rel);
-    const r = gptqQuantize(target, per, n, hAug, { bits: d.bits, narrow: d.narrow, granularity: d.granularity, damp: options.gptqDamp, actOrder: options.actOrder, free: 1, asymmetric, refine: options.refine });
+    const r = gptqQuantize(target, per, n, hAug, {
+      bits: d.bits,
+      narrow: d.narrow,
+      granularity: d.granularity,
+      damp: options.gptqDamp,
+      actOrder: options.actOrder,
+      free: 1,
+      asymmetric,
+      refine: options.refine,
+    });
     codes.set(r.codes, g * per * k);
     for (const s of r.scales) scales.push(s);
     if (r.zeroPoints) for (const z of r.zeroPoints) zeroPoints.push(z);
     for (const v of r.free) newBias.push(Math.fround(v));
   }
-  const ridges = [...chosen].sort((a, b) => a[0] - b[0]).map(([rel, c]) => (st.groups > 1 ? `${rel}×${c}` : `${rel}`)).join(' ');
+  const ridges = [...chosen].sort((a, b) => a[0] - b[0]).map(([rel, groups]) => ({ ridge: Number.isFinite(rel) ? rel : null, groups }));
   return {
-    ...d, scales, bias: newBias, ...(asymmetric ? { zeroPoints } : {}),
+    ...d,
+    scales,
+    bias: newBias,
+    ...(asymmetric ? { zeroPoints } : {}),
     codes: Buffer.from(codes.buffer, codes.byteOffset, codes.byteLength).toString('base64'),
-    algorithm: `${d.algorithm}+correct(ridge=${ridges},chunk=${options.chunk ?? 8})`,
+    algorithm: { ...d.algorithm, correction: { ridges, chunk: options.chunk ?? 8 } },
   };
 }
 
@@ -201,9 +267,18 @@ function correctable(d: WeightDecision): boolean {
  * Correct every Conv decision of a plan (weights and, for A8, activations already planned), chunk by chunk in
  * topological order; returns the corrected plan. `feeds` is called once per chunk.
  */
-export async function correctPlan(work: Model, plan: QuantPlan, targets: readonly QuantTarget[], feeds: () => AsyncIterable<Record<string, HostTensor>>, options: CorrectionOptions = {}): Promise<QuantPlan> {
+export async function correctPlan(
+  work: Model,
+  plan: QuantPlan,
+  targets: readonly QuantTarget[],
+  feeds: () => AsyncIterable<Record<string, HostTensor>>,
+  options: CorrectionOptions,
+): Promise<QuantPlan> {
   const byNode = new Map(targets.map((t) => [t.node, t]));
-  const chosen = plan.weights.filter(correctable).map((d) => byNode.get(d.node)).filter((t): t is QuantTarget => t !== undefined && t.opType === 'Conv');
+  const chosen = plan.weights
+    .filter(correctable)
+    .map((d) => byNode.get(d.node))
+    .filter((t): t is QuantTarget => t !== undefined && t.opType === 'Conv');
   const biases = new Map<string, Float32Array>();
   for (const t of chosen) {
     const b = floatBias(work, t, t.weight.dims[0]!);
@@ -217,7 +292,7 @@ export async function correctPlan(work: Model, plan: QuantPlan, targets: readonl
   for (let c = 0; c < chunks; c++) {
     const part = layers.slice(c * size, (c + 1) * size);
     const pending = new Set(layers.slice(c * size).map((t) => t.node));
-    const sim = simulatedModel(work, current, pending);
+    const sim = options.simulate(work, current, pending);
     const stats = await collectCorrectionStats(work, sim, part, feeds(), { threads: options.threads });
     const weights = current.weights.map((d) => {
       const st = stats.get(d.node);

@@ -37,7 +37,8 @@ export function gptqDecision(d: WeightDecision, weight: Float32Array, hess: Laye
   if (d.granularity.kind === 'per-tensor') return d;
   const rows = d.shape[0]!;
   const k = weight.length / rows;
-  if (k !== hess.k * 1 || rows % hess.groups !== 0) throw new RangeError(`${d.node}: Hessian [${hess.groups}, ${hess.k}] does not fit weight [${d.shape}]`);
+  if (k !== hess.k * 1 || rows % hess.groups !== 0)
+    throw new RangeError(`${d.node}: Hessian [${hess.groups}, ${hess.k}] does not fit weight [${d.shape}]`);
   const rowsPerGroup = rows / hess.groups;
   const asymmetric = asymmetricFor(d, options);
   const codes = new Int8Array(weight.length);
@@ -47,7 +48,14 @@ export function gptqDecision(d: WeightDecision, weight: Float32Array, hess: Laye
     const w = weight.subarray(g * rowsPerGroup * k, (g + 1) * rowsPerGroup * k);
     const h = hess.h.subarray(g * k * k, (g + 1) * k * k);
     const r = gptqQuantize(w, rowsPerGroup, k, h, {
-      bits: d.bits, narrow: d.narrow, granularity: d.granularity, damp: options.damp, actOrder: options.actOrder, clipRatios: options.clipRatios, asymmetric, refine: options.refine,
+      bits: d.bits,
+      narrow: d.narrow,
+      granularity: d.granularity,
+      damp: options.damp,
+      actOrder: options.actOrder,
+      clipRatios: options.clipRatios,
+      asymmetric,
+      refine: options.refine,
     });
     codes.set(r.codes, g * rowsPerGroup * k);
     for (const s of r.scales) scales.push(s);
@@ -55,20 +63,36 @@ export function gptqDecision(d: WeightDecision, weight: Float32Array, hess: Laye
   }
   const actOrder = options.actOrder ?? true;
   return {
-    ...d, scales, ...(asymmetric ? { narrow: false, zeroPoints } : {}),
-    algorithm: `gptq(damp=${options.damp ?? 0.01}${actOrder ? ',act-order' : ''},clip-search${asymmetric ? ',asymmetric' : ''}${options.refine ? `,refine=${options.refine}` : ''})`,
+    ...d,
+    scales,
+    ...(asymmetric ? { narrow: false, zeroPoints } : {}),
+    algorithm: {
+      name: 'gptq',
+      damp: options.damp ?? 0.01,
+      actOrder,
+      clipSearch: true,
+      asymmetric,
+      ...(options.refine ? { refine: options.refine } : {}),
+    },
     codes: Buffer.from(codes.buffer, codes.byteOffset, codes.byteLength).toString('base64'),
   };
 }
 
 /** Collect Hessians on `feeds` and GPTQ every supported decision, in plan order. */
-export async function planWeightsGptq(work: Model, targets: readonly QuantTarget[], decisions: readonly WeightDecision[], feeds: AsyncIterable<Record<string, HostTensor>>, options: GptqPlanOptions = {}): Promise<WeightDecision[]> {
+export async function planWeightsGptq(
+  work: Model,
+  targets: readonly QuantTarget[],
+  decisions: readonly WeightDecision[],
+  feeds: AsyncIterable<Record<string, HostTensor>>,
+  options: GptqPlanOptions = {},
+): Promise<WeightDecision[]> {
   const planned = new Set(decisions.map((d) => d.node));
   const chosen = targets.filter((t) => planned.has(t.node) && hessianSupported(t));
   const cached = options.hessians;
-  const hessians = cached && chosen.every((t) => cached.has(t.node))
-    ? cached
-    : await collectHessians(work, chosen, feeds, { threads: options.threads, onProgress: (n) => options.onProgress?.('hessians', n, 0) });
+  const hessians =
+    cached && chosen.every((t) => cached.has(t.node))
+      ? cached
+      : await collectHessians(work, chosen, feeds, { threads: options.threads, onProgress: (n) => options.onProgress?.('hessians', n, 0) });
   if (cached && hessians !== cached) for (const [k, v] of hessians) cached.set(k, v);
   const byNode = new Map(targets.map((t) => [t.node, t]));
   let done = 0;

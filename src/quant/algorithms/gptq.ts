@@ -1,3 +1,4 @@
+import { blockCount } from '../../onnx/ir/block-quant.js';
 import type { WeightGranularity } from '../plan.js';
 import { roundHalfEven } from '../rounding.js';
 import { codeRange } from '../weights/layout.js';
@@ -57,7 +58,7 @@ export const DEFAULT_CLIP_RATIOS: readonly number[] = Object.freeze(Array.from({
 
 /** Number of scale blocks per row and the block of column k. */
 function blocking(k: number, g: WeightGranularity): { blocks: number; size: number } {
-  if (g.kind === 'blocked') return { blocks: Math.ceil(k / g.blockSize), size: g.blockSize };
+  if (g.kind === 'blocked') return { blocks: blockCount(k, g.blockSize), size: g.blockSize };
   if (g.kind === 'per-channel') return { blocks: 1, size: k };
   throw new RangeError('GPTQ needs per-channel or blocked scales');
 }
@@ -67,14 +68,26 @@ function quantizeValue(w: number, s: number, qmin: number, qmax: number, z = 0):
   return v < qmin ? qmin : v > qmax ? qmax : v;
 }
 
-interface Grid { s: number; z: number }
+interface Grid {
+  s: number;
+  z: number;
+}
 
 /**
  * For every scale group of every row, the grid among `candidate(lo, hi, ratio)` over the clipping ratios that
  * minimises Σ diag(H)_k·(w_k − dq(q(w_k)))², lo ≤ 0 ≤ hi the group's extremes. A group `candidate` refuses
  * (all zeros) gets scale 1 and zero point 0.
  */
-function searchGroups(w: Float64Array, rows: number, k: number, diag: Float64Array, opts: GptqOptions, qmin: number, qmax: number, candidate: (lo: number, hi: number, ratio: number) => Grid | undefined): { scales: Float32Array; zeroPoints: Int8Array } {
+function searchGroups(
+  w: Float64Array,
+  rows: number,
+  k: number,
+  diag: Float64Array,
+  opts: GptqOptions,
+  qmin: number,
+  qmax: number,
+  candidate: (lo: number, hi: number, ratio: number) => Grid | undefined,
+): { scales: Float32Array; zeroPoints: Int8Array } {
   const { blocks, size } = blocking(k, opts.granularity);
   const ratios = opts.clipRatios ?? DEFAULT_CLIP_RATIOS;
   const scales = new Float32Array(rows * blocks).fill(1);
@@ -85,7 +98,10 @@ function searchGroups(w: Float64Array, rows: number, k: number, diag: Float64Arr
       const a1 = r * k + Math.min(k, (b + 1) * size);
       let lo = 0;
       let hi = 0;
-      for (let i = a0; i < a1; i++) { lo = Math.min(lo, w[i]!); hi = Math.max(hi, w[i]!); }
+      for (let i = a0; i < a1; i++) {
+        lo = Math.min(lo, w[i]!);
+        hi = Math.max(hi, w[i]!);
+      }
       const at = r * blocks + b;
       let best = Infinity;
       for (const ratio of ratios) {
@@ -96,7 +112,11 @@ function searchGroups(w: Float64Array, rows: number, k: number, diag: Float64Arr
           const d = w[i]! - Math.fround((quantizeValue(w[i]!, g.s, qmin, qmax, g.z) - g.z) * g.s);
           err += diag[i - r * k]! * d * d;
         }
-        if (err < best) { best = err; scales[at] = g.s; zeroPoints[at] = g.z; }
+        if (err < best) {
+          best = err;
+          scales[at] = g.s;
+          zeroPoints[at] = g.z;
+        }
       }
     }
   }
@@ -108,7 +128,13 @@ function searchGroups(w: Float64Array, rows: number, k: number, diag: Float64Arr
  * so 0 stays exactly representable) over ratios r, mapped onto all 2^b codes, minimising the same
  * diag(H)-weighted rounding error as searchScales.
  */
-export function searchAsymmetric(w: Float64Array, rows: number, k: number, diag: Float64Array, opts: GptqOptions): { scales: Float32Array; zeroPoints: Int8Array } {
+export function searchAsymmetric(
+  w: Float64Array,
+  rows: number,
+  k: number,
+  diag: Float64Array,
+  opts: GptqOptions,
+): { scales: Float32Array; zeroPoints: Int8Array } {
   const [qmin, qmax] = codeRange(opts.bits, false);
   return searchGroups(w, rows, k, diag, opts, qmin, qmax, (lo, hi, ratio) => {
     if (hi - lo === 0) return undefined;
@@ -173,7 +199,13 @@ function leadingColumns(w: Float64Array, rows: number, k: number, kq: number): F
  * that were always 0 in calibration) get weight 0 (code 0), as in the reference implementation. With `free` = f,
  * only the first K − f columns are quantized (codes [rows, K − f]); the last f come back in `free`.
  */
-export function gptqQuantize(weight: Float32Array | Float64Array, rows: number, k: number, hessian: Float64Array, opts: GptqOptions): GptqResult {
+export function gptqQuantize(
+  weight: Float32Array | Float64Array,
+  rows: number,
+  k: number,
+  hessian: Float64Array,
+  opts: GptqOptions,
+): GptqResult {
   const h = Float64Array.from(hessian);
   const w = Float64Array.from(weight);
   const nFree = opts.free ?? 0;
@@ -225,7 +257,22 @@ export function gptqQuantize(weight: Float32Array | Float64Array, rows: number, 
 }
 
 /** Coordinate descent on each row's Δ·H·Δᵀ (see GptqOptions.refine); codes and free values are updated in place. */
-function refineRows(w: Float64Array, h: Float64Array, rows: number, k: number, kq: number, codes: Int8Array, free: Float64Array, scales: Float32Array, zeros: Int8Array | undefined, blocks: number, size: number, qmin: number, qmax: number, sweeps: number): void {
+function refineRows(
+  w: Float64Array,
+  h: Float64Array,
+  rows: number,
+  k: number,
+  kq: number,
+  codes: Int8Array,
+  free: Float64Array,
+  scales: Float32Array,
+  zeros: Int8Array | undefined,
+  blocks: number,
+  size: number,
+  qmin: number,
+  qmax: number,
+  sweeps: number,
+): void {
   const nFree = k - kq;
   const delta = new Float64Array(k);
   const g = new Float64Array(k);
@@ -256,7 +303,10 @@ function refineRows(w: Float64Array, h: Float64Array, rows: number, k: number, k
           if (c < qmin || c > qmax) continue;
           const t = now - deq(r, j, c); // Δ_j moves by t when the code becomes c
           const gain = 2 * t * g[j]! + t * t * h[j * k + j]!;
-          if (gain < bestGain - 1e-12 * Math.abs(bestGain)) { bestGain = gain; bestQ = c; }
+          if (gain < bestGain - 1e-12 * Math.abs(bestGain)) {
+            bestGain = gain;
+            bestQ = c;
+          }
         }
         if (bestQ !== q) {
           move(j, now - deq(r, j, bestQ));

@@ -28,7 +28,14 @@ export interface LayerHessian {
   count: number;
 }
 
-interface Branch { target: QuantTarget; groups: number; k: number; hOut: string; sOut: string; nOut: string }
+interface Branch {
+  target: QuantTarget;
+  groups: number;
+  k: number;
+  hOut: string;
+  sOut: string;
+  nOut: string;
+}
 
 /** Whether GPTQ can take this target (Conv, or Gemm with transB=1 and a 2-D input). */
 export function hessianSupported(t: QuantTarget): boolean {
@@ -48,13 +55,23 @@ function convAttrs(node: Node): Attribute[] {
 
 type Initializers = NonNullable<Model['graph']>['initializers'];
 
-export interface BranchContext { nodes: Node[]; inits: Initializers; opset: number }
+export interface BranchContext {
+  nodes: Node[];
+  inits: Initializers;
+  opset: number;
+}
 
 /**
  * The rows a target's weight multiplies, as a value [groups, K, N] computed from `input`: for a Conv, im2col as a
  * Conv with one-hot kernels then Reshape; for a Gemm (transB=1), its input [N, K] transposed.
  */
-export function addRows(ctx: BranchContext, t: QuantTarget, node: Node, input: string, prefix: string): { rows: string; groups: number; k: number } {
+export function addRows(
+  ctx: BranchContext,
+  t: QuantTarget,
+  node: Node,
+  input: string,
+  prefix: string,
+): { rows: string; groups: number; k: number } {
   let src: string;
   let groups = 1;
   let k: number;
@@ -69,7 +86,13 @@ export function addRows(ctx: BranchContext, t: QuantTarget, node: Node, input: s
     const eye = `${prefix}_im2col_w`;
     ctx.inits.push(makeTensor(eye, DataType.FLOAT, [cin * kk, 1, kh, kw], onehot));
     src = `${prefix}_patches`;
-    ctx.nodes.push({ opType: 'Conv', name: src, inputs: [input, eye], outputs: [src], attributes: [...convAttrs(node), intAttr('group', cin), intsAttr('kernel_shape', [kh, kw])] });
+    ctx.nodes.push({
+      opType: 'Conv',
+      name: src,
+      inputs: [input, eye],
+      outputs: [src],
+      attributes: [...convAttrs(node), intAttr('group', cin), intsAttr('kernel_shape', [kh, kw])],
+    });
   } else {
     k = t.weight.dims[1]!;
     src = `${prefix}_xt`;
@@ -97,7 +120,13 @@ export function addRowSum(ctx: BranchContext, rows: string, out: string): void {
     ctx.inits.push(makeTensor(axes, DataType.INT64, [1], [2]));
     ctx.nodes.push({ opType: 'ReduceSum', name: out, inputs: [rows, axes], outputs: [out], attributes: [intAttr('keepdims', 0)] });
   } else {
-    ctx.nodes.push({ opType: 'ReduceSum', name: out, inputs: [rows], outputs: [out], attributes: [intsAttr('axes', [2]), intAttr('keepdims', 0)] });
+    ctx.nodes.push({
+      opType: 'ReduceSum',
+      name: out,
+      inputs: [rows],
+      outputs: [out],
+      attributes: [intsAttr('axes', [2]), intAttr('keepdims', 0)],
+    });
   }
 }
 
@@ -138,11 +167,26 @@ export interface HessianOptions {
  * Run the calibration feeds once and sum every supported target's input Hessian (float64 in JS, in feed order,
  * so the result is deterministic for a fixed ORT thread count).
  */
-export async function collectHessians(model: Model, targets: readonly QuantTarget[], feeds: AsyncIterable<Record<string, HostTensor>>, options: HessianOptions = {}): Promise<Map<string, LayerHessian>> {
+export async function collectHessians(
+  model: Model,
+  targets: readonly QuantTarget[],
+  feeds: AsyncIterable<Record<string, HostTensor>>,
+  options: HessianOptions = {},
+): Promise<Map<string, LayerHessian>> {
   const { model: hm, branches } = hessianModel(model, targets);
-  const out = new Map<string, LayerHessian>(branches.map((b) => [b.target.node, {
-    node: b.target.node, groups: b.groups, k: b.k, h: new Float64Array(b.groups * b.k * b.k), sum: new Float64Array(b.groups * b.k), count: 0,
-  }]));
+  const out = new Map<string, LayerHessian>(
+    branches.map((b) => [
+      b.target.node,
+      {
+        node: b.target.node,
+        groups: b.groups,
+        k: b.k,
+        h: new Float64Array(b.groups * b.k * b.k),
+        sum: new Float64Array(b.groups * b.k),
+        count: 0,
+      },
+    ]),
+  );
   if (branches.length === 0) return out;
   const session = await createSession(modelToBytes(hm), { threads: options.threads ?? 0 });
   const names = branches.flatMap((b) => [b.hOut, b.sOut, b.nOut]);

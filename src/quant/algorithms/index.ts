@@ -1,6 +1,6 @@
 import { InputError } from '../../errors.js';
 import type { Model } from '../../onnx/ir/graph.js';
-import { calibrationSet, type CalibrationSource } from '../calibration/samples.js';
+import type { Calibration } from '../calibration/samples.js';
 import type { WeightDecision } from '../plan.js';
 import type { QuantTarget } from '../policy/targets.js';
 import { planWeightsGptq, type GptqPlanOptions } from './gptq-plan.js';
@@ -28,7 +28,7 @@ export interface AlgorithmInput extends AlgorithmOptions {
   work: Model;
   targets: readonly QuantTarget[];
   decisions: WeightDecision[];
-  calibration?: CalibrationSource;
+  calibration?: Calibration;
   threads?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
@@ -38,10 +38,14 @@ type Producer = (input: AlgorithmInput) => Promise<WeightDecision[]>;
 const PRODUCERS: Readonly<Record<WeightAlgorithm, Producer>> = Object.freeze({
   rtn: async (input: AlgorithmInput) => input.decisions,
   gptq: async (input: AlgorithmInput) => {
-    if (!input.calibration) throw new InputError('--algo gptq needs calibration images (--calib): it measures each layer\'s input Hessian');
-    const source = input.hessianImages ? { ...input.calibration, count: input.hessianImages } : input.calibration;
-    const set = calibrationSet(input.work, source);
-    return planWeightsGptq(input.work, input.targets, input.decisions, set.feeds(), { ...input.gptq, threads: input.threads, onProgress: input.onProgress, ...(input.hessians ? { hessians: input.hessians } : {}) });
+    if (!input.calibration) throw new InputError("--algo gptq needs calibration images (--calib): it measures each layer's input Hessian");
+    const set = input.hessianImages ? input.calibration.draw({ count: input.hessianImages }) : input.calibration.set;
+    return planWeightsGptq(input.work, input.targets, input.decisions, set.feeds(), {
+      ...input.gptq,
+      threads: input.threads,
+      onProgress: input.onProgress,
+      ...(input.hessians ? { hessians: input.hessians } : {}),
+    });
   },
 });
 

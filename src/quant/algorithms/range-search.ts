@@ -17,11 +17,18 @@ import type { ActivationDecision, ObserverName, WeightDecision } from '../plan.j
  * prefer a range that crushes a few large, important channels; the downstream error weighs them by their weights.)
  */
 
-export interface RangeCandidate { observer: ObserverName; percentile?: number }
+export interface RangeCandidate {
+  observer: ObserverName;
+  percentile?: number;
+}
 
 export const RANGE_CANDIDATES: readonly RangeCandidate[] = Object.freeze([
-  { observer: 'minmax' }, { observer: 'percentile', percentile: 99.999 }, { observer: 'percentile', percentile: 99.99 },
-  { observer: 'percentile', percentile: 99.9 }, { observer: 'mse' }, { observer: 'entropy' },
+  { observer: 'minmax' },
+  { observer: 'percentile', percentile: 99.999 },
+  { observer: 'percentile', percentile: 99.99 },
+  { observer: 'percentile', percentile: 99.9 },
+  { observer: 'mse' },
+  { observer: 'entropy' },
 ]);
 
 export interface RangeSearchOptions {
@@ -30,7 +37,11 @@ export interface RangeSearchOptions {
   threads?: number;
 }
 
-interface Scored { value: string; options: ActivationDecision[]; outputs: string[][] }
+interface Scored {
+  value: string;
+  options: ActivationDecision[];
+  outputs: string[][];
+}
 
 function scoringModel(work: Model, scored: readonly Scored[], consumers: Map<string, Node[]>): Model {
   const g = mainGraph(work);
@@ -43,7 +54,13 @@ function scoringModel(work: Model, scored: readonly Scored[], consumers: Map<str
       const type = a.signed ? DataType.INT8 : DataType.UINT8;
       inits.push(makeTensor(`${p}_s`, DataType.FLOAT, [], [a.scale]), makeTensor(`${p}_zp`, type, [], [a.zeroPoint]));
       nodes.push({ opType: 'QuantizeLinear', name: `${p}_q`, inputs: [s.value, `${p}_s`, `${p}_zp`], outputs: [`${p}_q`], attributes: [] });
-      nodes.push({ opType: 'DequantizeLinear', name: `${p}_dq`, inputs: [`${p}_q`, `${p}_s`, `${p}_zp`], outputs: [`${p}_dq`], attributes: [] });
+      nodes.push({
+        opType: 'DequantizeLinear',
+        name: `${p}_dq`,
+        inputs: [`${p}_q`, `${p}_s`, `${p}_zp`],
+        outputs: [`${p}_dq`],
+        attributes: [],
+      });
       nodes.push({ opType: 'Sub', name: `${p}_d`, inputs: [`${p}_dq`, s.value], outputs: [`${p}_d`], attributes: [] });
       const outs: string[] = [];
       (consumers.get(s.value) ?? []).forEach((n, ni) => {
@@ -64,21 +81,34 @@ function scoringModel(work: Model, scored: readonly Scored[], consumers: Map<str
  * gets the candidate range with the least downstream error on `scoreFeeds`. Others are returned unchanged.
  * Histograms come from `histFeeds` (the calibration set).
  */
-export async function searchActivationRanges(work: Model, weights: readonly WeightDecision[], activations: readonly ActivationDecision[], histFeeds: AsyncIterable<Record<string, HostTensor>>, scoreFeeds: AsyncIterable<Record<string, HostTensor>>, options: RangeSearchOptions): Promise<ActivationDecision[]> {
+export async function searchActivationRanges(
+  work: Model,
+  weights: readonly WeightDecision[],
+  activations: readonly ActivationDecision[],
+  histFeeds: AsyncIterable<Record<string, HostTensor>>,
+  scoreFeeds: AsyncIterable<Record<string, HostTensor>>,
+  options: RangeSearchOptions,
+): Promise<ActivationDecision[]> {
   const g = mainGraph(work);
   const quantized = new Set(weights.map((w) => w.node));
   const consumers = new Map<string, Node[]>();
   g.nodes.forEach((n, i) => {
-    if (n.opType === 'Conv' && quantized.has(nodeLabel(n, i)) && n.inputs[0]) consumers.set(n.inputs[0], [...(consumers.get(n.inputs[0]) ?? []), n]);
+    if (n.opType === 'Conv' && quantized.has(nodeLabel(n, i)) && n.inputs[0])
+      consumers.set(n.inputs[0], [...(consumers.get(n.inputs[0]) ?? []), n]);
   });
   const eligible = activations.filter((a) => a.readers !== 'all' && consumers.has(a.value));
   if (eligible.length === 0) return [...activations];
-  const hists = await collectHistograms(work, eligible.map((a) => a.value), histFeeds, { threads: options.threads });
+  const hists = await collectHistograms(
+    work,
+    eligible.map((a) => a.value),
+    histFeeds,
+    { threads: options.threads },
+  );
   const levels = options.mode === 'symmetric' ? 254 : 255;
   const scored: Scored[] = eligible.map((a) => {
     const h = hists.get(a.value)!;
     const opts = (options.candidates ?? RANGE_CANDIDATES).map((c) => {
-      const range = h.total === 0 ? [0, 0] as [number, number] : OBSERVERS[c.observer](h, { percentile: c.percentile ?? 99.99, levels });
+      const range = h.total === 0 ? ([0, 0] as [number, number]) : OBSERVERS[c.observer](h, { percentile: c.percentile ?? 99.99, levels });
       return activationQuantizer(a.value, [h.min, h.max], range, c.observer, options.mode);
     });
     return { value: a.value, options: opts, outputs: [] };
@@ -89,19 +119,23 @@ export async function searchActivationRanges(work: Model, weights: readonly Weig
   try {
     for await (const feed of scoreFeeds) {
       const res = await session.run(feed, names);
-      scored.forEach((s, vi) => s.outputs.forEach((outs, ci) => {
-        for (const o of outs) errors[vi]![ci]! += (res[o]!.data as Float32Array)[0]!;
-      }));
+      scored.forEach((s, vi) =>
+        s.outputs.forEach((outs, ci) => {
+          for (const o of outs) errors[vi]![ci]! += (res[o]!.data as Float32Array)[0]!;
+        }),
+      );
     }
   } finally {
     await session.dispose();
   }
-  const best = new Map(scored.map((s, vi) => {
-    const e = errors[vi]!;
-    let k = 0;
-    for (let c = 1; c < e.length; c++) if (e[c]! < e[k]!) k = c;
-    return [s.value, s.options[k]!];
-  }));
+  const best = new Map(
+    scored.map((s, vi) => {
+      const e = errors[vi]!;
+      let k = 0;
+      for (let c = 1; c < e.length; c++) if (e[c]! < e[k]!) k = c;
+      return [s.value, s.options[k]!];
+    }),
+  );
   return activations.map((a) => {
     const b = best.get(a.value);
     return b ? { ...b, ...(a.group !== undefined ? { group: a.group } : {}) } : a;

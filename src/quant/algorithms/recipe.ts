@@ -1,6 +1,6 @@
-import type { ExportFormat } from '../../export/export-model.js';
-import type { WeightPolicyOptions } from '../policy/weight-policy.js';
-import type { PlanRequest } from '../quantize-model.js';
+import type { FormatCapabilities } from '../formats/capabilities.js';
+import type { GranularityRequest } from '../plan.js';
+import type { PlanRequest } from '../plan-model.js';
 import type { WeightAlgorithm } from './index.js';
 
 /**
@@ -8,14 +8,14 @@ import type { WeightAlgorithm } from './index.js';
  * docs/accuracy.md (produced by bench/accuracy-table.ts).
  */
 export interface Recipe {
-  algo: WeightAlgorithm;
+  algorithm: WeightAlgorithm;
   /** Share of Conv weight parameters kept at 4 bits; the most sensitive layers beyond it go to 8 bits. */
   budget?: number;
   /** A8: search each activation's range by its downstream error. */
   rangeSearch: boolean;
   /** Error correction, this many layers per ORT pass (absent: off). See src/quant/algorithms/correction.ts. */
   correct?: number;
-  /** A8: equalize depthwise Conv input channels (src/quant/calibration/smoothing.ts). */
+  /** A8: equalize depthwise Conv input channels (src/quant/calibration/equalization.ts). */
   equalize?: boolean;
   /** GPTQ with asymmetric 4-bit grids (a zero point per scale; src/quant/algorithms/gptq.ts). */
   asymWeights?: boolean;
@@ -32,31 +32,40 @@ export interface Recipe {
 export type RecipeName = 'none' | 'default';
 
 export const RECIPES: Readonly<Record<RecipeName, Recipe>> = Object.freeze({
-  none: Object.freeze({ algo: 'rtn', rangeSearch: false }),
-  default: Object.freeze({ algo: 'gptq', budget: 0.9, rangeSearch: true, equalize: true, correct: 4, asymWeights: true, int4BlockSize: 16 }),
+  none: Object.freeze({ algorithm: 'rtn', rangeSearch: false }),
+  default: Object.freeze({
+    algorithm: 'gptq',
+    budget: 0.9,
+    rangeSearch: true,
+    equalize: true,
+    correct: 4,
+    asymWeights: true,
+    int4BlockSize: 16,
+  }),
 });
 
-/** The 4-bit weight granularity a recipe gives an export format. */
-export function recipeGranularity(recipe: Recipe, format: ExportFormat): WeightPolicyOptions['granularity'] {
-  return format === 'int4' && recipe.int4BlockSize ? { blockSize: recipe.int4BlockSize } : 'per-channel';
+/** The 4-bit weight granularity a recipe gives a format: blocked where the format can carry blocked scales. */
+export function recipeGranularity(recipe: Recipe, format: FormatCapabilities): GranularityRequest {
+  return format.blockedScales && recipe.int4BlockSize ? { kind: 'blocked', blockSize: recipe.int4BlockSize } : { kind: 'per-channel' };
 }
 
-/** The PlanRequest fields a recipe sets for an export format (everything but the scheme, calibration and run options). */
-export function recipePlanRequest(recipe: Recipe, format: ExportFormat): Partial<PlanRequest> {
+/** The PlanRequest fields a recipe sets for a format (everything but the scheme, calibration and run options). */
+export function recipePlanRequest(recipe: Recipe, format: FormatCapabilities): Partial<PlanRequest> {
   const granularity = recipeGranularity(recipe, format);
   return {
-    ...(granularity !== 'per-channel' ? { weights: { granularity } } : {}),
-    algo: recipe.algo, rangeSearch: recipe.rangeSearch,
+    ...(granularity.kind !== 'per-channel' ? { weights: { granularity } } : {}),
+    algorithm: recipe.algorithm,
+    rangeSearch: recipe.rangeSearch,
     ...(recipe.budget !== undefined ? { budget: recipe.budget } : {}),
     ...(recipe.correct !== undefined ? { correct: recipe.correct } : {}),
-    ...(recipe.equalize ? { smooth: true } : {}),
+    ...(recipe.equalize ? { equalize: true } : {}),
     ...(recipe.asymWeights ? { asymWeights: true } : {}),
     ...(recipe.refine ? { refine: recipe.refine } : {}),
   };
 }
 
 export function isRecipeName(s: string): s is RecipeName {
-  return Object.prototype.hasOwnProperty.call(RECIPES, s);
+  return Object.hasOwn(RECIPES, s);
 }
 
 /**

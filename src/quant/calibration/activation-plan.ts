@@ -66,7 +66,12 @@ export function siluPathValues(model: Model, weights: readonly WeightDecision[])
 }
 
 /** Calibrate: collect histograms of the activation values on `feeds`, then pick each one's range and quantizer. */
-export async function planActivations(model: Model, weights: readonly WeightDecision[], feeds: AsyncIterable<Record<string, HostTensor>>, options: ActivationPlanOptions): Promise<ActivationDecision[]> {
+export async function planActivations(
+  model: Model,
+  weights: readonly WeightDecision[],
+  feeds: AsyncIterable<Record<string, HostTensor>>,
+  options: ActivationPlanOptions,
+): Promise<ActivationDecision[]> {
   const base = activationValues(model, weights);
   const silu = options.siluPath ? siluPathValues(model, weights) : [];
   const all = new Set(silu);

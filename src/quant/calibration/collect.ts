@@ -23,7 +23,12 @@ export function exposeValues(model: Model, values: readonly string[]): Model {
  * histogram; memory is bounded by one image's activations plus a fixed-size histogram per value. The models
  * YOLO exports have batch 1 fixed in the input shape, so "batches" are single images.
  */
-export async function collectHistograms(model: Model, values: readonly string[], feeds: AsyncIterable<Record<string, HostTensor>>, options: CollectOptions = {}): Promise<Map<string, StreamingHistogram>> {
+export async function collectHistograms(
+  model: Model,
+  values: readonly string[],
+  feeds: AsyncIterable<Record<string, HostTensor>>,
+  options: CollectOptions = {},
+): Promise<Map<string, StreamingHistogram>> {
   const session = await createSession(modelToBytes(exposeValues(model, values)), { threads: options.threads ?? 0 });
   const hist = new Map(values.map((v) => [v, new StreamingHistogram()]));
   let done = 0;

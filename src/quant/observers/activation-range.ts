@@ -9,7 +9,13 @@ export type ActivationMode = 'asymmetric' | 'symmetric';
  * symmetric: zero point 0 — uint8 when the observed range is non-negative, int8 [-127, 127] otherwise — the form
  * TensorRT requires.
  */
-export function activationQuantizer(value: string, observed: [number, number], range: [number, number], observer: ObserverName, mode: ActivationMode): ActivationDecision {
+export function activationQuantizer(
+  value: string,
+  observed: [number, number],
+  range: [number, number],
+  observer: ObserverName,
+  mode: ActivationMode,
+): ActivationDecision {
   const lo = Math.min(0, range[0]);
   const hi = Math.max(0, range[1]);
   const base = { value, bits: 8 as const, observer, observed, range: [lo, hi] as [number, number] };

@@ -49,7 +49,10 @@ const mse: RangeObserver = (h, o) => {
     const a = 1 - k * 0.01;
     const cand: [number, number] = [h.min * a, h.max * a];
     const e = histogramMse(h, cand[0], cand[1], o.levels);
-    if (e < bestErr) { bestErr = e; best = cand; }
+    if (e < bestErr) {
+      bestErr = e;
+      best = cand;
+    }
   }
   return best;
 };
@@ -58,7 +61,10 @@ const mse: RangeObserver = (h, o) => {
 function klDivergence(p: Float64Array, q: Float64Array): number {
   let sp = 0;
   let sq = 0;
-  for (let i = 0; i < p.length; i++) { sp += p[i]!; sq += q[i]!; }
+  for (let i = 0; i < p.length; i++) {
+    sp += p[i]!;
+    sq += q[i]!;
+  }
   let kl = 0;
   for (let i = 0; i < p.length; i++) {
     if (p[i]! === 0) continue;
@@ -77,7 +83,10 @@ function quantizedCopy(side: Float64Array, n: number, levels: number): Float64Ar
     const b = Math.floor(((g + 1) * n) / levels);
     let sum = 0;
     let nonEmpty = 0;
-    for (let i = a; i < b; i++) { sum += side[i]!; if (side[i]! > 0) nonEmpty++; }
+    for (let i = a; i < b; i++) {
+      sum += side[i]!;
+      if (side[i]! > 0) nonEmpty++;
+    }
     if (nonEmpty === 0) continue;
     for (let i = a; i < b; i++) if (side[i]! > 0) q[i] = sum / nonEmpty;
   }
@@ -103,7 +112,10 @@ const entropy: RangeObserver = (h, o) => {
     for (let k = i; k < used; k++) outliers += side[k]!;
     p[i - 1]! += outliers;
     const kl = klDivergence(p, quantizedCopy(side, i, levels));
-    if (kl < bestKl) { bestKl = kl; bestI = i; }
+    if (kl < bestKl) {
+      bestKl = kl;
+      bestI = i;
+    }
   }
   used = bestI;
   const t = Math.min(extreme, used * h.binWidth());
@@ -114,5 +126,5 @@ const entropy: RangeObserver = (h, o) => {
 export const OBSERVERS: Readonly<Record<ObserverName, RangeObserver>> = Object.freeze({ minmax, percentile, mse, entropy });
 
 export function isObserverName(s: string): s is ObserverName {
-  return Object.prototype.hasOwnProperty.call(OBSERVERS, s);
+  return Object.hasOwn(OBSERVERS, s);
 }

@@ -27,7 +27,10 @@ export interface LayerSelection {
 }
 
 /** Split targets into selected and excluded (with the reason), checking that every pattern matched something. */
-export function selectLayers(targets: QuantTarget[], sel: LayerSelection): { selected: QuantTarget[]; excluded: Array<{ node: string; reason: string }> } {
+export function selectLayers(
+  targets: QuantTarget[],
+  sel: LayerSelection,
+): { selected: QuantTarget[]; excluded: Array<{ node: string; reason: string }> } {
   const check = (patterns: string[] | undefined, flag: string) =>
     (patterns ?? []).map((p) => {
       const m = compilePattern(p);

@@ -43,9 +43,13 @@ export function outputFields(measured: Model, cutBeforeTopK: boolean): OutputFie
   }
   const out = found.outputName;
   switch (found.family) {
-    case 'yolox': return boxObjClasses(out, 2);
-    case 'yolov5': return { ...boxObjClasses(out, 2), pixelBoxes: { objectness: true, firstClass: 5 } };
-    case 'yolov8': return { ...boxClasses(out, 1), pixelBoxes: { objectness: false, firstClass: 4 } };
-    default: return undefined; // yolov10's [1, 300, 6] rows are already selected detections: no per-field meaning to pool
+    case 'yolox':
+      return boxObjClasses(out, 2);
+    case 'yolov5':
+      return { ...boxObjClasses(out, 2), pixelBoxes: { objectness: true, firstClass: 5 } };
+    case 'yolov8':
+      return { ...boxClasses(out, 1), pixelBoxes: { objectness: false, firstClass: 4 } };
+    default:
+      return undefined; // yolov10's [1, 300, 6] rows are already selected detections: no per-field meaning to pool
   }
 }

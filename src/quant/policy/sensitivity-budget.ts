@@ -1,5 +1,5 @@
 import { InputError } from '../../errors.js';
-import { calibrationSet, type CalibrationSource } from '../calibration/samples.js';
+import type { Calibration } from '../calibration/samples.js';
 import { toFloat32 } from '../../onnx/ir/tensor.js';
 import type { WeightDecision } from '../plan.js';
 import { maxAbsScales } from '../weights/codes.js';
@@ -57,7 +57,11 @@ export function chooseKept(decisions: readonly WeightDecision[], sensitivity: re
 }
 
 /** The decisions with `kept` moved to 8-bit per-channel round-to-nearest (the algorithm runs afterwards). */
-export function keepAtEightBits(decisions: readonly WeightDecision[], targets: readonly QuantTarget[], kept: readonly string[]): WeightDecision[] {
+export function keepAtEightBits(
+  decisions: readonly WeightDecision[],
+  targets: readonly QuantTarget[],
+  kept: readonly string[],
+): WeightDecision[] {
   const set = new Set(kept);
   const byNode = new Map(targets.map((t) => [t.node, t]));
   return decisions.map((d) => {
@@ -66,7 +70,13 @@ export function keepAtEightBits(decisions: readonly WeightDecision[], targets: r
     const granularity = { kind: 'per-channel', axis: t.outputAxis } as const;
     const { codes: _codes, ...rest } = d;
     void _codes;
-    return { ...rest, bits: 8, granularity, scales: Array.from(maxAbsScales(toFloat32(t.weight), d.shape, granularity, 8)), reason: 'sensitivity: kept at 8 bits under the 4-bit parameter budget' };
+    return {
+      ...rest,
+      bits: 8,
+      granularity,
+      scales: Array.from(maxAbsScales(toFloat32(t.weight), d.shape, granularity, 8)),
+      reason: 'sensitivity: kept at 8 bits under the 4-bit parameter budget',
+    };
   });
 }
 
@@ -90,24 +100,36 @@ export function sensitivityGraph(work: Model, candidates: readonly WeightDecisio
 }
 
 /** The graph to measure on (sensitivityGraph) and how its output's noise is pooled (outputFields). */
-export function sensitivityTarget(work: Model, candidates: readonly WeightDecision[]): { measured: Model; fields: OutputFields | undefined } {
+export function sensitivityTarget(
+  work: Model,
+  candidates: readonly WeightDecision[],
+): { measured: Model; fields: OutputFields | undefined } {
   const measured = sensitivityGraph(work, candidates);
   return { measured, fields: outputFields(measured, measured !== work) };
 }
 
 /** Measure 4-bit sensitivity of the low-bit layers and move the most sensitive to 8 bits within the budget. */
-export async function applyBudget(work: Model, targets: readonly QuantTarget[], decisions: readonly WeightDecision[], options: BudgetOptions): Promise<{ decisions: WeightDecision[]; choice: BudgetChoice; sensitivity: LayerSensitivity[] }> {
+export async function applyBudget(
+  work: Model,
+  targets: readonly QuantTarget[],
+  decisions: readonly WeightDecision[],
+  options: BudgetOptions,
+): Promise<{ decisions: WeightDecision[]; choice: BudgetChoice; sensitivity: LayerSensitivity[] }> {
   const low = decisions.filter((d) => d.bits <= 4 && d.opType === 'Conv');
   const { measured, fields } = sensitivityTarget(work, low);
-  const sensitivity = await measureSensitivity(measured, low, options.inputs, { fields, threads: options.threads, onProgress: (n, t) => options.onProgress?.('sensitivity', n, t) });
+  const sensitivity = await measureSensitivity(measured, low, options.inputs, {
+    fields,
+    threads: options.threads,
+    onProgress: (n, t) => options.onProgress?.('sensitivity', n, t),
+  });
   const choice = chooseKept(decisions, sensitivity, options.budget);
   return { decisions: keepAtEightBits(decisions, targets, choice.kept), choice, sensitivity };
 }
 
-/** The first 8 images of the calibration draw, preprocessed, for sensitivity runs. */
-export async function sensitivityInputs(work: Model, calibration: CalibrationSource | undefined, count = 8): Promise<Array<Record<string, HostTensor>>> {
-  if (!calibration) throw new InputError('--budget needs calibration images (--calib): it measures each layer\'s sensitivity');
+/** A draw of `count` calibration images (same seed as the command's), preprocessed, for sensitivity runs. */
+export async function sensitivityInputs(calibration: Calibration | undefined, count = 8): Promise<Array<Record<string, HostTensor>>> {
+  if (!calibration) throw new InputError("--budget needs calibration images (--calib): it measures each layer's sensitivity");
   const out: Array<Record<string, HostTensor>> = [];
-  for await (const f of calibrationSet(work, { ...calibration, count }).feeds()) out.push(f);
+  for await (const f of calibration.draw({ count }).feeds()) out.push(f);
   return out;
 }

@@ -99,7 +99,11 @@ export class FieldNoise {
     let count = 0;
     for (const [name, s] of this.sig) {
       const n = this.noi.get(name)!;
-      for (let c = 0; c < s.length; c++) if (s[c]! > 0) { total += n[c]! / s[c]!; count++; }
+      for (let c = 0; c < s.length; c++)
+        if (s[c]! > 0) {
+          total += n[c]! / s[c]!;
+          count++;
+        }
     }
     return count === 0 ? 0 : total / count;
   }
@@ -121,11 +125,24 @@ function weightsAsInputs(model: Model, names: readonly string[]): Model {
  * Sensitivity of every decision in `candidates` on the given preprocessed inputs (a handful suffice: 8 images).
  * `work` is the FP32 working graph the plan was made on.
  */
-export async function measureSensitivity(work: Model, candidates: readonly WeightDecision[], inputs: ReadonlyArray<Record<string, HostTensor>>, options: SensitivityOptions = {}): Promise<LayerSensitivity[]> {
+export async function measureSensitivity(
+  work: Model,
+  candidates: readonly WeightDecision[],
+  inputs: ReadonlyArray<Record<string, HostTensor>>,
+  options: SensitivityOptions = {},
+): Promise<LayerSensitivity[]> {
   const g = work.graph!;
   const inits = new Map(g.initializers.map((t) => [t.name, t]));
   const floatWeights = new Map(candidates.map((d) => [d.tensor, toFloat32(inits.get(d.tensor)!)]));
-  const session = await createSession(modelToBytes(weightsAsInputs(work, candidates.map((d) => d.tensor))), { threads: options.threads ?? 0 });
+  const session = await createSession(
+    modelToBytes(
+      weightsAsInputs(
+        work,
+        candidates.map((d) => d.tensor),
+      ),
+    ),
+    { threads: options.threads ?? 0 },
+  );
   const weightFeeds: Record<string, HostTensor> = {};
   for (const d of candidates) weightFeeds[d.tensor] = { dtype: 'float32', dims: [...d.shape], data: floatWeights.get(d.tensor)! };
   const out: LayerSensitivity[] = [];
@@ -145,7 +162,13 @@ export async function measureSensitivity(work: Model, candidates: readonly Weigh
       }
       const noise = meter.relative();
       const params = w.length;
-      out.push({ node: d.node, params, noise, sqnrDb: noise === 0 ? Infinity : -10 * Math.log10(noise), noisePerMParam: (noise / params) * 1e6 });
+      out.push({
+        node: d.node,
+        params,
+        noise,
+        sqnrDb: noise === 0 ? Infinity : -10 * Math.log10(noise),
+        noisePerMParam: (noise / params) * 1e6,
+      });
       options.onProgress?.(i + 1, candidates.length);
     }
   } finally {

@@ -69,7 +69,12 @@ export function findQuantTargets(model: Model): QuantTarget[] {
     const opType = node.opType as QuantTarget['opType'];
     const outputAxis = outputAxisOf(opType, node);
     targets.push({
-      node: nodeLabel(node, i), nodeIndex: i, opType, input: slot, weight, outputAxis,
+      node: nodeLabel(node, i),
+      nodeIndex: i,
+      opType,
+      input: slot,
+      weight,
+      outputAxis,
       rowMajorOutputs: outputAxis === 0,
       first: !(node.inputs[0] && computeUpstream.has(node.inputs[0])),
       last: !node.outputs.some((o) => computeDownstream.has(o)),

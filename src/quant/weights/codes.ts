@@ -6,7 +6,14 @@ import { codeRange, scaleLayout } from './layout.js';
  * Integer codes of a float weight for given scales, exactly as ONNX QuantizeLinear computes them:
  * clamp(roundHalfEven(float32(w / s))). `w` is row-major with `shape`; returns int8 codes in the same layout.
  */
-export function quantizeCodes(w: Float32Array, shape: readonly number[], g: WeightGranularity, scales: ArrayLike<number>, bits: number, narrow: boolean): Int8Array {
+export function quantizeCodes(
+  w: Float32Array,
+  shape: readonly number[],
+  g: WeightGranularity,
+  scales: ArrayLike<number>,
+  bits: number,
+  narrow: boolean,
+): Int8Array {
   const layout = scaleLayout(shape, g);
   const [qmin, qmax] = codeRange(bits, narrow);
   const q = new Int8Array(w.length);
@@ -18,7 +25,13 @@ export function quantizeCodes(w: Float32Array, shape: readonly number[], g: Weig
 }
 
 /** float32((code − zero point) × scale), what DequantizeLinear produces; zero points default to 0. */
-export function dequantizeCodes(q: Int8Array, shape: readonly number[], g: WeightGranularity, scales: ArrayLike<number>, zeroPoints?: ArrayLike<number>): Float32Array {
+export function dequantizeCodes(
+  q: Int8Array,
+  shape: readonly number[],
+  g: WeightGranularity,
+  scales: ArrayLike<number>,
+  zeroPoints?: ArrayLike<number>,
+): Float32Array {
   const layout = scaleLayout(shape, g);
   const out = new Float32Array(q.length);
   for (let i = 0; i < q.length; i++) {

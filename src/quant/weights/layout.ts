@@ -1,3 +1,4 @@
+import { blockCount } from '../../onnx/ir/block-quant.js';
 import type { WeightGranularity } from '../plan.js';
 
 /**
@@ -26,7 +27,7 @@ export function scaleLayout(shape: readonly number[], g: WeightGranularity): Sca
     case 'blocked': {
       const rows = shape[0]!;
       const k = total / rows;
-      const blocks = Math.ceil(k / g.blockSize);
+      const blocks = blockCount(k, g.blockSize);
       return {
         count: rows * blocks,
         indexOf: (i) => Math.floor(i / k) * blocks + Math.floor((i % k) / g.blockSize),

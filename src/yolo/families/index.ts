@@ -22,7 +22,7 @@ const ALIASES: Readonly<Record<string, FamilyName>> = Object.freeze({
 });
 
 export function isFamilyName(s: string): s is FamilyName {
-  return Object.prototype.hasOwnProperty.call(FAMILIES, s);
+  return Object.hasOwn(FAMILIES, s);
 }
 
 /** Parse a user-given family name (case-insensitive, aliases accepted); InputError listing the choices otherwise. */

@@ -35,7 +35,17 @@ function decode(output: FloatTensor, input: ModelInputSpec, o: PostprocessOption
     const base = i * stride;
     const obj = data[base + 4]!;
     if (!(obj > o.confThreshold)) continue; // ultralytics' first filter; cls ≤ 1 so nothing else could pass
-    pushAnchor(buf, data[base]!, data[base + 1]!, data[base + 2]!, data[base + 3]!, obj, { data, base: base + 5, stride: 1, numClasses }, o.confThreshold, o.multiLabel);
+    pushAnchor(
+      buf,
+      data[base]!,
+      data[base + 1]!,
+      data[base + 2]!,
+      data[base + 3]!,
+      obj,
+      { data, base: base + 5, stride: 1, numClasses },
+      o.confThreshold,
+      o.multiLabel,
+    );
   }
   return selectDetections(buf, o);
 }

@@ -31,7 +31,17 @@ function decode(output: FloatTensor, input: ModelInputSpec, o: PostprocessOption
   const data = output.data;
   const buf = new CandidateBuffer();
   for (let i = 0; i < n; i++) {
-    pushAnchor(buf, data[i]!, data[n + i]!, data[2 * n + i]!, data[3 * n + i]!, 1, { data, base: 4 * n + i, stride: n, numClasses }, o.confThreshold, o.multiLabel);
+    pushAnchor(
+      buf,
+      data[i]!,
+      data[n + i]!,
+      data[2 * n + i]!,
+      data[3 * n + i]!,
+      1,
+      { data, base: 4 * n + i, stride: n, numClasses },
+      o.confThreshold,
+      o.multiLabel,
+    );
   }
   return selectDetections(buf, o);
 }

@@ -40,7 +40,9 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 const sum = (xs: Float64Array): number => xs.reduce((s, x) => s + x, 0);
 
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 test('golden fixtures are present', () => {
   assert.ok(files.length >= 10, `expected the golden fixtures in ${dir}`);
@@ -56,9 +58,20 @@ for (const file of files) {
     assert.deepEqual([...r.dims], e.counts);
     const statDiff = maxAbsDiff(r.stats, e.stats);
     assert.ok(statDiff <= TOL, `stats differ by ${statDiff}: ours ${r.stats.join(', ')} vs ${e.stats.join(', ')}`);
-    assert.deepEqual(r.perClass.map((c) => c.categoryId), e.perClass.map((c) => c.categoryId));
-    const apDiff = Math.max(maxAbsDiff(r.perClass.map((c) => c.ap), e.perClass.map((c) => c.ap)),
-      maxAbsDiff(r.perClass.map((c) => c.ap50), e.perClass.map((c) => c.ap50)));
+    assert.deepEqual(
+      r.perClass.map((c) => c.categoryId),
+      e.perClass.map((c) => c.categoryId),
+    );
+    const apDiff = Math.max(
+      maxAbsDiff(
+        r.perClass.map((c) => c.ap),
+        e.perClass.map((c) => c.ap),
+      ),
+      maxAbsDiff(
+        r.perClass.map((c) => c.ap50),
+        e.perClass.map((c) => c.ap50),
+      ),
+    );
     assert.ok(apDiff <= TOL, `per-class AP differs by ${apDiff}`);
     const recallDiff = maxAbsDiff(r.recall, e.recall);
     assert.ok(recallDiff <= TOL, `recall differs by ${recallDiff}`);

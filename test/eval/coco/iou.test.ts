@@ -23,6 +23,16 @@ test('zero-area boxes give 0', () => {
 
 test('matrix layout is [D × G] row-major, matching maskUtils.iou', () => {
   // maskUtils.iou([[0,0,2,2],[1,1,2,2]], [[0,0,1,1],[0,0,4,4]], [0,1]) = [[0.25, 1], [0, 1]]
-  const m = boxIouMatrix([[0, 0, 2, 2], [1, 1, 2, 2]], [[0, 0, 1, 1], [0, 0, 4, 4]], [false, true]);
+  const m = boxIouMatrix(
+    [
+      [0, 0, 2, 2],
+      [1, 1, 2, 2],
+    ],
+    [
+      [0, 0, 1, 1],
+      [0, 0, 4, 4],
+    ],
+    [false, true],
+  );
   assert.deepEqual([...m], [0.25, 1, 0, 1]);
 });

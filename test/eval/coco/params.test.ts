@@ -5,8 +5,14 @@ import { InputError } from '../../../src/errors.js';
 import type { CocoGroundTruth } from '../../../src/eval/coco/types.js';
 
 const gt: CocoGroundTruth = {
-  images: [{ id: 9, fileName: 'a.jpg', width: 10, height: 10 }, { id: 2, fileName: 'b.jpg', width: 10, height: 10 }],
-  categories: [{ id: 5, name: 'b' }, { id: 1, name: 'a' }],
+  images: [
+    { id: 9, fileName: 'a.jpg', width: 10, height: 10 },
+    { id: 2, fileName: 'b.jpg', width: 10, height: 10 },
+  ],
+  categories: [
+    { id: 5, name: 'b' },
+    { id: 1, name: 'a' },
+  ],
   annotations: [],
 };
 
@@ -37,7 +43,12 @@ test('resolve sorts ids and maxDets, keeps area ranges', () => {
   assert.deepEqual(p.imgIds, [2, 9]);
   assert.deepEqual(p.catIds, [1, 5]);
   assert.deepEqual(p.maxDets, [1, 10, 100]);
-  assert.deepEqual(p.areaRng, [[0, 1e10], [0, 1024], [1024, 9216], [9216, 1e10]]);
+  assert.deepEqual(p.areaRng, [
+    [0, 1e10],
+    [0, 1024],
+    [1024, 9216],
+    [9216, 1e10],
+  ]);
   assert.deepEqual(p.areaRngLbl, ['all', 'small', 'medium', 'large']);
 });
 

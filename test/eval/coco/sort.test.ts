@@ -16,12 +16,15 @@ test('sorts descending and keeps input order among equal scores', () => {
 
 test('matches a stable reference on many sizes with heavy ties, sub-ranges untouched outside', () => {
   let seed = 12345;
-  const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rand = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   for (const n of [0, 1, 2, 23, 24, 25, 47, 48, 49, 100, 1000, 5003]) {
     const score = Float64Array.from({ length: n }, () => Math.round(rand() * 20) / 20);
     const idx = Int32Array.from({ length: n + 6 }, (_, i) => (i < 3 || i >= n + 3 ? -1 : i - 3));
     stableSortByScoreDesc(idx, score, 3, n + 3);
-    const expected = reference(score, Array.from({ length: n }, (_, i) => i));
+    const expected = reference(
+      score,
+      Array.from({ length: n }, (_, i) => i),
+    );
     assert.deepEqual([...idx.subarray(3, n + 3)], expected, `n=${n}`);
     assert.deepEqual([...idx.subarray(0, 3), ...idx.subarray(n + 3)], [-1, -1, -1, -1, -1, -1]);
   }

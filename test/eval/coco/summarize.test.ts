@@ -6,7 +6,10 @@ test('pairwise sum follows numpy blocking (differs from a running sum where nump
   // np.sum(np.array([1.0] + [1e-16] * 15)) == 1.0000000000000016 (a running sum gives 1.0)
   const a = [1, ...new Array<number>(15).fill(1e-16)];
   assert.equal(pairwiseSum(a), 1.0000000000000016);
-  assert.equal(a.reduce((s, x) => s + x, 0), 1);
+  assert.equal(
+    a.reduce((s, x) => s + x, 0),
+    1,
+  );
   assert.equal(pairwiseSum([]), 0);
   assert.equal(pairwiseSum([1, 2, 3]), 6);
 });

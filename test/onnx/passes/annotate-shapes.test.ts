@@ -37,7 +37,14 @@ const skip = existsSync(v5) ? false : `${v5} not found`;
 test('the standard pipeline on yolov5n_fp16: sorted, nothing dead, every intermediate annotated, ORT loads it', { skip }, async () => {
   const m = loadModel(v5);
   const r = runPasses(m, [topologicalSortPass(), eliminateDeadNodesPass(), annotateShapesPass()]);
-  assert.deepEqual(r.ran.map((p) => [p.name, p.modified]), [['topological-sort', false], ['eliminate-dead-nodes', false], ['annotate-shapes', true]]);
+  assert.deepEqual(
+    r.ran.map((p) => [p.name, p.modified]),
+    [
+      ['topological-sort', false],
+      ['eliminate-dead-nodes', false],
+      ['annotate-shapes', true],
+    ],
+  );
   assert.ok(r.properties.has(PassProperty.ShapesAnnotated) && r.properties.has(PassProperty.TopologicallySorted));
   const g = r.model.graph!;
   const outputs = new Set(g.outputs.map((v) => v.name));

@@ -29,10 +29,23 @@ test('dead nodes, dead initializers and their value_info go; live ones keep thei
   const r = pass.run(m);
   assert.equal(r.modified, true);
   const g = r.model.graph!;
-  assert.deepEqual(g.nodes.map((n) => n.name), ['add', 'neg']);
-  assert.deepEqual(g.initializers.map((t) => t.name), ['k']);
-  assert.deepEqual(g.valueInfo.map((v) => v.name), [a]);
-  assert.deepEqual(g.inputs.map((v) => v.name), [x, unused], 'graph inputs are the interface and stay');
+  assert.deepEqual(
+    g.nodes.map((n) => n.name),
+    ['add', 'neg'],
+  );
+  assert.deepEqual(
+    g.initializers.map((t) => t.name),
+    ['k'],
+  );
+  assert.deepEqual(
+    g.valueInfo.map((v) => v.name),
+    [a],
+  );
+  assert.deepEqual(
+    g.inputs.map((v) => v.name),
+    [x, unused],
+    'graph inputs are the interface and stay',
+  );
   assert.equal(m.graph!.nodes.length, 4, 'the input model is untouched');
   assert.equal(m.graph!.initializers.length, 2);
   assert.equal(pass.run(r.model).modified, false);
@@ -51,14 +64,20 @@ test('a multi-output node stays whole when one output is live', () => {
 test('producers of values read inside a Loop/If body stay alive', () => {
   const body: Graph = {
     nodes: [{ opType: 'Relu', inputs: ['outer'], outputs: ['inner'], attributes: [] }],
-    inputs: [], outputs: [{ name: 'inner' }], valueInfo: [], initializers: [],
+    inputs: [],
+    outputs: [{ name: 'inner' }],
+    valueInfo: [],
+    initializers: [],
   };
   const b = new GraphBuilder();
   const x = b.input('x', F, [2]);
   const cond = b.input('cond', DataType.BOOL, []);
   b.node('Abs', [x], ['outer'], { name: 'producer' });
   b.graph.nodes.push({
-    opType: 'If', name: 'if', inputs: [cond], outputs: ['y'],
+    opType: 'If',
+    name: 'if',
+    inputs: [cond],
+    outputs: ['y'],
     attributes: [
       { name: 'then_branch', typeCode: 5, value: { kind: 'graph', value: body } },
       { name: 'else_branch', typeCode: 5, value: { kind: 'graph', value: body } },
@@ -81,10 +100,17 @@ test('IR-3: a dead initializer leaves together with its graph-input entry, and O
   const r = pass.run(m);
   assert.equal(r.modified, true);
   const g = r.model.graph!;
-  assert.deepEqual(g.inputs.map((v) => v.name), ['x', 'w', 'b']);
+  assert.deepEqual(
+    g.inputs.map((v) => v.name),
+    ['x', 'w', 'b'],
+  );
   assert.deepEqual(g.initializers.map((t) => t.name).sort(), ['b', 'w']);
   const initNames = new Set(g.initializers.map((t) => t.name));
-  for (const t of g.initializers) assert.ok(g.inputs.some((v) => v.name === t.name), `IR-3 needs ${t.name} listed as an input`);
+  for (const t of g.initializers)
+    assert.ok(
+      g.inputs.some((v) => v.name === t.name),
+      `IR-3 needs ${t.name} listed as an input`,
+    );
   assert.ok(g.inputs.filter((v) => v.name !== 'x').every((v) => initNames.has(v.name)));
   const session = await ort.InferenceSession.create(modelToBytes(r.model));
   const out = await session.run({ x: new ort.Tensor('float32', new Float32Array(3 * 64), [1, 3, 8, 8]) });

@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as ort from 'onnxruntime-node';
 import { buildTinyDetector } from '../../../src/examples/tiny-detector.js';
 import { exportModel } from '../../../src/export/export-model.js';
 import type { Model } from '../../../src/onnx/ir/graph.js';
-import { foldWeightDequantize, dequantizeConstant } from '../../../src/onnx/passes/fold-weight-dequantize.js';
+import { foldWeightDequantizePass, dequantizeConstant } from '../../../src/onnx/passes/fold-weight-dequantize.js';
+import { runPasses } from '../../../src/onnx/passes/pass-manager.js';
 import { DataType } from '../../../src/onnx/ir/dtypes.js';
 import { makeTensor } from '../../../src/onnx/ir/tensor.js';
-import { modelToBytes } from '../../../src/onnx/serde/model-io.js';
 import { planWeightsRtn } from '../../../src/quant/policy/weight-policy.js';
 import { findQuantTargets } from '../../../src/quant/policy/targets.js';
 import { SCHEMES } from '../../../src/quant/scheme.js';
@@ -18,7 +17,10 @@ const run = (model: Model): Promise<Float32Array> => runTiny(model, input);
 
 test('dequantizeConstant: per-axis and blocked by hand', () => {
   const x = makeTensor('x', DataType.INT4, [2, 4], [1, -2, 3, -4, 5, -6, 7, -8]);
-  assert.deepEqual(Array.from(dequantizeConstant(x, makeTensor('s', DataType.FLOAT, [2], [0.5, 2]), undefined, 0, 0)), [0.5, -1, 1.5, -2, 10, -12, 14, -16]);
+  assert.deepEqual(
+    Array.from(dequantizeConstant(x, makeTensor('s', DataType.FLOAT, [2], [0.5, 2]), undefined, 0, 0)),
+    [0.5, -1, 1.5, -2, 10, -12, 14, -16],
+  );
   const blocked = dequantizeConstant(x, makeTensor('s', DataType.FLOAT, [2, 2], [1, 10, 100, 1000]), undefined, 1, 2);
   assert.deepEqual(Array.from(blocked), [1, -2, 30, -40, 500, -600, 7000, -8000]);
 });
@@ -28,11 +30,27 @@ for (const scheme of ['w4a16', 'w4a8'] as const) {
     test(`${scheme} INT4${cudaLayout ? ' (CUDA layout)' : ''}: weights prepared once give the same outputs`, async () => {
       const float = buildTinyDetector('float');
       const { weights, float: kept } = planWeightsRtn(findQuantTargets(float), SCHEMES[scheme], { keepFirstLast: false });
-      const activations = scheme === 'w4a8'
-        ? [...new Set(['images', ...float.graph!.nodes.filter((n) => n.opType === 'Mul').map((n) => n.outputs[0]!)])].map((value) => ({ value, bits: 8 as const, signed: false, scale: 0.02, zeroPoint: 60, observer: 'minmax' as const, observed: [-1, 4] as [number, number], range: [-1.2, 3.9] as [number, number] }))
-        : [];
-      const int4 = exportModel(float, { yoloqPlan: 1, scheme, modelSha256: '', weights, activations, float: kept }, { format: 'int4', cudaLayout });
-      const { model, folded, toInt8 } = foldWeightDequantize(int4);
+      const activations =
+        scheme === 'w4a8'
+          ? [...new Set(['images', ...float.graph!.nodes.filter((n) => n.opType === 'Mul').map((n) => n.outputs[0]!)])].map((value) => ({
+              value,
+              bits: 8 as const,
+              signed: false,
+              scale: 0.02,
+              zeroPoint: 60,
+              observer: 'minmax' as const,
+              observed: [-1, 4] as [number, number],
+              range: [-1.2, 3.9] as [number, number],
+            }))
+          : [];
+      const int4 = exportModel(
+        float,
+        { yoloqPlan: 1, scheme, modelSha256: '', weights, activations, float: kept },
+        { format: cudaLayout ? 'int4-cuda' : 'int4' },
+      );
+      const { model, modified, ran } = runPasses(int4, [foldWeightDequantizePass()]);
+      const { folded, toInt8 } = ran[0]!.counts!;
+      assert.ok(modified);
       assert.ok(!model.graph!.initializers.some((t) => t.dtype === DataType.INT4));
       if (scheme === 'w4a16') assert.equal(folded, 4);
       else assert.equal(toInt8, 4);
@@ -40,3 +58,11 @@ for (const scheme of ['w4a16', 'w4a8'] as const) {
     });
   }
 }
+
+test('a model without INT4 weights comes back as is, with zero counts', () => {
+  const float = buildTinyDetector('float');
+  const r = runPasses(float, [foldWeightDequantizePass()]);
+  assert.equal(r.model, float);
+  assert.equal(r.modified, false);
+  assert.deepEqual(r.ran[0]!.counts, { folded: 0, toInt8: 0 });
+});

@@ -4,7 +4,7 @@ import { InputError } from '../../../src/errors.js';
 import { GraphBuilder } from '../../../src/onnx/ir/builder.js';
 import { DataType } from '../../../src/onnx/ir/dtypes.js';
 import type { Model } from '../../../src/onnx/ir/graph.js';
-import { PassError, runPasses } from '../../../src/onnx/passes/pass-manager.js';
+import { applyPass, PassError, runPasses } from '../../../src/onnx/passes/pass-manager.js';
 import type { Pass } from '../../../src/onnx/passes/pass.js';
 import { passByName, passFactories } from '../../../src/onnx/passes/registry.js';
 
@@ -39,7 +39,14 @@ test('passes run in order; the result records each one and the input model is un
   assert.deepEqual(log, ['a', 'b']);
   assert.equal(r.model.graph!.name, 'b');
   assert.equal(m.graph!.name, 'graph');
-  assert.deepEqual(r.ran.map((x) => [x.name, x.modified]), [['a', true], ['n', false], ['b', true]]);
+  assert.deepEqual(
+    r.ran.map((x) => [x.name, x.modified]),
+    [
+      ['a', true],
+      ['n', false],
+      ['b', true],
+    ],
+  );
   assert.equal(r.modified, true);
   assert.equal(runPasses(m, [noop('n')]).model, m);
   assert.equal(runPasses(m, []).modified, false);
@@ -66,7 +73,13 @@ test('a modifying pass drops the properties it does not preserve', () => {
 });
 
 test('a failing pass is named, with the passes that ran before it', () => {
-  const boom: Pass = { name: 'boom', description: 'fails', run: () => { throw new RangeError('index 7 out of range'); } };
+  const boom: Pass = {
+    name: 'boom',
+    description: 'fails',
+    run: () => {
+      throw new RangeError('index 7 out of range');
+    },
+  };
   let caught: unknown;
   try {
     runPasses(model(), [noop('first'), renamer('second'), boom, noop('never')]);
@@ -81,13 +94,38 @@ test('a failing pass is named, with the passes that ran before it', () => {
 });
 
 test('an InputError from a pass stays an InputError; a pass returning nothing is reported', () => {
-  const bad: Pass = { name: 'bad-input', description: '', run: () => { throw new InputError('cycle'); } };
-  assert.throws(() => runPasses(model(), [bad]), (e: unknown) => e instanceof InputError && /pass "bad-input" failed \(no passes ran before it\): cycle/.test(e.message));
+  const bad: Pass = {
+    name: 'bad-input',
+    description: '',
+    run: () => {
+      throw new InputError('cycle');
+    },
+  };
+  assert.throws(
+    () => runPasses(model(), [bad]),
+    (e: unknown) => e instanceof InputError && /pass "bad-input" failed \(no passes ran before it\): cycle/.test(e.message),
+  );
   const empty = { name: 'empty', description: '', run: () => undefined } as unknown as Pass;
   assert.throws(() => runPasses(model(), [empty]), /pass "empty" failed.*returned no model/);
 });
 
+test('applyPass runs one pass through the manager; what a pass counts is kept in its record', () => {
+  const m = model();
+  assert.equal(applyPass(m, renamer('r')).graph!.name, 'r');
+  assert.equal(applyPass(m, noop('n')), m);
+  assert.throws(() => applyPass(m, noop('needs', { requires: ['sorted'] })), /pass "needs" requires sorted/);
+  const counter: Pass = { name: 'counter', description: 'counts', run: (x) => ({ model: x, modified: false, counts: { seen: 3 } }) };
+  const r = runPasses(m, [counter, noop('n')]);
+  assert.deepEqual(
+    r.ran.map((x) => x.counts),
+    [{ seen: 3 }, undefined],
+  );
+});
+
 test('the registry builds every pass by name and rejects unknown names', () => {
   for (const name of Object.keys(passFactories)) assert.equal(passByName(name).name, name);
-  assert.throws(() => passByName('fold-everything'), (e: unknown) => e instanceof InputError && /known passes: topological-sort/.test(e.message));
+  assert.throws(
+    () => passByName('fold-everything'),
+    (e: unknown) => e instanceof InputError && /known passes: topological-sort/.test(e.message),
+  );
 });

@@ -22,11 +22,21 @@ test('IR ≥ 4: initializer-backed inputs are dropped (except those in keep) and
   const m: Model = { ...ir3(), irVersion: 7 };
   const r = removeInitializerInputsPass().run(m);
   assert.equal(r.modified, true);
-  assert.deepEqual(r.model.graph!.inputs.map((v) => v.name), ['x']);
-  assert.deepEqual(m.graph!.inputs.map((v) => v.name), ['x', 'w', 'b'], 'the input model is untouched');
+  assert.deepEqual(
+    r.model.graph!.inputs.map((v) => v.name),
+    ['x'],
+  );
+  assert.deepEqual(
+    m.graph!.inputs.map((v) => v.name),
+    ['x', 'w', 'b'],
+    'the input model is untouched',
+  );
   assert.equal(r.model.graph!.initializers, m.graph!.initializers);
   const kept = removeInitializerInputsPass({ keep: ['b'] }).run(m);
-  assert.deepEqual(kept.model.graph!.inputs.map((v) => v.name), ['x', 'b']);
+  assert.deepEqual(
+    kept.model.graph!.inputs.map((v) => v.name),
+    ['x', 'b'],
+  );
   assert.equal(removeInitializerInputsPass().run(r.model).modified, false);
 
   const session = await ort.InferenceSession.create(modelToBytes(r.model));

@@ -32,8 +32,14 @@ test('an unsorted graph is sorted stably and the input is untouched', () => {
   const r = pass.run(m);
   assert.equal(r.modified, true);
   // ready in file order: q (1), p (2), free (3); add becomes ready once q and p are done
-  assert.deepEqual(r.model.graph!.nodes.map((n) => n.name), ['q', 'p', 'add', 'free']);
-  assert.deepEqual(m.graph!.nodes.map((n) => n.name), before);
+  assert.deepEqual(
+    r.model.graph!.nodes.map((n) => n.name),
+    ['q', 'p', 'add', 'free'],
+  );
+  assert.deepEqual(
+    m.graph!.nodes.map((n) => n.name),
+    before,
+  );
   assert.equal(r.model.graph!.initializers, m.graph!.initializers, 'unchanged parts are shared');
 });
 
@@ -43,8 +49,10 @@ test('a cycle is an InputError naming the nodes', () => {
   b.node('Add', [x, 'b'], ['a'], { name: 'first' });
   b.node('Relu', ['a'], ['b'], { name: 'second' });
   b.node('Neg', ['b'], ['c'], { name: 'behind' });
-  assert.throws(() => pass.run(b.model(13)), (e: unknown) =>
-    e instanceof InputError && e.message === 'graph "graph" has a cycle: 3 nodes cannot be ordered: first, second, behind');
+  assert.throws(
+    () => pass.run(b.model(13)),
+    (e: unknown) => e instanceof InputError && e.message === 'graph "graph" has a cycle: 3 nodes cannot be ordered: first, second, behind',
+  );
 });
 
 test('values read inside an If body count as inputs of the If node', () => {
@@ -60,7 +68,10 @@ test('values read inside an If body count as inputs of the If node', () => {
   const x = b.input('x', F, [2]);
   const cond = b.input('cond', DataType.BOOL, []);
   b.graph.nodes.push({
-    opType: 'If', name: 'if', inputs: [cond], outputs: ['y'],
+    opType: 'If',
+    name: 'if',
+    inputs: [cond],
+    outputs: ['y'],
     attributes: [
       { name: 'then_branch', typeCode: 5, value: { kind: 'graph', value: body('then', 'Relu') } },
       { name: 'else_branch', typeCode: 5, value: { kind: 'graph', value: body('else', 'Neg') } },
@@ -68,5 +79,8 @@ test('values read inside an If body count as inputs of the If node', () => {
   });
   b.node('Abs', [x], ['outer'], { name: 'producer' });
   const r = pass.run(b.model(13));
-  assert.deepEqual(r.model.graph!.nodes.map((n) => n.name), ['producer', 'if']);
+  assert.deepEqual(
+    r.model.graph!.nodes.map((n) => n.name),
+    ['producer', 'if'],
+  );
 });

@@ -9,9 +9,12 @@ import { DataType } from '../../../src/onnx/ir/dtypes.js';
 import { defaultOpset, type Model } from '../../../src/onnx/ir/graph.js';
 import { floatAttr } from '../../../src/onnx/ir/attributes.js';
 import { loadModel, modelToBytes } from '../../../src/onnx/serde/model-io.js';
-import { upgradeOpset } from '../../../src/onnx/passes/upgrade-opset.js';
+import { applyPass, runPasses } from '../../../src/onnx/passes/pass-manager.js';
+import { upgradeOpsetPass } from '../../../src/onnx/passes/upgrade-opset.js';
 import { seededRandom } from '../../../src/quant/rounding.js';
 import { sharedDataDir } from '../../helpers/paths.js';
+
+const upgradeOpset = (model: Model, opset: number): Model => applyPass(model, upgradeOpsetPass({ opset }));
 
 async function run(model: Model, feeds: Record<string, ort.Tensor>): Promise<Float32Array[]> {
   const s = await ort.InferenceSession.create(modelToBytes(model), { graphOptimizationLevel: 'disabled' });
@@ -40,7 +43,13 @@ function oldGraph(): Model {
 
 test('upgrading opset 9 → 13 and → 21 rewrites changed signatures and keeps outputs identical in ORT', async () => {
   const rnd = seededRandom(2);
-  const feeds = { x: new ort.Tensor('float32', Float32Array.from({ length: 24 }, () => rnd() * 2 - 1), [1, 4, 6]) };
+  const feeds = {
+    x: new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: 24 }, () => rnd() * 2 - 1),
+      [1, 4, 6],
+    ),
+  };
   const model = oldGraph();
   const before = modelToBytes(model);
   const want = await run(model, feeds);
@@ -51,6 +60,17 @@ test('upgrading opset 9 → 13 and → 21 rewrites changed signatures and keeps 
     assert.deepEqual(await run(up, feeds), want, `opset ${target}`);
   }
   assert.deepEqual(modelToBytes(model), before, 'the source model is unchanged');
+});
+
+test('a model already at the target opset comes back as is, unmodified', () => {
+  const model = oldGraph();
+  const r = runPasses(model, [upgradeOpsetPass({ opset: 9 }), upgradeOpsetPass({ opset: 7 })]);
+  assert.equal(r.model, model);
+  assert.equal(r.modified, false);
+  assert.deepEqual(
+    r.ran.map((p) => p.name),
+    ['upgrade-opset', 'upgrade-opset'],
+  );
 });
 
 test('Softmax off the last axis and ops with unknown schema changes are refused', () => {
@@ -68,10 +88,18 @@ test('Softmax off the last axis and ops with unknown schema changes are refused'
 });
 
 const yolox = join(sharedDataDir, 'models', 'yolox_nano.onnx');
-test('shared yolox_nano (opset 11) upgrades to 13 and 21 with identical ORT outputs', { skip: existsSync(yolox) ? false : `skipped: ${yolox} is absent` }, async () => {
+test('shared yolox_nano (opset 11) upgrades to 13 and 21 with identical ORT outputs', {
+  skip: existsSync(yolox) ? false : `skipped: ${yolox} is absent`,
+}, async () => {
   const model = loadModel(yolox);
   const rnd = seededRandom(9);
-  const feeds = { images: new ort.Tensor('float32', Float32Array.from({ length: 3 * 416 * 416 }, () => rnd() * 255), [1, 3, 416, 416]) };
+  const feeds = {
+    images: new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: 3 * 416 * 416 }, () => rnd() * 255),
+      [1, 3, 416, 416],
+    ),
+  };
   const want = await run(model, feeds);
   for (const target of [13, 21]) assert.deepEqual(await run(upgradeOpset(model, target), feeds), want, `opset ${target}`);
 });

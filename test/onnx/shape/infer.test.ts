@@ -103,11 +103,17 @@ test('annotateShapes adds value_info only for intermediates lacking one, and sur
   assert.notEqual(out, model);
   assert.notEqual(out.graph, model.graph);
   assert.equal(model.graph!.valueInfo.length, 1);
-  assert.deepEqual(out.graph!.valueInfo.map((v) => v.name), [names.conv, names.act, names.shape]);
+  assert.deepEqual(
+    out.graph!.valueInfo.map((v) => v.name),
+    [names.conv, names.act, names.shape],
+  );
   assert.deepEqual(out.graph!.valueInfo[1], valueInfo(names.act!, F, ['N', 4, 8, 8]));
   assert.equal(annotateShapes(out), out, 'nothing left to add: the same model comes back');
   const back = modelFromBytes(modelToBytes(out));
-  assert.deepEqual(back.graph!.valueInfo.map((v) => v.type), out.graph!.valueInfo.map((v) => v.type));
+  assert.deepEqual(
+    back.graph!.valueInfo.map((v) => v.type),
+    out.graph!.valueInfo.map((v) => v.type),
+  );
 });
 
 test('the registry covers every op YOLO graphs use', () => {
@@ -117,12 +123,38 @@ test('the registry covers every op YOLO graphs use', () => {
     Upsample MatMul Gemm BatchNormalization Identity Constant Shape Gather GatherElements TopK ReduceMax ReduceMean ReduceSum
     ArgMax Expand Tile Where Equal Greater Less Not And Range ConstantOfShape Einsum QuantizeLinear DequantizeLinear Pad Dropout
     Sign Floor Ceil Round Min Max Sum`.split(/\s+/);
-  assert.deepEqual(required.filter((op) => !ops.has(op)), []);
+  assert.deepEqual(
+    required.filter((op) => !ops.has(op)),
+    [],
+  );
 });
 
 test('no rule throws, whatever a node looks like (missing inputs, junk attributes, out-of-range axes)', () => {
-  const junkNames = ['axis', 'axes', 'perm', 'split', 'kernel_shape', 'pads', 'strides', 'to', 'value', 'equation', 'mode', 'k',
-    'keepdims', 'auto_pad', 'shape', 'starts', 'ends', 'scales', 'num_outputs', 'output_dtype', 'group', 'start', 'end'];
+  const junkNames = [
+    'axis',
+    'axes',
+    'perm',
+    'split',
+    'kernel_shape',
+    'pads',
+    'strides',
+    'to',
+    'value',
+    'equation',
+    'mode',
+    'k',
+    'keepdims',
+    'auto_pad',
+    'shape',
+    'starts',
+    'ends',
+    'scales',
+    'num_outputs',
+    'output_dtype',
+    'group',
+    'start',
+    'end',
+  ];
   for (const op of supportedOps()) {
     for (const opset of [7, 9, 11, 13, 18, 21]) {
       const b = new GraphBuilder();
@@ -133,7 +165,9 @@ test('no rule throws, whatever a node looks like (missing inputs, junk attribute
       b.node(op, [x], 3);
       b.node(op, [x, i, x, i, x, i], 2);
       b.node(op, [s, 'missing', ''], 1, { attrs: Object.fromEntries(junkNames.map((n) => [n, 'junk'])) });
-      b.node(op, [i, int64s(b, 'c', [-7, 0])], 1, { attrs: { axis: 99, axes: [99], perm: [5, 5], to: 999, kernel_shape: [0, 0], split: [1] } });
+      b.node(op, [i, int64s(b, 'c', [-7, 0])], 1, {
+        attrs: { axis: 99, axes: [99], perm: [5, 5], to: 999, kernel_shape: [0, 0], split: [1] },
+      });
       assert.doesNotThrow(() => inferShapes(b.model(opset)), `${op} at opset ${opset}`);
     }
   }

@@ -29,7 +29,10 @@ for (const { file, output } of MODELS) {
     const graph = m.graph!;
     for (const node of graph.nodes.filter((n) => n.opType === 'Conv')) {
       const s = shapes.get(node.outputs[0]!)?.shape;
-      assert.ok(s && s.every((d) => typeof d === 'number'), `${node.name}: ${formatShape(s)}`);
+      assert.ok(
+        s?.every((d) => typeof d === 'number'),
+        `${node.name}: ${formatShape(s)}`,
+      );
     }
     for (const node of graph.nodes) for (const out of node.outputs) assert.ok(shapes.has(out), `${node.opType} ${out} not inferred`);
     const out = graph.outputs[0]!;

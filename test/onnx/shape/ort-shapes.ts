@@ -11,21 +11,37 @@ import { inferShapes } from '../../../src/onnx/shape/infer.js';
  */
 
 const ORT_TYPES: Record<string, number> = {
-  float32: DataType.FLOAT, float16: DataType.FLOAT16, float64: DataType.DOUBLE, int64: DataType.INT64,
-  int32: DataType.INT32, int16: DataType.INT16, int8: DataType.INT8, uint8: DataType.UINT8, uint16: DataType.UINT16,
-  uint32: DataType.UINT32, uint64: DataType.UINT64, bool: DataType.BOOL,
+  float32: DataType.FLOAT,
+  float16: DataType.FLOAT16,
+  float64: DataType.DOUBLE,
+  int64: DataType.INT64,
+  int32: DataType.INT32,
+  int16: DataType.INT16,
+  int8: DataType.INT8,
+  uint8: DataType.UINT8,
+  uint16: DataType.UINT16,
+  uint32: DataType.UINT32,
+  uint64: DataType.UINT64,
+  bool: DataType.BOOL,
 };
 
 function zeros(elemType: number, dims: number[]): ort.Tensor {
   const n = dims.reduce((a, b) => a * b, 1);
   switch (elemType) {
-    case DataType.FLOAT: return new ort.Tensor('float32', new Float32Array(n), dims);
-    case DataType.FLOAT16: return new ort.Tensor('float16', new Uint16Array(n), dims);
-    case DataType.INT64: return new ort.Tensor('int64', new BigInt64Array(n), dims);
-    case DataType.INT32: return new ort.Tensor('int32', new Int32Array(n), dims);
-    case DataType.UINT8: return new ort.Tensor('uint8', new Uint8Array(n), dims);
-    case DataType.BOOL: return new ort.Tensor('bool', new Uint8Array(n), dims);
-    default: throw new Error(`ort-shapes: no zeros for dtype ${elemType}`);
+    case DataType.FLOAT:
+      return new ort.Tensor('float32', new Float32Array(n), dims);
+    case DataType.FLOAT16:
+      return new ort.Tensor('float16', new Uint16Array(n), dims);
+    case DataType.INT64:
+      return new ort.Tensor('int64', new BigInt64Array(n), dims);
+    case DataType.INT32:
+      return new ort.Tensor('int32', new Int32Array(n), dims);
+    case DataType.UINT8:
+      return new ort.Tensor('uint8', new Uint8Array(n), dims);
+    case DataType.BOOL:
+      return new ort.Tensor('bool', new Uint8Array(n), dims);
+    default:
+      throw new Error(`ort-shapes: no zeros for dtype ${elemType}`);
   }
 }
 
@@ -44,7 +60,10 @@ export async function ortShapes(model: Model, names: readonly string[]): Promise
     const feeds: Record<string, ort.Tensor> = {};
     for (const v of graph.inputs) {
       if (inits.has(v.name) || !v.type?.shape) continue;
-      feeds[v.name] = zeros(v.type.elemType, v.type.shape.map((d) => (typeof d === 'number' ? d : 1)));
+      feeds[v.name] = zeros(
+        v.type.elemType,
+        v.type.shape.map((d) => (typeof d === 'number' ? d : 1)),
+      );
     }
     const results = await session.run(feeds);
     const out = new Map<string, ActualValue>();
@@ -74,7 +93,7 @@ export async function compareWithOrt(model: Model): Promise<{ compared: number; 
     if (!inferred || !real) continue;
     if (inferred.elemType !== real.elemType) mismatches.push(`${name}: dtype ${inferred.elemType} vs ORT ${real.elemType}`);
     const s = inferred.shape;
-    if (!s || !s.every((d) => typeof d === 'number')) continue;
+    if (!s?.every((d) => typeof d === 'number')) continue;
     compared++;
     if (formatShape(s) !== formatShape(real.dims)) mismatches.push(`${name}: inferred ${formatShape(s)}, ORT ${formatShape(real.dims)}`);
   }

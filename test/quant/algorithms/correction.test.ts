@@ -20,7 +20,10 @@ function problem(k: number, rows: number, n: number, seed: number) {
     for (let i = 0; i < k; i++) {
       sumQ[i]! += xq[m]![i]!;
       sumF[i]! += x[m]![i]!;
-      for (let j = 0; j < k; j++) { hq[i * k + j]! += xq[m]![i]! * xq[m]![j]!; cross[i * k + j]! += x[m]![i]! * xq[m]![j]!; }
+      for (let j = 0; j < k; j++) {
+        hq[i * k + j]! += xq[m]![i]! * xq[m]![j]!;
+        cross[i * k + j]! += x[m]![i]! * xq[m]![j]!;
+      }
     }
   }
   return { x, xq, w, b, hq, cross, sumQ, sumF, n };
@@ -49,7 +52,8 @@ test('choleskySolve solves A·X = B for several right-hand sides', () => {
 });
 
 test('corrected target: identical inputs keep the float weights and bias exactly', () => {
-  const k = 6, rows = 3;
+  const k = 6,
+    rows = 3;
   const p = problem(k, rows, 200, 3);
   const { target } = correctedTarget(p.w, p.b, rows, k, p.cross, p.cross, p.sumF, p.sumF, p.n, 0.01);
   // cross = Σ x·xᵀ = H when x̃ = x; pass it for both.
@@ -60,12 +64,16 @@ test('corrected target: identical inputs keep the float weights and bias exactly
 });
 
 test('corrected target is the least-squares fit to the float outputs from the drifted inputs', () => {
-  const k = 5, rows = 2;
+  const k = 5,
+    rows = 2;
   const p = problem(k, rows, 300, 4);
   const { target } = correctedTarget(p.w, p.b, rows, k, p.hq, p.cross, p.sumQ, p.sumF, p.n, 1e-9);
   const wt = new Float64Array(rows * k);
   const bt = new Float64Array(rows);
-  for (let r = 0; r < rows; r++) { for (let i = 0; i < k; i++) wt[r * k + i] = target[r * (k + 1) + i]!; bt[r] = target[r * (k + 1) + k]!; }
+  for (let r = 0; r < rows; r++) {
+    for (let i = 0; i < k; i++) wt[r * k + i] = target[r * (k + 1) + i]!;
+    bt[r] = target[r * (k + 1) + k]!;
+  }
   const fitted = outputError(p, rows, k, wt, bt);
   const plain = outputError(p, rows, k, p.w, p.b);
   assert.ok(fitted < plain * 0.2, `fitted ${fitted} vs uncorrected ${plain}`);
@@ -80,7 +88,8 @@ test('corrected target is the least-squares fit to the float outputs from the dr
 });
 
 test('GPTQ of the corrected target with a free bias column beats GPTQ on the drifted inputs alone', () => {
-  const k = 16, rows = 8;
+  const k = 16,
+    rows = 8;
   const p = problem(k, rows, 400, 5);
   const opts = { bits: 4, narrow: true, granularity: { kind: 'per-channel', axis: 0 } as const };
   const { target, hAug } = correctedTarget(p.w, p.b, rows, k, p.hq, p.cross, p.sumQ, p.sumF, p.n, 0.01);

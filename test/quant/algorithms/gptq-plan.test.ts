@@ -10,7 +10,7 @@ import { checkModel } from '../../../src/check/check-model.js';
 import { convertToInt4 } from '../../../src/export/convert-to-int4.js';
 import { inspectModel } from '../../../src/inspect/inspect-model.js';
 import { parsePlan, planToJson, type QuantPlan, type WeightDecision } from '../../../src/quant/plan.js';
-import { referenceFakeQuant } from '../../../src/reference/index.js';
+import { referenceFakeQuant } from '../../reference-impl/index.js';
 import { createSession } from '../../../src/runtime/session.js';
 import { findQuantTargets } from '../../../src/quant/policy/targets.js';
 import { planWeightsRtn } from '../../../src/quant/policy/weight-policy.js';
@@ -21,10 +21,14 @@ import type { HostTensor } from '../../../src/runtime/host-tensor.js';
 
 function inputs(n: number, seed: number): Array<Record<string, HostTensor>> {
   const rnd = seededRandom(seed);
-  return Array.from({ length: n }, () => ({ images: { dtype: 'float32' as const, dims: [1, 3, 32, 32], data: Float32Array.from({ length: 3072 }, () => rnd() * 2 - 1) } }));
+  return Array.from({ length: n }, () => ({
+    images: { dtype: 'float32' as const, dims: [1, 3, 32, 32], data: Float32Array.from({ length: 3072 }, () => rnd() * 2 - 1) },
+  }));
 }
 
-async function* feeds(list: Array<Record<string, HostTensor>>) { yield* list; }
+async function* feeds(list: Array<Record<string, HostTensor>>) {
+  yield* list;
+}
 
 async function run(bytes: Uint8Array, feed: Record<string, HostTensor>): Promise<Float32Array> {
   const s = await createSession(bytes, { graphOptimizationLevel: 'disabled', threads: 1 });
@@ -43,7 +47,7 @@ test('GPTQ plan: codes recorded, every format exports, output SQNR beats RTN, by
   const { weights } = planWeightsRtn(targets, SCHEMES.w4a16, { keepFirstLast: false });
   const calib = inputs(8, 1);
   const gptq = await planWeightsGptq(model, targets, weights, feeds(calib), { threads: 1 });
-  assert.ok(gptq.every((d) => d.algorithm.startsWith('gptq') && typeof d.codes === 'string'));
+  assert.ok(gptq.every((d) => d.algorithm.name === 'gptq' && typeof d.codes === 'string'));
   const again = await planWeightsGptq(model, targets, weights, feeds(calib), { threads: 1 });
   const a = modelToBytes(exportModel(model, plan(gptq), { format: 'int4' }));
   const b = modelToBytes(exportModel(model, plan(again), { format: 'int4' }));
@@ -58,7 +62,7 @@ test('GPTQ plan: codes recorded, every format exports, output SQNR beats RTN, by
 test('GPTQ plan with blocked scales keeps the blocked layout and the scale count', async () => {
   const model = buildTinyDetector('float');
   const targets = findQuantTargets(model);
-  const { weights } = planWeightsRtn(targets, SCHEMES.w4a16, { keepFirstLast: false, granularity: { blockSize: 32 } });
+  const { weights } = planWeightsRtn(targets, SCHEMES.w4a16, { keepFirstLast: false, granularity: { kind: 'blocked', blockSize: 32 } });
   const gptq = await planWeightsGptq(model, targets, weights, feeds(inputs(4, 3)), { threads: 1 });
   for (const [i, d] of gptq.entries()) {
     assert.deepEqual(d.granularity, weights[i]!.granularity);
@@ -86,14 +90,26 @@ test('asymmetric GPTQ plan: zero points recorded; QCDQ, QDQ, INT4 and the CUDA l
   const { weights } = planWeightsRtn(targets, SCHEMES.w4a16, { keepFirstLast: true });
   const asym = await planWeightsGptq(model, targets, weights, feeds(inputs(8, 5)), { threads: 1, asymmetric: true });
   const four = asym.filter((d) => d.bits === 4);
-  assert.ok(four.length > 0 && four.every((d) => d.narrow === false && d.zeroPoints?.length === d.scales.length && d.algorithm.includes('asymmetric')));
-  assert.ok(four.some((d) => d.zeroPoints!.some((z) => z !== 0)), 'some rows off-centre');
-  assert.ok(asym.filter((d) => d.bits === 8).every((d) => d.zeroPoints === undefined && d.narrow), '8-bit layers stay symmetric');
+  assert.ok(
+    four.length > 0 &&
+      four.every(
+        (d) => d.narrow === false && d.zeroPoints?.length === d.scales.length && d.algorithm.name === 'gptq' && d.algorithm.asymmetric,
+      ),
+  );
+  assert.ok(
+    four.some((d) => d.zeroPoints!.some((z) => z !== 0)),
+    'some rows off-centre',
+  );
+  assert.ok(
+    asym.filter((d) => d.bits === 8).every((d) => d.zeroPoints === undefined && d.narrow),
+    '8-bit layers stay symmetric',
+  );
   const p = parsePlan(planToJson(plan(asym)));
   assert.deepEqual(p.weights, asym);
   const feed = inputs(1, 6)[0]!;
   const x = feed.images!;
-  const want = Object.values(referenceFakeQuant(model, p, { images: { dims: x.dims, data: x.data as Float32Array } }))[0]!.data as Float32Array;
+  const want = Object.values(referenceFakeQuant(model, p, { images: { dims: x.dims, data: x.data as Float32Array } }))[0]!
+    .data as Float32Array;
   const tol = 1e-5 * want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const close = (got: Float32Array, what: string) => {
     let worst = 0;
@@ -101,8 +117,10 @@ test('asymmetric GPTQ plan: zero points recorded; QCDQ, QDQ, INT4 and the CUDA l
     assert.ok(worst <= tol, `${what}: max |ORT − reference| = ${worst} > ${tol}`);
   };
   const exports = {
-    qcdq: exportModel(model, p, { format: 'qcdq' }), qdq: exportModel(model, p, { format: 'qdq' }),
-    int4: exportModel(model, p, { format: 'int4' }), 'int4 cuda': exportModel(model, p, { format: 'int4', cudaLayout: true }),
+    qcdq: exportModel(model, p, { format: 'qcdq' }),
+    qdq: exportModel(model, p, { format: 'qdq' }),
+    int4: exportModel(model, p, { format: 'int4' }),
+    'int4 cuda': exportModel(model, p, { format: 'int4-cuda' }),
   };
   for (const [name, m] of Object.entries(exports)) {
     assert.equal(checkModel(m).errors, 0, `${name}: ${JSON.stringify(checkModel(m).findings)}`);
@@ -113,14 +131,29 @@ test('asymmetric GPTQ plan: zero points recorded; QCDQ, QDQ, INT4 and the CUDA l
   assert.ok(rows.filter((r) => r.asymmetric).every((r) => r.bits === 4));
   const converted = convertToInt4(exports.qcdq, { cudaLayout: true });
   assert.equal(converted.converted.length, four.length);
-  assert.ok(inspectModel(converted.model).weights.filter((r) => r.bits === 4).every((r) => r.storage === 'INT4' && r.blockedPerChannel));
+  assert.ok(
+    inspectModel(converted.model)
+      .weights.filter((r) => r.bits === 4)
+      .every((r) => r.storage === 'INT4' && r.blockedPerChannel),
+  );
   close(await run(modelToBytes(converted.model), feed), 'qcdq → int4 (CUDA layout)');
 });
 
 test('plan validation: zero points need codes, narrow false, one per scale, in range', () => {
   const base: WeightDecision = {
-    node: 'c', opType: 'Conv', input: 1, tensor: 'w', shape: [2, 1, 1, 1], bits: 4, narrow: false,
-    granularity: { kind: 'per-channel', axis: 0 }, scales: [0.1, 0.2], zeroPoints: [-8, 7], codes: Buffer.from([0, 1]).toString('base64'), algorithm: 'gptq', reason: 'test',
+    node: 'c',
+    opType: 'Conv',
+    input: 1,
+    tensor: 'w',
+    shape: [2, 1, 1, 1],
+    bits: 4,
+    narrow: false,
+    granularity: { kind: 'per-channel', axis: 0 },
+    scales: [0.1, 0.2],
+    zeroPoints: [-8, 7],
+    codes: Buffer.from([0, 1]).toString('base64'),
+    algorithm: { name: 'gptq', damp: 0.01, actOrder: true, clipSearch: true, asymmetric: true },
+    reason: 'test',
   };
   const parse = (d: Partial<WeightDecision>) => parsePlan(planToJson(plan([{ ...base, ...d } as WeightDecision])));
   assert.deepEqual(parse({}).weights[0]!.zeroPoints, [-8, 7]);

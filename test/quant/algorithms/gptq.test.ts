@@ -30,8 +30,14 @@ test('Cholesky: L·Lᵀ = H, inverse·H = I, upper factor Uᵀ·U = H', () => {
   const u = choleskyUpper(h, k);
   for (let i = 0; i < k; i++) {
     for (let j = 0; j < k; j++) {
-      let llt = 0, id = 0, utu = 0;
-      for (let m = 0; m < k; m++) { llt += l[i * k + m]! * l[j * k + m]!; id += inv[i * k + m]! * h[m * k + j]!; utu += u[m * k + i]! * u[m * k + j]!; }
+      let llt = 0,
+        id = 0,
+        utu = 0;
+      for (let m = 0; m < k; m++) {
+        llt += l[i * k + m]! * l[j * k + m]!;
+        id += inv[i * k + m]! * h[m * k + j]!;
+        utu += u[m * k + i]! * u[m * k + j]!;
+      }
       assert.ok(Math.abs(llt - h[i * k + j]!) < 1e-9);
       assert.ok(Math.abs(id - (i === j ? 1 : 0)) < 1e-9);
       assert.ok(Math.abs(utu - h[i * k + j]!) < 1e-9);
@@ -43,7 +49,16 @@ test('Cholesky: L·Lᵀ = H, inverse·H = I, upper factor Uᵀ·U = H', () => {
  * Straightforward OBQ-style reference: quantize columns in `order`; after each, invert H restricted to the
  * columns not yet quantized and spread the error with that inverse's row. Mathematically what GPTQ computes.
  */
-function referenceGptq(w0: Float32Array, rows: number, k: number, h0: Float64Array, scales: Float32Array, bits: number, order: number[], damp: number): Int8Array {
+function referenceGptq(
+  w0: Float32Array,
+  rows: number,
+  k: number,
+  h0: Float64Array,
+  scales: Float32Array,
+  bits: number,
+  order: number[],
+  damp: number,
+): Int8Array {
   const w = Float64Array.from(w0);
   const h = Float64Array.from(h0);
   let mean = 0;
@@ -55,7 +70,11 @@ function referenceGptq(w0: Float32Array, rows: number, k: number, h0: Float64Arr
   for (const col of order) {
     const n = free.length;
     const sub = new Float64Array(n * n);
-    free.forEach((a, i) => free.forEach((b, j) => { sub[i * n + j] = h[a * k + b]!; }));
+    free.forEach((a, i) =>
+      free.forEach((b, j) => {
+        sub[i * n + j] = h[a * k + b]!;
+      }),
+    );
     const inv = spdInverse(sub, n);
     const ci = free.indexOf(col);
     for (let r = 0; r < rows; r++) {
@@ -63,7 +82,9 @@ function referenceGptq(w0: Float32Array, rows: number, k: number, h0: Float64Arr
       const q = Math.max(-qmax, Math.min(qmax, roundHalfEven(Math.fround(w[r * k + col]! / s))));
       codes[r * k + col] = q;
       const err = (w[r * k + col]! - Math.fround(q * s)) / inv[ci * n + ci]!;
-      free.forEach((b, j) => { w[r * k + b]! -= err * inv[ci * n + j]!; });
+      free.forEach((b, j) => {
+        w[r * k + b]! -= err * inv[ci * n + j]!;
+      });
     }
     free = free.filter((c) => c !== col);
   }
@@ -72,7 +93,9 @@ function referenceGptq(w0: Float32Array, rows: number, k: number, h0: Float64Arr
 
 for (const actOrder of [false, true]) {
   test(`GPTQ matches the column-by-column reference (act-order ${actOrder})`, () => {
-    const rows = 4, k = 9, bits = 4;
+    const rows = 4,
+      k = 9,
+      bits = 4;
     const h = hessian(k, 40, 2);
     const w = randomWeight(rows * k, 3);
     const g = { kind: 'per-channel', axis: 0 } as const;
@@ -86,7 +109,8 @@ for (const actOrder of [false, true]) {
 }
 
 test('GPTQ lowers the Hessian-weighted output error below round-to-nearest, per-channel and blocked', () => {
-  const rows = 8, k = 48;
+  const rows = 8,
+    k = 48;
   const h = hessian(k, 200, 4);
   const w = randomWeight(rows * k, 5);
   for (const g of [{ kind: 'per-channel', axis: 0 } as const, { kind: 'blocked', blockSize: 16 } as const]) {
@@ -103,7 +127,8 @@ test('GPTQ lowers the Hessian-weighted output error below round-to-nearest, per-
 });
 
 test('clip search never does worse than max-abs on the weighted rounding error', () => {
-  const rows = 3, k = 20;
+  const rows = 3,
+    k = 20;
   const w = Float64Array.from(randomWeight(rows * k, 6));
   w[0] = 2; // an outlier: clipping it pays off
   const diag = new Float64Array(k).fill(1);
@@ -114,9 +139,13 @@ test('clip search never does worse than max-abs on the weighted rounding error',
 });
 
 test('dead inputs (zero Hessian diagonal) get code 0 and the result is deterministic', () => {
-  const rows = 2, k = 4;
+  const rows = 2,
+    k = 4;
   const h = hessian(k, 10, 7);
-  for (let j = 0; j < k; j++) { h[1 * k + j] = 0; h[j * k + 1] = 0; }
+  for (let j = 0; j < k; j++) {
+    h[1 * k + j] = 0;
+    h[j * k + 1] = 0;
+  }
   const w = randomWeight(rows * k, 8);
   const a = gptqQuantize(w, rows, k, h, { bits: 4, narrow: true, granularity: { kind: 'per-channel', axis: 0 } });
   const b = gptqQuantize(w, rows, k, h, { bits: 4, narrow: true, granularity: { kind: 'per-channel', axis: 0 } });
@@ -142,14 +171,18 @@ test('asymmetric grid, hand-computed: [0, 1.5] and [−1.5, 0] each use all 16 c
   assert.deepEqual(Array.from(r.zeroPoints!), [-8, 7]);
   // dequantizeCodes applies the zero points per scale group: (q − z)·s.
   const deq = Array.from(dequantizeCodes(r.codes, [2, 4], g, r.scales, r.zeroPoints));
-  assert.deepEqual(deq, [0, 3, 6, 15, -15, -8, 0, -1].map((n) => Math.fround(n * Math.fround(0.1))));
+  assert.deepEqual(
+    deq,
+    [0, 3, 6, 15, -15, -8, 0, -1].map((n) => Math.fround(n * Math.fround(0.1))),
+  );
   // Blocked layout: two blocks of 2 per row, each with its own zero point.
   const blocked = dequantizeCodes(Int8Array.from([-8, 7, 0, 1]), [1, 4], { kind: 'blocked', blockSize: 2 }, [1, 0.5], [-8, 1]);
   assert.deepEqual(Array.from(blocked), [0, 15, -0.5, 0]);
 });
 
 test('asymmetric GPTQ: on rows off-centre from 0 the predicted output error drops well below symmetric GPTQ', () => {
-  const rows = 8, k = 27;
+  const rows = 8,
+    k = 27;
   const h = hessian(k, 200, 11);
   // Folded-BN-like rows: all taps of a row share a sign and an offset.
   const w = randomWeight(rows * k, 12).map((x, i) => (Math.floor(i / k) % 2 ? -1 : 1) * (0.5 + Math.abs(x)));
@@ -158,10 +191,11 @@ test('asymmetric GPTQ: on rows off-centre from 0 the predicted output error drop
     const asym = gptqQuantize(w, rows, k, h, { bits: 4, narrow: true, granularity: g, asymmetric: true });
     const blocks = asym.scales.length / rows;
     const size = g.kind === 'blocked' ? g.blockSize : k;
-    const deq = (r: typeof sym) => Array.from(r.codes, (q, i) => {
-      const b = Math.floor(i / k) * blocks + Math.floor((i % k) / size);
-      return Math.fround((q - (r.zeroPoints?.[b] ?? 0)) * r.scales[b]!);
-    });
+    const deq = (r: typeof sym) =>
+      Array.from(r.codes, (q, i) => {
+        const b = Math.floor(i / k) * blocks + Math.floor((i % k) / size);
+        return Math.fround((q - (r.zeroPoints?.[b] ?? 0)) * r.scales[b]!);
+      });
     const eSym = outputError(w, deq(sym), rows, k, h);
     const eAsym = outputError(w, deq(asym), rows, k, h);
     assert.ok(eAsym < 0.5 * eSym, `${g.kind}: asymmetric ${eAsym} vs symmetric ${eSym}`);
@@ -171,18 +205,21 @@ test('asymmetric GPTQ: on rows off-centre from 0 the predicted output error drop
 });
 
 test('refinement sweeps never raise the damped objective GPTQ minimises, keep codes in range, and re-fit free columns', () => {
-  const rows = 6, k = 30;
+  const rows = 6,
+    k = 30;
   const h = hessian(k, 40, 21);
   let mean = 0;
   for (let i = 0; i < k; i++) mean += h[i * k + i]!;
   const hd = Float64Array.from(h);
   for (let i = 0; i < k; i++) hd[i * k + i]! += (0.01 * mean) / k;
   const w = randomWeight(rows * k, 22);
-  const deq = (r: ReturnType<typeof gptqQuantize>, kq: number) => Array.from({ length: rows * k }, (_, i) => {
-    const row = Math.floor(i / k), j = i % k;
-    if (j >= kq) return r.free[row * (k - kq) + (j - kq)]!;
-    return Math.fround((r.codes[row * kq + j]! - (r.zeroPoints?.[row] ?? 0)) * r.scales[row]!);
-  });
+  const deq = (r: ReturnType<typeof gptqQuantize>, kq: number) =>
+    Array.from({ length: rows * k }, (_, i) => {
+      const row = Math.floor(i / k),
+        j = i % k;
+      if (j >= kq) return r.free[row * (k - kq) + (j - kq)]!;
+      return Math.fround((r.codes[row * kq + j]! - (r.zeroPoints?.[row] ?? 0)) * r.scales[row]!);
+    });
   let improved = 0;
   for (const asymmetric of [false, true]) {
     for (const free of [0, 1]) {

@@ -11,7 +11,16 @@ import type { HostTensor } from '../../../src/runtime/host-tensor.js';
 import { createSession } from '../../../src/runtime/session.js';
 
 /** Plain-loop im2col Hessian of one Conv input x [C, H, W]: Σ over output positions of patch·patchᵀ, per group. */
-function referenceHessian(x: Float32Array, c: number, hgt: number, wid: number, kh: number, stride: number, pad: number, groups: number): Float64Array {
+function referenceHessian(
+  x: Float32Array,
+  c: number,
+  hgt: number,
+  wid: number,
+  kh: number,
+  stride: number,
+  pad: number,
+  groups: number,
+): Float64Array {
   const cg = c / groups;
   const k = cg * kh * kh;
   const ho = Math.floor((hgt + 2 * pad - kh) / stride) + 1;
@@ -42,8 +51,12 @@ test('Hessians from the ORT im2col graph match a plain-loop im2col (dense, strid
   const model = buildTinyDetector('float');
   const targets = findQuantTargets(model);
   const rnd = seededRandom(11);
-  const feed: Record<string, HostTensor> = { images: { dtype: 'float32', dims: [1, 3, 32, 32], data: Float32Array.from({ length: 3 * 32 * 32 }, () => rnd() * 2 - 1) } };
-  async function* feeds() { yield feed; }
+  const feed: Record<string, HostTensor> = {
+    images: { dtype: 'float32', dims: [1, 3, 32, 32], data: Float32Array.from({ length: 3 * 32 * 32 }, () => rnd() * 2 - 1) },
+  };
+  async function* feeds() {
+    yield feed;
+  }
   const hessians = await collectHessians(model, targets, feeds());
   assert.equal(hessians.size, targets.length);
   const g = model.graph!;
@@ -57,12 +70,25 @@ test('Hessians from the ORT im2col graph match a plain-loop im2col (dense, strid
     const [, c, hh, ww] = x.dims as [number, number, number, number];
     const kh = t.weight.dims[2]!;
     const groups = getInt(node, 'group', 1);
-    const ref = referenceHessian(x.data as Float32Array, c, hh, ww, kh, getInts(node, 'strides')?.[0] ?? 1, getInts(node, 'pads')?.[0] ?? 0, groups);
+    const ref = referenceHessian(
+      x.data as Float32Array,
+      c,
+      hh,
+      ww,
+      kh,
+      getInts(node, 'strides')?.[0] ?? 1,
+      getInts(node, 'pads')?.[0] ?? 0,
+      groups,
+    );
     const got = hessians.get(t.node)!;
     assert.equal(got.groups, groups, t.node);
     assert.equal(got.h.length, ref.length, t.node);
-    let maxErr = 0, maxRef = 0;
-    for (let i = 0; i < ref.length; i++) { maxErr = Math.max(maxErr, Math.abs(got.h[i]! - ref[i]!)); maxRef = Math.max(maxRef, Math.abs(ref[i]!)); }
+    let maxErr = 0,
+      maxRef = 0;
+    for (let i = 0; i < ref.length; i++) {
+      maxErr = Math.max(maxErr, Math.abs(got.h[i]! - ref[i]!));
+      maxRef = Math.max(maxRef, Math.abs(ref[i]!));
+    }
     assert.ok(maxErr <= 1e-4 * maxRef, `${t.node}: max error ${maxErr} of ${maxRef}`);
     const ho = Math.floor((hh + 2 * (getInts(node, 'pads')?.[0] ?? 0) - kh) / (getInts(node, 'strides')?.[0] ?? 1)) + 1;
     assert.equal(got.count, ho * ho, t.node);

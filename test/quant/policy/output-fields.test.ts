@@ -10,7 +10,14 @@ import { FieldNoise } from '../../../src/quant/policy/sensitivity.js';
 function withSignature(input: number[], output: number[]): Model {
   const m = buildTinyDetector('float');
   const g = m.graph!;
-  return { ...m, graph: { ...g, inputs: [{ name: 'images', type: { elemType: DataType.FLOAT, shape: input } }], outputs: [{ name: 'out', type: { elemType: DataType.FLOAT, shape: output } }] } };
+  return {
+    ...m,
+    graph: {
+      ...g,
+      inputs: [{ name: 'images', type: { elemType: DataType.FLOAT, shape: input } }],
+      outputs: [{ name: 'out', type: { elemType: DataType.FLOAT, shape: output } }],
+    },
+  };
 }
 
 const groups = (f: ReturnType<typeof outputFields>, n: number) => Array.from({ length: n }, (_, k) => f!.groupOf(k));
@@ -63,7 +70,12 @@ test('field noise, pixel boxes: box error relative to the float box size, weight
   // [1, 2 anchors, 6 fields]: cx, cy, w, h (pixels), objectness, one class.
   const ref = Float32Array.from([100, 100, 30, 40, 0.5, 0.8, 600, 600, 300, 400, 0.1, 0.1]);
   const q = Float32Array.from([103, 100, 30, 40, 0.5, 0.8, 600, 590, 300, 400, 0.1, 0.1]);
-  const fields = { output: 'o', axis: 2, groupOf: (f: number) => (f < 4 ? 0 : f === 4 ? 1 : 2), pixelBoxes: { objectness: true, firstClass: 5 } };
+  const fields = {
+    output: 'o',
+    axis: 2,
+    groupOf: (f: number) => (f < 4 ? 0 : f === 4 ? 1 : 2),
+    pixelBoxes: { objectness: true, firstClass: 5 },
+  };
   const m = new FieldNoise(fields);
   m.add('o', ref, q, [1, 2, 6]);
   // Confidences 0.4 and 0.01; box term (0.4·9 + 0.01·100) / (0.4·2500 + 0.01·250000); scores unchanged.
@@ -71,7 +83,12 @@ test('field noise, pixel boxes: box error relative to the float box size, weight
   assert.ok(Math.abs(m.relative() - box / 3) < 1e-9, `${m.relative()} vs ${box / 3}`);
   // Channel-major ([1, fields, anchors], YOLOv8 without objectness): confidence is the best class score alone.
   const t = (a: Float32Array) => Float32Array.from({ length: 12 }, (_, i) => a[(i % 2) * 6 + Math.floor(i / 2)]!);
-  const v8 = new FieldNoise({ output: 'o', axis: 1, groupOf: (f: number) => (f < 4 ? 0 : 1), pixelBoxes: { objectness: false, firstClass: 4 } });
+  const v8 = new FieldNoise({
+    output: 'o',
+    axis: 1,
+    groupOf: (f: number) => (f < 4 ? 0 : 1),
+    pixelBoxes: { objectness: false, firstClass: 4 },
+  });
   v8.add('o', t(ref), t(q), [1, 6, 2]);
   // Classes here are fields 4 and 5: best of (0.5, 0.8) = 0.8 and of (0.1, 0.1) = 0.1.
   const box8 = (0.8 * 9 + 0.1 * 100) / (0.8 * 2500 + 0.1 * 250000);

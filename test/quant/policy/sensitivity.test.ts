@@ -10,7 +10,19 @@ import { seededRandom } from '../../../src/quant/rounding.js';
 import { SCHEMES } from '../../../src/quant/scheme.js';
 
 function decision(node: string, params: number, bits: number): WeightDecision {
-  return { node, opType: 'Conv', input: 1, tensor: `${node}.w`, shape: [params, 1, 1, 1], bits, narrow: true, granularity: { kind: 'per-channel', axis: 0 }, scales: [], algorithm: 'rtn', reason: '' };
+  return {
+    node,
+    opType: 'Conv',
+    input: 1,
+    tensor: `${node}.w`,
+    shape: [params, 1, 1, 1],
+    bits,
+    narrow: true,
+    granularity: { kind: 'per-channel', axis: 0 },
+    scales: [],
+    algorithm: { name: 'rtn' },
+    reason: '',
+  };
 }
 
 test('budget: keeps the highest noise per parameter at 8 bits while ≥ budget of Conv params stay at 4', () => {
@@ -33,9 +45,14 @@ test('sensitivity: one session, one score per 4-bit layer; 8-bit moves are RTN p
   const targets = findQuantTargets(model);
   const { weights } = planWeightsRtn(targets, SCHEMES.w4a16, { keepFirstLast: false });
   const rnd = seededRandom(3);
-  const inputs = [{ images: { dtype: 'float32' as const, dims: [1, 3, 32, 32], data: Float32Array.from({ length: 3072 }, () => rnd() * 2 - 1) } }];
+  const inputs = [
+    { images: { dtype: 'float32' as const, dims: [1, 3, 32, 32], data: Float32Array.from({ length: 3072 }, () => rnd() * 2 - 1) } },
+  ];
   const s = await measureSensitivity(model, weights, inputs, { threads: 1 });
-  assert.deepEqual(s.map((x) => x.node), weights.map((w) => w.node));
+  assert.deepEqual(
+    s.map((x) => x.node),
+    weights.map((w) => w.node),
+  );
   assert.ok(s.every((x) => Number.isFinite(x.sqnrDb) && x.sqnrDb > 0 && x.noise > 0));
   const s8 = await measureSensitivity(model, weights, inputs, { bits: 8, threads: 1 });
   s8.forEach((x, i) => assert.ok(x.sqnrDb > s[i]!.sqnrDb + 10, x.node));

@@ -13,5 +13,8 @@ test('family names parse case-insensitively with aliases', () => {
   assert.equal(parseFamilyName('YOLOX'), 'yolox');
   assert.equal(parseFamilyName('yolo11'), 'yolov8');
   assert.ok(isFamilyName('yolov10') && !isFamilyName('yolo11'));
-  assert.throws(() => parseFamilyName('ssd'), (e) => e instanceof InputError && /yolox, yolov5, yolov8, yolov10/.test(e.message));
+  assert.throws(
+    () => parseFamilyName('ssd'),
+    (e) => e instanceof InputError && /yolox, yolov5, yolov8, yolov10/.test(e.message),
+  );
 });

@@ -13,11 +13,15 @@ function output(rows: Record<number, number[]>): { data: Float32Array; dims: num
 }
 
 test('yolov5 decode: decoded cx, cy, w, h; score = obj × cls; class-aware NMS', () => {
-  const dets = yolov5.decode(output({
-    10: [32, 32, 20, 10, 0.9, 0.2, 0.8], // → [22, 27, 42, 37]: class 1 0.72, class 0 0.18
-    11: [33, 32, 20, 10, 0.8, 0.0, 0.8], // class 1 0.64, IoU 0.905 with row 10 → suppressed
-    12: [100, 100, 4, 4, 0.05, 1, 1], // objectness below conf
-  }), input, post({ confThreshold: 0.1 }));
+  const dets = yolov5.decode(
+    output({
+      10: [32, 32, 20, 10, 0.9, 0.2, 0.8], // → [22, 27, 42, 37]: class 1 0.72, class 0 0.18
+      11: [33, 32, 20, 10, 0.8, 0.0, 0.8], // class 1 0.64, IoU 0.905 with row 10 → suppressed
+      12: [100, 100, 4, 4, 0.05, 1, 1], // objectness below conf
+    }),
+    input,
+    post({ confThreshold: 0.1 }),
+  );
   assert.deepEqual(dets.map(rounded), [
     { x1: 22, y1: 27, x2: 42, y2: 37, score: 0.72, classIndex: 1 },
     { x1: 22, y1: 27, x2: 42, y2: 37, score: 0.18, classIndex: 0 },
@@ -29,5 +33,8 @@ test('yolov5 layout: 3 anchors per cell, P6 too; ultralytics preprocessing with 
   assert.equal(yolov5.layout([1, 3 * (160 ** 2 + 80 ** 2 + 40 ** 2 + 20 ** 2), 85], { width: 1280, height: 1280 }).ok, true);
   assert.equal(yolov5.layout([1, 3549, 85], { width: 416, height: 416 }).ok, false);
   const lb = yolov5.letterboxOptions({ width: 640, height: 640, dtype: 'float16' });
-  assert.deepEqual([lb.placement, lb.channelOrder, lb.pixelRange, lb.padValue, lb.dtype, lb.sizeRounding], ['centre', 'rgb', 'unit', 114, 'float16', 'round']);
+  assert.deepEqual(
+    [lb.placement, lb.channelOrder, lb.pixelRange, lb.padValue, lb.dtype, lb.sizeRounding],
+    ['centre', 'rgb', 'unit', 114, 'float16', 'round'],
+  );
 });

@@ -28,7 +28,11 @@ test('yolox decode: grid offsets and log sizes by stride, score = obj × cls, mu
 
 test('yolox decode: single-label keeps the best class; stride-8 anchors use an 8-pixel grid', () => {
   // anchor 9 = stride 8, row 1, column 1: centre ((0 + 1)·8, (0 + 1)·8) = (8, 8), size 8×8
-  const dets = yolox.decode(output({ 73: anchor73, 9: [0, 0, 0, 0, 0.5, 0.2, 0.1, 0.1] }), input, post({ multiLabel: false, confThreshold: 0.05 }));
+  const dets = yolox.decode(
+    output({ 73: anchor73, 9: [0, 0, 0, 0, 0.5, 0.2, 0.1, 0.1] }),
+    input,
+    post({ multiLabel: false, confThreshold: 0.05 }),
+  );
   assert.deepEqual(dets.map(rounded), [
     { x1: 8, y1: 28, x2: 40, y2: 44, score: 0.72, classIndex: 1 },
     { x1: 4, y1: 4, x2: 12, y2: 12, score: 0.1, classIndex: 0 },
@@ -41,6 +45,13 @@ test('yolox layout and preprocessing', () => {
   assert.equal(yolox.layout([1, 'n', 85], { width: 416, height: 416 }).ok, true);
   assert.throws(() => yolox.decode({ data: new Float32Array(85 * 10), dims: [1, 10, 85] }, input, post()), RangeError);
   assert.deepEqual(yolox.letterboxOptions({ width: 416, height: 416, dtype: 'float32' }), {
-    width: 416, height: 416, placement: 'top-left', padValue: 114, channelOrder: 'bgr', pixelRange: 'byte', dtype: 'float32', sizeRounding: 'floor',
+    width: 416,
+    height: 416,
+    placement: 'top-left',
+    padValue: 114,
+    channelOrder: 'bgr',
+    pixelRange: 'byte',
+    dtype: 'float32',
+    sizeRounding: 'floor',
   });
 });

@@ -89,7 +89,10 @@ const einsum: ShapeRule = (ctx) => {
     out = term.letters.map((c) => (sizes.has(c) ? sizes.get(c)! : fail(`Einsum: output letter ${c} not in inputs`)));
     if (term.ellipsis >= 0) out.splice(term.ellipsis, 0, ...ellipsisDims);
   } else {
-    const once = [...counts].filter(([, n]) => n === 1).map(([c]) => c).sort();
+    const once = [...counts]
+      .filter(([, n]) => n === 1)
+      .map(([c]) => c)
+      .sort();
     out = [...ellipsisDims, ...once.map((c) => sizes.get(c)!)];
   }
   return [info(need(ctx, 0).elemType, out)];

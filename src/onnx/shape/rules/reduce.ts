@@ -73,7 +73,17 @@ const topK: ShapeRule = (ctx) => {
   return [info(x.elemType, out), info(DataType.INT64, out)];
 };
 
-const REDUCE_OPS = ['ReduceMax', 'ReduceMin', 'ReduceMean', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare'] as const;
+const REDUCE_OPS = [
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceMean',
+  'ReduceProd',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+  'ReduceSumSquare',
+] as const;
 
 export const reduceRules: Readonly<Record<string, ShapeRule>> = Object.freeze({
   ...Object.fromEntries(REDUCE_OPS.map((op) => [op, reduceRule(18)])),

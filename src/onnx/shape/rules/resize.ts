@@ -60,7 +60,9 @@ const resize: ShapeRule = (ctx) => {
     const sizes = numbersOf(ctx.value(3));
     if (!sizes) return [info(x.elemType, unknownDims(rank))];
     if (sizes.length !== axes.length) fail('Resize: sizes length differs from the axes');
-    const policy = findAttr(ctx.node, 'keep_aspect_ratio_policy') ? (getString(ctx.node, 'keep_aspect_ratio_policy') ?? 'stretch') : 'stretch';
+    const policy = findAttr(ctx.node, 'keep_aspect_ratio_policy')
+      ? (getString(ctx.node, 'keep_aspect_ratio_policy') ?? 'stretch')
+      : 'stretch';
     return [info(x.elemType, withPolicy(xs, axes, sizes, policy))];
   }
   if (scalesLen === 0) fail('Resize: neither scales nor sizes');
@@ -85,7 +87,12 @@ const upsample: ShapeRule = (ctx) => {
   else fail('Upsample: no scales (attribute or input)');
   if (!scales) return [info(x.elemType, unknownDims(xs.length))];
   if (scales.length !== xs.length) fail('Upsample: scales length differs from rank');
-  return [info(x.elemType, xs.map((d, i) => scaled(d, scales[i]!)))];
+  return [
+    info(
+      x.elemType,
+      xs.map((d, i) => scaled(d, scales[i]!)),
+    ),
+  ];
 };
 
 export const resizeRules: Readonly<Record<string, ShapeRule>> = Object.freeze({

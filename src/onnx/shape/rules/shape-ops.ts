@@ -60,7 +60,13 @@ const reshape: ShapeRule = (ctx) => {
   if (out.filter((d) => d === -1).length > 1) fail('Reshape: more than one -1');
   if (solve < 0 && out.filter((d) => d === null).length === 1) solve = out.indexOf(null);
   if (out.some((d) => isKnown(d) && d < -1)) fail('Reshape: negative size');
-  if (solve >= 0) out[solve] = xs ? solveDim(xs, out.filter((_, i) => i !== solve)) : null;
+  if (solve >= 0)
+    out[solve] = xs
+      ? solveDim(
+          xs,
+          out.filter((_, i) => i !== solve),
+        )
+      : null;
   return [info(x.elemType, out)];
 };
 
@@ -73,7 +79,12 @@ const transpose: ShapeRule = (ctx) => {
   const perm = getInts(ctx.node, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
   if (perm.length !== rank || new Set(perm.map((p) => normAxis(p, rank))).size !== rank) fail('Transpose: bad perm');
   const xs = x.shape;
-  return [info(x.elemType, perm.map((p) => xs[normAxis(p, rank)]!))];
+  return [
+    info(
+      x.elemType,
+      perm.map((p) => xs[normAxis(p, rank)]!),
+    ),
+  ];
 };
 
 /** Flatten(X, axis=1) → [prod(d[:axis]), prod(d[axis:])]. */
@@ -100,7 +111,12 @@ const squeeze: ShapeRule = (ctx) => {
   }
   const drop = new Set(axes.values.map((a) => normAxis(a, xs.length)));
   for (const a of drop) if (isKnown(xs[a]) && xs[a] !== 1) fail(`Squeeze: axis ${a} has size ${xs[a]}`);
-  return [info(x.elemType, xs.filter((_, i) => !drop.has(i)))];
+  return [
+    info(
+      x.elemType,
+      xs.filter((_, i) => !drop.has(i)),
+    ),
+  ];
 };
 
 /** Unsqueeze(X, axes) inserts size-1 axes at the listed positions of the output. */
@@ -155,7 +171,12 @@ const tile: ShapeRule = (ctx) => {
   const repeats = intsOf(ctx, 1);
   if (!repeats) return [info(x.elemType, unknownDims(x.shape.length))];
   if (repeats.length !== x.shape.length) fail('Tile: repeats length differs from rank');
-  return [info(x.elemType, x.shape.map((d, i) => (repeats[i] === 1 ? d : isKnown(d) ? d * repeats[i]! : null)))];
+  return [
+    info(
+      x.elemType,
+      x.shape.map((d, i) => (repeats[i] === 1 ? d : isKnown(d) ? d * repeats[i]! : null)),
+    ),
+  ];
 };
 
 /** Pad(X, pads [begin…, end…], value?, axes?) → in[i] + begin[i] + end[i]. */

@@ -172,4 +172,3 @@ export const tensorOpRules: Readonly<Record<string, ShapeRule>> = Object.freeze(
   DynamicQuantizeLinear: dynamicQuantize,
   NonMaxSuppression: nms,
 });
-

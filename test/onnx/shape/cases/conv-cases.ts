@@ -7,7 +7,9 @@ export const convCases: ShapeCase[] = [
     opset: 13,
     build(b) {
       const x = b.input('x', F, [1, 3, 416, 416]);
-      const y = b.op('Conv', [x, zerosInit(b, 'w', [16, 3, 3, 3]), zerosInit(b, 'b', [16])], { attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } });
+      const y = b.op('Conv', [x, zerosInit(b, 'w', [16, 3, 3, 3]), zerosInit(b, 'b', [16])], {
+        attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
+      });
       return { [y]: f(1, 16, 208, 208) };
     },
   },

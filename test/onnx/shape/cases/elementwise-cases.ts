@@ -8,7 +8,23 @@ export const elementwiseCases: ShapeCase[] = [
     build(b) {
       const x = b.input('x', F, [1, 16, 8, 8]);
       const out: Record<string, ReturnType<typeof f>> = {};
-      for (const op of ['Relu', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Tanh', 'Exp', 'Log', 'Sqrt', 'Neg', 'Abs', 'Sign', 'Floor', 'Ceil', 'Round', 'Identity']) {
+      for (const op of [
+        'Relu',
+        'Sigmoid',
+        'HardSigmoid',
+        'HardSwish',
+        'Tanh',
+        'Exp',
+        'Log',
+        'Sqrt',
+        'Neg',
+        'Abs',
+        'Sign',
+        'Floor',
+        'Ceil',
+        'Round',
+        'Identity',
+      ]) {
         out[b.op(op, [x])] = f(1, 16, 8, 8);
       }
       out[b.op('LeakyRelu', [x], { floatAttrs: { alpha: 0.1 } })] = f(1, 16, 8, 8);

@@ -61,7 +61,9 @@ export const resizeCases: ShapeCase[] = [
     build(b) {
       const x = b.input('x', F, [1, 3, 20, 40]);
       const byAxes = b.op('Resize', [x, '', floats(b, 'scales', [2, 0.5])], { attrs: { axes: [2, 3] } });
-      const fit = b.op('Resize', [x, '', '', int64s(b, 'sizes', [30, 50])], { attrs: { axes: [2, 3], keep_aspect_ratio_policy: 'not_larger' } });
+      const fit = b.op('Resize', [x, '', '', int64s(b, 'sizes', [30, 50])], {
+        attrs: { axes: [2, 3], keep_aspect_ratio_policy: 'not_larger' },
+      });
       // ratios 1.5 and 1.25 → 1.25 → 25 × 50
       return { [byAxes]: f(1, 3, 40, 20), [fit]: f(1, 3, 25, 50) };
     },

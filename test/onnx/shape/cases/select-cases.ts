@@ -27,7 +27,13 @@ export const selectCases: ShapeCase[] = [
       const steps = int64s(b, 'steps', [2, 2]);
       const even = b.op('Slice', [x, int64s(b, 's0', [0, 0]), ends, axes, steps]);
       const odd = b.op('Slice', [x, int64s(b, 's1', [1, 1]), ends, axes, steps]);
-      const rev = b.op('Slice', [x, int64s(b, 'r0', [-1]), b.constant('rmin', I64, [1], [MIN]), int64s(b, 'ra', [1]), int64s(b, 'rs', [-1])]);
+      const rev = b.op('Slice', [
+        x,
+        int64s(b, 'r0', [-1]),
+        b.constant('rmin', I64, [1], [MIN]),
+        int64s(b, 'ra', [1]),
+        int64s(b, 'rs', [-1]),
+      ]);
       const tail = b.op('Slice', [x, int64s(b, 't0', [-2]), b.constant('tmax', I64, [1], [MAX]), int64s(b, 'ta', [-1])]);
       const empty = b.op('Slice', [x, int64s(b, 'e0', [5]), int64s(b, 'e1', [2]), int64s(b, 'ea', [1])]);
       const back = b.op('Slice', [x, int64s(b, 'b0', [300]), int64s(b, 'b1', [100]), int64s(b, 'ba', [2]), int64s(b, 'bs', [-3])]);
@@ -80,7 +86,13 @@ export const selectCases: ShapeCase[] = [
       const x = b.input('x', F, [1, 3, 80, 80, 85]);
       const [xy, wh, conf] = b.node('Split', [x, int64s(b, 'sp', [2, 2, 81])], 3, { attrs: { axis: 4 } }) as [string, string, string];
       const [l, r] = b.node('Split', [x], 2, { attrs: { axis: 2 } }) as [string, string];
-      return { [xy]: f(1, 3, 80, 80, 2), [wh]: f(1, 3, 80, 80, 2), [conf]: f(1, 3, 80, 80, 81), [l]: f(1, 3, 40, 80, 85), [r]: f(1, 3, 40, 80, 85) };
+      return {
+        [xy]: f(1, 3, 80, 80, 2),
+        [wh]: f(1, 3, 80, 80, 2),
+        [conf]: f(1, 3, 80, 80, 81),
+        [l]: f(1, 3, 40, 80, 85),
+        [r]: f(1, 3, 40, 80, 85),
+      };
     },
   },
   {
