@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { runPythonModule } from '../src/pipeline/python-stage.js';
 import { evaluateModel } from '../src/eval/evaluate-model.js';
 import { saveModel } from '../src/onnx/serde/model-io.js';
-import type { QuantPlan } from '../src/quant/plan.js';
-import { FORMAT_CAPABILITIES } from '../src/export/formats.js';
+import { FORMAT_CAPABILITIES, type FormatName } from '../src/export/formats.js';
+import { inspectModel } from '../src/inspect/inspect-model.js';
 import { RECIPES, recipePlanRequest } from '../src/quant/algorithms/recipe.js';
 import type { LayerHessian } from '../src/quant/algorithms/hessian.js';
 import { fourBitShare } from '../src/quant/policy/sensitivity-budget.js';
@@ -14,13 +15,38 @@ import type { SchemeName } from '../src/quant/scheme.js';
  * The accuracy table of docs/accuracy.md: mAP50-95 (val100, pycocotools-exact) for FP32, RTN and each algorithm /
  * recipe, W4A16 and W4A8, on yolox_nano and yolov5n; calibration only on train209, each quantized row over two
  * calibration draws (seeds 0 and 1) with both values and their mean.
- * Usage: node dist/bench/accuracy-table.js [--models a,b] [--variants v1,v2] [--seeds 0,1] [--schemes w4a16,w4a8] [--out file.md]
+ * YOLOv10-N comes from the official checkpoint (../shared/data/models/yolov10n.pt) through yoloq's own .pt export
+ * (python/train_default/export_onnx.py), cached under /tmp/yoloq-accuracy: `yolov10n` is its NMS-free one-to-one
+ * head (end-to-end [1, 300, 6]), `yolov10n-o2m` the one-to-many head [1, 84, 8400] scored with NMS.
+ * Usage: node dist/bench/accuracy-table.js [--models a,b] [--variants v1,v2] [--seeds 0,1] [--schemes w4a16,w4a8]
+ *        [--person300] [--out file.md]
  */
 
 const DATA = '../shared/data';
-const MODELS: Record<string, string> = { yolox_nano: `${DATA}/models/yolox_nano.onnx`, yolov5n: `${DATA}/models/yolov5n_fp16.onnx` };
+const tmp = '/tmp/yoloq-accuracy';
+const MODELS: Record<string, string> = {
+  yolox_nano: `${DATA}/models/yolox_nano.onnx`,
+  yolov5n: `${DATA}/models/yolov5n_fp16.onnx`,
+  yolov10n: join(tmp, 'yolov10n.onnx'),
+  'yolov10n-o2m': join(tmp, 'yolov10n-o2m.onnx'),
+};
+
+/** The YOLOv10-N exports, made once through the Python stage's .pt export. */
+async function ensureExported(name: string): Promise<void> {
+  if (!name.startsWith('yolov10n') || existsSync(MODELS[name]!)) return;
+  const head = name.endsWith('-o2m') ? ['--head', 'one-to-many'] : [];
+  await runPythonModule(resolve('.'), 'train_default.export_onnx', [
+    '--model',
+    resolve(`${DATA}/models/yolov10n.pt`),
+    '--out',
+    MODELS[name]!,
+    ...head,
+  ]);
+}
 const CALIB = `${DATA}/coco/train209/images`;
 const EVAL = { coco: `${DATA}/coco/val100/instances_val100.json`, images: `${DATA}/coco/val100/images` };
+/** Person AP on 300 further val2017 images (person boxes only): the lower-noise cross-check. */
+const PERSON300 = { coco: `${DATA}/coco/person300/instances_person300.json`, images: `${DATA}/coco/person300/images` };
 
 /** `a8Only`: differs from another row only in activation handling (for W4A16 it equals a row without it). 'old default' = the recipe before equalization and correction. */
 interface Variant {
@@ -29,6 +55,8 @@ interface Variant {
   blocked?: boolean;
   a8Only?: boolean;
   calibCount?: number;
+  /** Export format (default: int4 when `blocked`, else qcdq). */
+  format?: FormatName;
 }
 
 /** Exactly what `--recipe default` asks for (src/quant/algorithms/recipe.ts) in QCDQ: per-channel 4-bit scales. */
@@ -39,6 +67,11 @@ const blocked = (blockSize: number, keepFirstLast = true): Partial<PlanRequest> 
   weights: { granularity: { kind: 'blocked', blockSize }, ...(keepFirstLast ? {} : { keepFirstLast }) },
 });
 const BLOCK32 = blocked(32);
+/** The default recipe with two-level block scales of `blockSize` input elements (`--format int4-compact`). */
+const compact = (blockSize: number): Partial<PlanRequest> => ({
+  ...recipePlanRequest(RECIPES.default, FORMAT_CAPABILITIES['int4-compact']),
+  weights: { granularity: { kind: 'blocked', blockSize }, blockScales: 'uint8' },
+});
 
 const VARIANTS: Variant[] = [
   { name: 'rtn', req: { algorithm: 'rtn' } },
@@ -70,6 +103,10 @@ const VARIANTS: Variant[] = [
   { name: 'default block:32 no-keep-first-last', req: blocked(32, false), blocked: true },
   { name: 'default+refine block:64', req: { ...blocked(64), refine: 4 }, blocked: true },
   { name: 'default+equalize all α0.5', req: { ...DEFAULT, equalizeAlpha: 0.5 }, a8Only: true },
+  // Two-level block scales (`--format int4-compact`): uint8 block-scale codes under a float32 scale per output channel.
+  { name: 'default compact:16', req: compact(16), format: 'int4-compact' },
+  { name: 'default compact:32', req: compact(32), format: 'int4-compact' },
+  { name: 'default compact:32 budget0.95', req: { ...compact(32), budget: 0.95 }, format: 'int4-compact' },
 ];
 
 function arg(name: string, fallback: string): string[] {
@@ -82,26 +119,15 @@ const variants = arg('variants', VARIANTS.map((v) => v.name).join(','));
 const seeds = arg('seeds', '0,1').map(Number);
 const schemes = arg('schemes', 'w4a16,w4a8') as SchemeName[];
 const outFile = arg('out', '')[0];
-const tmp = '/tmp/yoloq-accuracy';
 mkdirSync(tmp, { recursive: true });
 
-/** Conv weights only: bits per weight including the float32 scales and the zero points (b bits each) of asymmetric weights. */
-function effectiveBits(plan: QuantPlan): number {
-  let n = 0;
-  let bits = 0;
-  for (const w of plan.weights) {
-    if (w.opType !== 'Conv') continue;
-    const k = w.shape.reduce((a, b) => a * b, 1);
-    n += k;
-    bits += k * w.bits + 32 * w.scales.length + (w.zeroPoints ? w.bits * w.zeroPoints.length : 0);
-  }
-  return bits / n;
-}
-
-async function mAP(path: string): Promise<number> {
-  const ev = await evaluateModel(path, EVAL, { threads: 2 });
+async function mAP(path: string, set = EVAL): Promise<number> {
+  const ev = await evaluateModel(path, set, { threads: 2 });
   return ev.result.stats[0]!;
 }
+/** `--person300`: also score every model on person300 (person AP), printed as a second table. */
+const withPerson = process.argv.includes('--person300');
+const personRows: string[] = [];
 
 const rows: string[] = [];
 /** Hessians depend only on (model, calibration draw): collected once per pair, shared by every GPTQ variant. */
@@ -110,15 +136,21 @@ const log = (s: string) => {
   console.log(s);
   rows.push(s);
 };
-log('| model | scheme | variant | % Conv params at 4 bits | bits/weight (incl. scales) | mAP50-95 seed 0 | seed 1 | mean | Δ vs FP32 |');
+log(
+  '| model | scheme | variant | % Conv params at 4 bits | bits per Conv weight, all in (yoloq inspect) | mAP50-95 seed 0 | seed 1 | mean | Δ vs FP32 |',
+);
 log('|---|---|---|---|---|---|---|---|---|');
 for (const m of models) {
+  await ensureExported(m);
   const bytes = readFileSync(MODELS[m]!);
   const fp = await mAP(MODELS[m]!);
+  const fpPerson = withPerson ? await mAP(MODELS[m]!, PERSON300) : 0;
+  if (withPerson) personRows.push(`| ${m} | FP32 | — | ${fpPerson.toFixed(4)} | | ${fpPerson.toFixed(4)} | |`);
   log(`| ${m} | FP32 | — | 0 | 32 | ${fp.toFixed(4)} | | ${fp.toFixed(4)} | |`);
   for (const scheme of schemes) {
     for (const v of VARIANTS.filter((x) => variants.includes(x.name) && !(x.a8Only && scheme.endsWith('a16')))) {
       const values: number[] = [];
+      const personValues: number[] = [];
       let share = 0;
       let eff = 0;
       let seconds = 0;
@@ -135,21 +167,35 @@ for (const m of models) {
         });
         seconds += (performance.now() - t0) / 1000;
         const model = applyPlan(work, plan, {
-          format: v.blocked ? 'int4' : 'qcdq',
+          format: v.format ?? (v.blocked ? 'int4' : 'qcdq'),
           ...(scheme.endsWith('a16') ? { actDtype: 'fp32' as const } : {}),
         });
         const path = join(tmp, `${m}-${scheme}-${v.name.replace(/[^a-z0-9.]+/gi, '_')}-${seed}.onnx`);
         saveModel(model, path);
         values.push(await mAP(path));
+        if (withPerson) personValues.push(await mAP(path, PERSON300));
         share = fourBitShare(plan.weights);
-        eff = effectiveBits(plan);
+        eff = inspectModel(model).bitsPerWeight;
       }
       const mean = values.reduce((a, b) => a + b, 0) / values.length;
       log(
         `| ${m} | ${scheme.toUpperCase()} | ${v.name} | ${(100 * share).toFixed(1)} | ${eff.toFixed(2)} | ${values.map((x) => x.toFixed(4)).join(' | ')} | ${mean.toFixed(4)} | ${((mean - fp) * 100).toFixed(2)} |`,
       );
+      if (withPerson) {
+        const pm = personValues.reduce((a, b) => a + b, 0) / personValues.length;
+        const line = `| ${m} | ${scheme.toUpperCase()} | ${v.name} | ${personValues.map((x) => x.toFixed(4)).join(' | ')} | ${pm.toFixed(4)} | ${((pm - fpPerson) * 100).toFixed(2)} |`;
+        personRows.push(line);
+        console.log(`person300: ${line}`);
+      }
       console.error(`  (${m} ${scheme} ${v.name}: planning ${(seconds / seeds.length).toFixed(0)} s per draw)`);
     }
   }
+}
+if (withPerson) {
+  log('');
+  log('person AP50-95 on coco/person300:');
+  log('| model | scheme | variant | seed 0 | seed 1 | mean | Δ vs FP32 |');
+  log('|---|---|---|---|---|---|---|');
+  for (const r of personRows) log(r);
 }
 if (outFile) writeFileSync(outFile, `${rows.join('\n')}\n`);

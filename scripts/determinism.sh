@@ -14,4 +14,4 @@ yoloq quantize "${common[@]}" --format qcdq --plan "$out/qcdq.plan.json" -o "$ou
 yoloq apply --plan "$out/qcdq.plan.json" "$data/models/yolox_nano.onnx" --format qdq -o "$out/apply-qdq.onnx" >/dev/null
 yoloq apply --plan "$out/int4.plan.json" "$data/models/yolox_nano.onnx" --format int4 --cuda-layout -o "$out/apply-int4-cuda.onnx" >/dev/null
 yoloq run -o "$out/run" >/dev/null
-(cd "$out" && sha256sum int4.onnx qcdq.onnx apply-qdq.onnx apply-int4-cuda.onnx int4.plan.json qcdq.plan.json && find run -name '*.onnx' | sort | xargs sha256sum)
+(cd "$out" && sha256sum int4.onnx qcdq.onnx apply-qdq.onnx apply-int4-cuda.onnx int4.plan.json qcdq.plan.json int4.plan.safetensors qcdq.plan.safetensors && find run -name '*.onnx' | sort | xargs sha256sum)

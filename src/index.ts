@@ -11,6 +11,7 @@ export { checkModel, type CheckResult } from './check/check-model.js';
 export { inspectModel, type InspectReport } from './inspect/inspect-model.js';
 export { SCHEMES, type SchemeName } from './quant/scheme.js';
 export { parsePlan, planToJson, type QuantPlan } from './quant/plan.js';
+export { readPlanFiles, writePlanFiles } from './quant/plan-file.js';
 export { makePlan, applyPlan, workingGraph, planWorkingGraph } from './workflow/quantize.js';
 export { exportModel } from './export/export-model.js';
 export { FORMATS, FORMAT_NAMES, type FormatName } from './export/formats.js';

@@ -5,7 +5,9 @@ import type { Finding } from './finding.js';
 import { checkGraphOpsets, checkModelOpsets } from './rules/opsets.js';
 import { checkQuantization } from './rules/quantization.js';
 import { checkFixedInputTypes } from './rules/input-types.js';
+import { checkFiniteValues } from './rules/finite-values.js';
 import { checkStructure } from './rules/structure.js';
+import { checkTarget, type RuntimeName } from './rules/targets.js';
 import { valueTypes } from './value-types.js';
 
 export interface CheckResult {
@@ -28,6 +30,7 @@ function checkGraph(
   const types = valueTypes(graph, index, outer);
   checkQuantization(graph, index, types, defaultOpset(model) ?? 0, sink);
   checkFixedInputTypes(graph, types, sink);
+  checkFiniteValues(graph, index, sink);
   // Subgraphs (If/Loop/Scan bodies) see every name of the enclosing scopes.
   const names = new Set(outerNames);
   for (const v of graph.inputs) names.add(v.name);
@@ -41,11 +44,21 @@ function checkGraph(
   }
 }
 
+export interface CheckOptions {
+  /** Also what this runtime refuses or runs slowly (src/check/rules/targets.ts). */
+  target?: RuntimeName;
+}
+
 /** Everything ONNX Runtime would reject at load time that we can see statically, each finding naming its node. */
-export function checkModel(model: Model): CheckResult {
+export function checkModel(model: Model, options: CheckOptions = {}): CheckResult {
   const findings: Finding[] = [];
   checkModelOpsets(model, (f) => findings.push(f));
   checkGraph(model, mainGraph(model), new Map(), new Set(), findings);
+  if (options.target) {
+    const graph = mainGraph(model);
+    const index = indexGraph(graph);
+    checkTarget(options.target, graph, index, valueTypes(graph, index, new Map()), (f) => findings.push(f));
+  }
   const errors = findings.filter((f) => f.severity === 'error').length;
   return { errors, warnings: findings.length - errors, findings };
 }

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError, oneLine } from '../errors.js';
+import { parseStrictNumber } from '../util/parse-number.js';
 
 /** One CLI command: its help text, its option spec, and a handler returning the exit code. */
 export interface Command {
@@ -21,8 +22,14 @@ export interface ParsedArgs {
 export interface CommandIo {
   out(text: string): void;
   err(text: string): void;
-  /** Progress goes to stderr, and only to a terminal, so --json output stays clean. */
-  progress(text: string): void;
+  /**
+   * Progress of long work, on stderr (stdout stays the result): `done` of `total` (0: not counted) units of `stage`;
+   * a new stage name ends the previous one, '' ends the current one. Rendered by src/cli/progress.ts: a live line on
+   * a terminal, plain lines for stages over 2 s otherwise, JSON-lines events under --json.
+   */
+  progress(stage: string, done?: number, total?: number, detail?: string): void;
+  /** A line of the command's record on stderr (e.g. "w4a8 build ran"): text, or a note event under --json. */
+  note(text: string): void;
 }
 
 export function helpText(cmd: Command): string {
@@ -47,7 +54,7 @@ export function parseCommandArgs(cmd: Command, argv: string[]): ParsedArgs {
     });
     return { values: values as ParsedArgs['values'], positionals };
   } catch (e) {
-    throw new InputError(`${oneLine(e).replace(/\. To specify.*$/, '')} (see: yoloq ${cmd.name} --help)`);
+    throw new InputError(`${oneLine(e).replace(/[.?] To specify.*$/, '')} (see: yoloq ${cmd.name} --help)`);
   }
 }
 
@@ -66,15 +73,12 @@ export function numberOpt(
 ): number {
   const raw = stringOpt(args, name);
   if (raw === undefined) return fallback;
-  const v = Number(raw);
-  const bad =
-    !Number.isFinite(v) ||
-    (opts.integer && !Number.isInteger(v)) ||
-    (opts.min !== undefined && v < opts.min) ||
-    (opts.max !== undefined && v > opts.max);
+  // Strict decimal only: "0x2", " 2 ", "" and "1e3" for a count are refused (src/util/parse-number.ts).
+  const v = parseStrictNumber(raw, { integer: opts.integer }) ?? Number.NaN;
+  const bad = !Number.isFinite(v) || (opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max);
   if (bad)
     throw new InputError(
-      `--${name} ${raw}: expected ${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}${opts.max !== undefined ? ` ≤ ${opts.max}` : ''}`,
+      `--${name} ${/^\S+$/.test(raw) ? raw : JSON.stringify(raw)}: expected ${opts.integer ? 'an integer' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}${opts.max !== undefined ? ` ≤ ${opts.max}` : ''}`,
     );
   return v;
 }

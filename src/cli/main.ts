@@ -1,32 +1,8 @@
 #!/usr/bin/env node
-import { isInputError, oneLine } from '../errors.js';
-import { helpText, parseCommandArgs, type Command, type CommandIo } from './command.js';
-import { checkCommand } from './commands/check.js';
-import { inspectCommand } from './commands/inspect.js';
-import { quantizeCommand } from './commands/quantize.js';
-import { applyCommand } from './commands/apply.js';
-import { convertCommand } from './commands/convert.js';
-import { evalCommand } from './commands/eval.js';
-import { benchCommand } from './commands/bench.js';
-import { exampleCommand } from './commands/example.js';
-import { runCommand } from './commands/run.js';
-import { qatCommand } from './commands/qat.js';
-import { sensitivityCommand } from './commands/sensitivity.js';
-
-/** Every command, in the order `yoloq --help` lists them. */
-const COMMANDS: readonly Command[] = Object.freeze([
-  runCommand,
-  inspectCommand,
-  checkCommand,
-  evalCommand,
-  benchCommand,
-  quantizeCommand,
-  sensitivityCommand,
-  applyCommand,
-  convertCommand,
-  qatCommand,
-  exampleCommand,
-]);
+import { classifyError } from '../errors.js';
+import { helpText, parseCommandArgs, type Command } from './command.js';
+import { terminalIo } from './progress.js';
+import { COMMANDS } from './commands/index.js';
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -42,13 +18,8 @@ function topHelp(): string {
   ].join('\n');
 }
 
-const io: CommandIo = {
-  out: (t) => process.stdout.write(`${t}\n`),
-  err: (t) => process.stderr.write(`${t}\n`),
-  progress: (t) => {
-    if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${t}`);
-  },
-};
+/** stdout for results; errors, notes and progress on stderr (src/cli/progress.ts: a live line, plain lines or JSON lines). */
+const io = terminalIo(process.argv.includes('--json'));
 
 /** Runs one CLI invocation; returns the exit code (0 ok, 2 bad input, 1 internal error). */
 export async function main(argv: string[]): Promise<number> {
@@ -71,15 +42,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await cmd.run(args, io);
   } catch (e) {
-    if (isInputError(e) || (e as { input?: boolean }).input) {
-      io.err(`yoloq: ${oneLine(e)}`);
-      return 2;
-    }
-    io.err(
-      `yoloq: internal error: ${oneLine(e)}${process.env.YOLOQ_DEBUG ? `\n${(e as Error).stack}` : ' (set YOLOQ_DEBUG=1 for details)'}`,
-    );
-    return 1;
+    // One policy (src/errors.ts): user and environment errors are one line and exit 2; only a bug is "internal".
+    const { exitCode, line } = classifyError(e);
+    if (exitCode === 2) io.err(`yoloq: ${line}`);
+    else io.err(`yoloq: ${line}${process.env.YOLOQ_DEBUG ? `\n${(e as Error).stack}` : ' (set YOLOQ_DEBUG=1 for details)'}`);
+    return exitCode;
   }
 }
 
 process.exitCode = await main(process.argv.slice(2));
+io.finish({ failed: process.exitCode !== 0 });

@@ -1,13 +1,12 @@
-import { readFileSync, statSync } from 'node:fs';
 import { InputError } from '../errors.js';
+import { loadModelBytes } from '../onnx/serde/model-io.js';
 
-/** A model file's bytes, or an InputError naming the path. */
+/**
+ * A model file's bytes, or an InputError naming the path. A model with external data comes back self-contained
+ * (its side files read relative to the model file, never the working directory), so quantize, apply and run can
+ * parse it and hand it to ONNX Runtime from memory.
+ */
 export function readModelBytes(path: string | undefined): Uint8Array {
   if (!path) throw new InputError('give the float model with --model');
-  try {
-    if (!statSync(path).isFile()) throw new Error('not a file');
-    return readFileSync(path);
-  } catch {
-    throw new InputError(`cannot read model file ${path}`);
-  }
+  return loadModelBytes(path);
 }

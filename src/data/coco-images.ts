@@ -13,11 +13,13 @@ export function cocoImagePaths(jsonPath: string, imageDir?: string): string[] {
   } catch {
     throw new InputError(`cannot read COCO JSON ${jsonPath}`);
   }
-  const images = (doc as { images?: Array<{ file_name?: unknown }> }).images;
-  if (!Array.isArray(images)) throw new InputError(`${jsonPath} has no "images" list`);
+  // Any JSON value may arrive here (null, a list, a number): only an object with an "images" list of objects is one.
+  const images = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? (doc as { images?: unknown }).images : undefined;
+  if (!Array.isArray(images)) throw new InputError(`${jsonPath} has no "images" list (not a COCO instances file)`);
   const dir = imageDir ?? dirname(jsonPath);
-  return images.map((im, i) => {
-    if (typeof im.file_name !== 'string') throw new InputError(`${jsonPath}: images[${i}] has no file_name`);
-    return join(dir, im.file_name);
+  return images.map((im: unknown, i) => {
+    const name = im !== null && typeof im === 'object' ? (im as { file_name?: unknown }).file_name : undefined;
+    if (typeof name !== 'string' || name === '') throw new InputError(`${jsonPath}: images[${i}] has no file_name`);
+    return join(dir, name);
   });
 }

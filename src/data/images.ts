@@ -23,6 +23,11 @@ import { InputError, oneLine } from '../errors.js';
  * Damaged files never throw: `loadImage` returns `{ ok: false, reason }` so that a batch can skip and count them.
  * Truncated files count as damaged (sharp `failOn: 'error'`, like PIL's default) rather than being decoded with
  * grey rows as OpenCV does: a half image would quietly lower the measured accuracy.
+ *
+ * Corrupted bytes inside an otherwise complete file are another matter: libjpeg decodes most of them without
+ * complaint (garbled blocks, no error, no warning — the decoder cannot tell), and reports some as warnings
+ * ("Corrupt JPEG data: …"). An image whose decoder warned is still used (as PIL and OpenCV would), and `warning`
+ * carries the decoder's words so that callers count and name it; undetected corruption cannot be reported.
  */
 
 export type Orientation = 'exif' | 'stored';
@@ -38,7 +43,10 @@ export interface RgbImage {
   reoriented: boolean;
 }
 
-export type ImageLoadResult = { ok: true; source: string; image: RgbImage } | { ok: false; source: string; reason: string };
+/** A decoded image (`warning`: the decoder warned of corrupt data it decoded past), or why it could not be decoded. */
+export type ImageLoadResult =
+  | { ok: true; source: string; image: RgbImage; warning?: string }
+  | { ok: false; source: string; reason: string };
 
 export interface ImageLoadOptions {
   /** Default 'exif'. */
@@ -56,26 +64,44 @@ export async function loadImage(input: string | Uint8Array, options: ImageLoadOp
   }
   if (bytes.byteLength === 0) return { ok: false, source, reason: 'empty file' };
   try {
-    const meta = await sharp(bytes, { failOn: 'error' }).metadata();
-    const tag = meta.orientation;
-    let pipeline = sharp(bytes, { failOn: 'error' });
-    const reorient = options.orientation !== 'stored' && tag !== undefined && tag !== 1;
-    if (reorient) pipeline = pipeline.autoOrient();
-    const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || data.length !== info.width * info.height * 3) {
-      return { ok: false, source, reason: `decoded to ${info.channels} channels, expected 3` };
+    // Strict first (a decoder warning is an error); only a file that warns is decoded a second time, leniently.
+    let warning: string | undefined;
+    let decoded: { image: RgbImage } | { reason: string };
+    try {
+      decoded = await decode(bytes, 'warning', options);
+    } catch (e) {
+      warning = oneLine(e);
+      decoded = await decode(bytes, 'error', options);
     }
-    const image: RgbImage = {
-      width: info.width,
-      height: info.height,
-      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
-      reoriented: reorient,
-    };
-    if (tag !== undefined) image.exifOrientation = tag;
-    return { ok: true, source, image };
+    if ('reason' in decoded) return { ok: false, source, reason: decoded.reason };
+    return { ok: true, source, image: decoded.image, ...(warning !== undefined ? { warning } : {}) };
   } catch (e) {
     return { ok: false, source, reason: oneLine(e) };
   }
+}
+
+async function decode(
+  bytes: Uint8Array,
+  failOn: 'warning' | 'error',
+  options: ImageLoadOptions,
+): Promise<{ image: RgbImage } | { reason: string }> {
+  const meta = await sharp(bytes, { failOn }).metadata();
+  const tag = meta.orientation;
+  let pipeline = sharp(bytes, { failOn });
+  const reorient = options.orientation !== 'stored' && tag !== undefined && tag !== 1;
+  if (reorient) pipeline = pipeline.autoOrient();
+  const { data, info } = await pipeline.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 || data.length !== info.width * info.height * 3) {
+    return { reason: `decoded to ${info.channels} channels, expected 3` };
+  }
+  const image: RgbImage = {
+    width: info.width,
+    height: info.height,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    reoriented: reorient,
+  };
+  if (tag !== undefined) image.exifOrientation = tag;
+  return { image };
 }
 
 /** File extensions `listImages` picks up (lower-case, with the dot). */

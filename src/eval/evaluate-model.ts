@@ -34,6 +34,8 @@ export interface EvaluateModelOptions {
   postprocess?: Partial<PostprocessOptions>;
   /** Load the file as is, without preparing INT4 weights (see runtime/prepare-model.ts). */
   raw?: boolean;
+  /** An image that cannot be read is an InputError (`--strict`) instead of a skip. */
+  strict?: boolean;
   onProgress?: (p: PredictProgress) => void;
 }
 
@@ -42,12 +44,18 @@ export interface ModelEvaluation {
   detections: ResultEntry[];
   images: number;
   skipped: Array<{ path: string; reason: string }>;
+  /** Images used although the decoder warned of corrupt data (absent: none). */
+  damaged?: Array<{ path: string; warning: string }>;
   imagesPerSecond: number;
   family: FamilyName;
   loadNote: string;
 }
 
-async function groundTruthFor(set: EvalSetSpec): Promise<{ gt: CocoGroundTruth; paths: string[] }> {
+/** The ground truth and image paths of an eval set; `unreadable`: images whose size could not be read (YOLO labels). */
+async function groundTruthFor(
+  set: EvalSetSpec,
+  strict: boolean,
+): Promise<{ gt: CocoGroundTruth; paths: string[]; unreadable: Array<{ path: string; reason: string }> }> {
   if (set.coco) {
     const gt = await readCocoGroundTruth(set.coco);
     const images = set.maxImages ? gt.images.slice(0, set.maxImages) : gt.images;
@@ -55,6 +63,7 @@ async function groundTruthFor(set: EvalSetSpec): Promise<{ gt: CocoGroundTruth; 
     return {
       gt: { ...gt, images, annotations: gt.annotations.filter((a) => keep.has(a.imageId)) },
       paths: images.map((im) => join(set.images, im.fileName)),
+      unreadable: [],
     };
   }
   if (!set.labels) throw new InputError('give the ground truth: --coco instances.json or --labels <YOLO label folder>');
@@ -63,18 +72,29 @@ async function groundTruthFor(set: EvalSetSpec): Promise<{ gt: CocoGroundTruth; 
   // YOLO labels are normalized: pixel sizes come from the images themselves (sharp reads only the header).
   const { default: sharp } = await import('sharp');
   const images: CocoImage[] = [];
+  const unreadable: Array<{ path: string; reason: string }> = [];
   for (const [i, p] of files.entries()) {
     const meta = await sharp(p)
       .metadata()
-      .catch(() => undefined);
-    if (meta?.width && meta.height) images.push({ id: i + 1, fileName: basename(p), width: meta.width, height: meta.height });
+      .catch((e: unknown) => ({ error: e instanceof Error ? e.message : String(e) }));
+    if ('width' in meta && meta.width && meta.height)
+      images.push({ id: i + 1, fileName: basename(p), width: meta.width, height: meta.height });
+    else {
+      const reason = 'error' in meta ? meta.error : 'no image size in the header';
+      if (strict) throw new InputError(`cannot read ${p}: ${reason} (--strict)`);
+      unreadable.push({ path: p, reason });
+    }
   }
   const classes: YoloClass[] = COCO80_NAMES.map((name, i) => ({ name, categoryId: COCO80_TO_91[i]! }));
-  return { gt: await readYoloLabelDir(set.labels, images, classes), paths: images.map((im) => join(set.images, im.fileName)) };
+  return {
+    gt: await readYoloLabelDir(set.labels, images, classes),
+    paths: images.map((im) => join(set.images, im.fileName)),
+    unreadable,
+  };
 }
 
 export async function evaluateModel(modelPath: string, set: EvalSetSpec, options: EvaluateModelOptions = {}): Promise<ModelEvaluation> {
-  const { gt, paths } = await groundTruthFor(set);
+  const { gt, paths, unreadable } = await groundTruthFor(set, options.strict ?? false);
   const idOf = new Map(gt.images.map((im, k) => [paths[k]!, im.id]));
   const prepared = prepareModel(modelPath, { raw: options.raw ?? false });
   const pred = await predict(prepared.source, paths, {
@@ -84,11 +104,12 @@ export async function evaluateModel(modelPath: string, set: EvalSetSpec, options
     ...(options.postprocess ? { postprocess: options.postprocess } : {}),
     orientation: 'stored',
     imageId: (p) => idOf.get(p),
+    ...(options.strict ? { strict: true } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   // An mAP over zero images would read as a (meaningless) number; say why instead.
   if (pred.counts.predicted === 0) {
-    const first = pred.skipped[0];
+    const first = pred.skipped[0] ?? unreadable[0];
     throw new InputError(
       `none of the ${paths.length} evaluation images could be read${first ? ` (first: ${first.path}: ${first.reason})` : ''}`,
     );
@@ -107,7 +128,10 @@ export async function evaluateModel(modelPath: string, set: EvalSetSpec, options
     result,
     detections: entries,
     images: pred.counts.predicted,
-    skipped: pred.skipped,
+    skipped: [...unreadable, ...pred.skipped],
+    ...(pred.images.some((im) => im.warning !== undefined)
+      ? { damaged: pred.images.flatMap((im) => (im.warning !== undefined ? [{ path: im.path, warning: im.warning }] : [])) }
+      : {}),
     imagesPerSecond: pred.counts.predicted / (pred.timing.totalMs / 1000),
     family: pred.family,
     loadNote: prepared.note,

@@ -74,10 +74,29 @@ function storedType(bits: number): number {
  */
 export interface Int4Options {
   layout: 'as-planned' | 'cuda-blocked';
+  /**
+   * 2: a decision with two-level block scales stores them as uint8 codes [rows, blocks] and float32 row scales
+   * [rows], dequantized by a DequantizeLinear (axis 0) whose output is the weight DequantizeLinear's scale input.
+   * 1 (default): the float32 block scales themselves.
+   */
+  scaleLevels?: 1 | 2;
+}
+
+/** uint8 block-scale codes → DequantizeLinear against the row scales: the float32 block scales [rows, blocks]. */
+function blockScaleChain(edit: GraphEdit, name: string, rows: number, blocks: number, b: { codes: number[]; rowScales: number[] }): string {
+  const codes = edit.addInitializer(makeTensor(edit.fresh(`${name}_sq`), DataType.UINT8, [rows, blocks], b.codes));
+  const rowScales = edit.addInitializer(makeTensor(edit.fresh(`${name}_ss`), DataType.FLOAT, [rows], b.rowScales));
+  return edit.addNode({
+    opType: 'DequantizeLinear',
+    inputs: [codes, rowScales],
+    attributes: [intAttr('axis', 0)],
+    outputs: [edit.fresh(`${name}_s`)],
+  });
 }
 
 export function emitInt4(options: Int4Options): WeightEmitter {
   const cudaLayout = options.layout === 'cuda-blocked';
+  const twoLevel = options.scaleLevels === 2;
   return (edit, w) => {
     const d = w.decision;
     const g = d.granularity;
@@ -104,7 +123,10 @@ export function emitInt4(options: Int4Options): WeightEmitter {
     // Per-tensor in the CUDA layout repeats its one scale per row.
     const scales = g.kind === 'per-tensor' ? new Float32Array(rows).fill(w.scales[0]!) : w.scales;
     const x = edit.addInitializer(makeTensor(edit.fresh(`${name}_q`), storedType(d.bits), [rows, k], w.codes));
-    const scale = edit.addInitializer(makeTensor(edit.fresh(`${name}_s`), DataType.FLOAT, [rows, blocks], scales));
+    const scale =
+      twoLevel && d.blockScales
+        ? blockScaleChain(edit, name, rows, blocks, d.blockScales)
+        : edit.addInitializer(makeTensor(edit.fresh(`${name}_s`), DataType.FLOAT, [rows, blocks], scales));
     const zeros = w.zeroPoints && g.kind === 'per-tensor' ? new Int8Array(rows).fill(w.zeroPoints[0]!) : w.zeroPoints;
     const zp = zeros ? [edit.addInitializer(makeTensor(edit.fresh(`${name}_zp`), storedType(d.bits), [rows, blocks], zeros))] : [];
     let out = edit.addNode({

@@ -6,7 +6,7 @@ import { emitInt4, emitQcdq, emitQdq, type WeightEmitter } from './emit-weights.
  * Export formats as data: one frozen row per format with what it can carry and how its weights are emitted.
  * Adding a format is adding a row here (and its emitter in emit-weights.ts); nothing else branches on format names.
  */
-export type FormatName = 'qcdq' | 'qdq' | 'int4' | 'int4-cuda';
+export type FormatName = 'qcdq' | 'qdq' | 'int4' | 'int4-cuda' | 'int4-compact';
 
 export interface ExportFormatRow {
   readonly name: FormatName;
@@ -23,7 +23,14 @@ const SINGLE_LEVEL = { zeroPoints: true, scaleDtypes: FLOAT32, scaleLevels: 1, o
 /** Opset 13: DequantizeLinear without block_size or INT4; codes carried as int8. */
 const OPSET13 = { ...SINGLE_LEVEL, opset: 13, blockedScales: false, weightStorage: 'int8', yoloqFoldsAtLoad: false } as const;
 /** DequantizeLinear-21: blocked scales and packed INT4; yoloq folds the weights when it loads the file. */
-const INT4 = Object.freeze({ ...SINGLE_LEVEL, opset: 21, blockedScales: true, weightStorage: 'int4', ortIntegerConv: false, yoloqFoldsAtLoad: true } as const);
+const INT4 = Object.freeze({
+  ...SINGLE_LEVEL,
+  opset: 21,
+  blockedScales: true,
+  weightStorage: 'int4',
+  ortIntegerConv: false,
+  yoloqFoldsAtLoad: true,
+} as const);
 
 const row = (r: ExportFormatRow): ExportFormatRow => Object.freeze({ ...r, capabilities: Object.freeze({ ...r.capabilities }) });
 
@@ -51,6 +58,13 @@ export const FORMATS: Readonly<Record<FormatName, ExportFormatRow>> = Object.fre
     summary: "native INT4 with every 4-bit weight stored 2-D and block-dequantized, the only INT4 form ORT's CUDA EP runs (opset 21)",
     capabilities: INT4,
     emitWeight: emitInt4({ layout: 'cuda-blocked' }),
+  }),
+  'int4-compact': row({
+    name: 'int4-compact',
+    summary:
+      'native INT4 with two-level block scales: uint8 block-scale codes → DequantizeLinear against a float32 scale per output channel → the weight DequantizeLinear (opset 21; the int4-cuda layout)',
+    capabilities: { ...INT4, scaleLevels: 2 },
+    emitWeight: emitInt4({ layout: 'cuda-blocked', scaleLevels: 2 }),
   }),
 });
 

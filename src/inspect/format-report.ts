@@ -36,6 +36,7 @@ export function formatInspectReport(r: InspectReport): string {
       (r.producer ? `; producer ${r.producer}` : ''),
   );
   out.push(`${r.nodeCount} nodes, ${r.parameterCount.toLocaleString('en-US')} parameters`);
+  out.push(`YOLO family: ${r.family} (${r.familyReason})`);
   out.push('', 'inputs:');
   for (const v of r.inputs) out.push(`  ${v.name}  ${v.dtype}${shape(v.shape)}`);
   out.push('outputs:');
@@ -50,8 +51,19 @@ export function formatInspectReport(r: InspectReport): string {
     out.push(
       '',
       formatTable(
-        ['node', 'op', 'shape', 'params', 'storage', 'format', 'bits', 'granularity', 'scales'],
-        r.weights.map((w) => [w.node, w.opType, shape(w.shape), w.params, w.storage, w.format, w.bits, granularity(w), scales(w)]),
+        ['node', 'op', 'shape', 'params', 'storage', 'format', 'bits', 'bits/weight', 'granularity', 'scales'],
+        r.weights.map((w) => [
+          w.node,
+          w.opType,
+          shape(w.shape),
+          w.params,
+          w.storage,
+          w.format,
+          w.bits,
+          w.bitsPerWeight.toFixed(2),
+          granularity(w),
+          scales(w),
+        ]),
       ),
     );
   }
@@ -61,5 +73,8 @@ export function formatInspectReport(r: InspectReport): string {
     .join(', ');
   out.push('', `Conv weight parameters: ${r.conv.weightParams.toLocaleString('en-US')}${bits ? ` (${bits})` : ''}`);
   out.push(`${r.conv.percentAt4Bits.toFixed(1)}% of Conv weight parameters at 4 bits`);
+  if (r.conv.weightParams > 0) {
+    out.push(`${r.bitsPerWeight.toFixed(2)} bits per Conv weight, all in (codes, scales, zero points, 8-bit and float layers)`);
+  }
   return out.join('\n');
 }

@@ -1,11 +1,14 @@
 import { checkModel, type CheckResult } from '../check/check-model.js';
-import { InputError } from '../errors.js';
+import { InputError, isInputError, oneLine } from '../errors.js';
 import { dtypeName } from '../onnx/ir/dtypes.js';
 import { isDefaultDomain, mainGraph, nodeLabel, type Dim, type Model, type ValueInfo } from '../onnx/ir/graph.js';
 import { indexGraph } from '../onnx/ir/graph-index.js';
 import { elementCount } from '../onnx/ir/tensor.js';
 import { readWeights } from '../quant/read/read-weight.js';
+import { meanBits, weightBitsPerElement } from './bits-per-weight.js';
 import type { Granularity, ScaleStats, WeightFormat } from '../quant/read/weight-trace.js';
+import { modelSignature, recognizeModel } from '../yolo/detect.js';
+import type { FamilyName } from '../yolo/families/index.js';
 const CONV_OPS = new Set(['Conv', 'ConvTranspose']);
 
 export interface WeightRow {
@@ -26,6 +29,8 @@ export interface WeightRow {
   scales?: ScaleStats;
   /** Non-zero weight zero points (asymmetric grid). */
   asymmetric?: boolean;
+  /** All-in storage per weight element: codes + scales + zero points (+ block-scale codes), in bits. */
+  bitsPerWeight: number;
   chain: string[];
 }
 
@@ -48,6 +53,10 @@ export interface InspectReport {
   /** Elements of every initializer and Constant tensor. */
   parameterCount: number;
   metadata: Record<string, string>;
+  /** The YOLO family yoloq detects (yolo/detect.ts: output layout and ultralytics metadata), or 'unknown'. */
+  family: FamilyName | 'unknown';
+  /** Why that family, or why none fits. */
+  familyReason: string;
   weights: WeightRow[];
   conv: {
     weightParams: number;
@@ -56,6 +65,11 @@ export interface InspectReport {
     /** % of Conv weight parameters at 4 bits or fewer */
     percentAt4Bits: number;
   };
+  /**
+   * All-in bits per Conv weight parameter as stored: codes, scales, zero points, 8-bit and float layers included
+   * (src/inspect/bits-per-weight.ts).
+   */
+  bitsPerWeight: number;
 }
 
 function io(v: ValueInfo): IoRow {
@@ -69,7 +83,8 @@ function io(v: ValueInfo): IoRow {
  */
 function weightRows(model: Model): WeightRow[] {
   const graph = mainGraph(model);
-  return readWeights(graph, indexGraph(graph)).map(({ nodeIndex, trace, read }) => {
+  const index = indexGraph(graph);
+  return readWeights(graph, index).map(({ nodeIndex, trace, read }) => {
     const node = graph.nodes[nodeIndex]!;
     const g = trace.granularity;
     const asymmetric = read ? read.decision.zeroPoints !== undefined : trace.asymmetric;
@@ -87,6 +102,7 @@ function weightRows(model: Model): WeightRow[] {
       blockedPerChannel: g.kind === 'blocked' && trace.source.dims.length === 2 && trace.source.dims[g.axis] === g.blockSize,
       ...(trace.scales ? { scales: trace.scales } : {}),
       ...(asymmetric ? { asymmetric: true } : {}),
+      bitsPerWeight: weightBitsPerElement(graph, index, trace),
       chain: trace.chain,
     };
   });
@@ -130,8 +146,10 @@ export function inspectModel(model: Model, file?: { path: string; bytes: number 
     nodeCount: graph.nodes.length,
     parameterCount: parameterCount(model),
     metadata: Object.fromEntries(model.metadata),
+    ...detectedFamily(model),
     weights,
     conv: { weightParams: convParams, paramsByBits: byBits, percentAt4Bits: convParams ? (100 * at4) / convParams : 0 },
+    bitsPerWeight: meanBits(convRows),
   };
   if (file) {
     report.file = file.path;
@@ -140,6 +158,17 @@ export function inspectModel(model: Model, file?: { path: string; bytes: number 
   if (model.irVersion !== undefined) report.irVersion = model.irVersion;
   if (model.producerName !== undefined) report.producer = `${model.producerName} ${model.producerVersion ?? ''}`.trim();
   return report;
+}
+
+/** The family as calibration and evaluation would detect it; 'unknown' (with why) when none fits or there is no image input. */
+function detectedFamily(model: Model): Pick<InspectReport, 'family' | 'familyReason'> {
+  try {
+    const r = recognizeModel(modelSignature(model));
+    return { family: r.family ?? 'unknown', familyReason: r.reason };
+  } catch (e) {
+    if (isInputError(e)) return { family: 'unknown', familyReason: oneLine(e) };
+    throw e;
+  }
 }
 
 /** Check rules whose errors leave nothing sensible to inspect (the graph has no order, or tensors cannot be read). */

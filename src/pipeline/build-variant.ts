@@ -2,16 +2,20 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { saveModel } from '../onnx/serde/model-io.js';
 import { recipeFor, recipePlanRequest, type RecipeName } from '../quant/algorithms/recipe.js';
 import type { CalibrationSource } from '../quant/calibration/samples.js';
-import { planToJson } from '../quant/plan.js';
-import { FORMAT_CAPABILITIES } from '../export/formats.js';
-import { applyPlan, makePlan, type ActivationDtype } from '../workflow/quantize.js';
+import { writePlanFiles } from '../quant/plan-file.js';
+import { FORMAT_CAPABILITIES, type FormatName } from '../export/formats.js';
+import { TARGETS, type TargetName } from '../export/targets.js';
+import { applyPlan, makePlan, type ActivationDtype, type PlanRequest } from '../workflow/quantize.js';
 import { SCHEMES, schemeNeedsCalibration } from '../quant/scheme.js';
 import type { EpName } from '../runtime/ep-table.js';
 import type { VariantSpec } from './config.js';
+import type { OnProgress } from '../util/progress.js';
+import { observerCounts } from '../quant/plan-observers.js';
+import type { ObserverName } from '../quant/plan.js';
 
 /**
  * Build one variant's model file from the source model, with the library calls `yoloq quantize` makes
- * (makePlan → applyPlan → saveModel, plan written with planToJson). The float variant is the source file itself,
+ * (makePlan → applyPlan → saveModel, plan written with writePlanFiles: JSON + safetensors sidecar). The float variant is the source file itself,
  * copied. QAT variants are built by the Python stage (qat-stage.ts).
  */
 
@@ -21,8 +25,10 @@ export interface BuildContext {
   ep: EpName;
   recipe: RecipeName;
   calibration?: CalibrationSource;
+  /** The run's deployment target, when given (`yoloq run --target`). */
+  target?: TargetName;
   threads: number;
-  onProgress?: (text: string) => void;
+  onProgress?: OnProgress;
 }
 
 export interface BuildRecord {
@@ -35,7 +41,35 @@ export interface BuildRecord {
   activations?: number;
   keptFloat?: number;
   calibration?: { images: number; source: string };
+  /** A8: how many activation ranges each observer set (what the plan chose; see quant/plan-observers.ts). */
+  observers?: Partial<Record<ObserverName, number>>;
+  /** Calibration images that could not be read and were skipped ("path: reason"). */
+  skippedImages?: string[];
   seconds: number;
+}
+
+/**
+ * A recipe's request adjusted to a deployment target (src/export/targets.ts), as `quantize --target` does: the
+ * target's granularity, symmetric weights and activations, TensorRT's Q/DQ placement, two-level scales for a
+ * two-level format.
+ */
+export function targetPlanRequest(req: Partial<PlanRequest>, target: TargetName | undefined, format: FormatName): Partial<PlanRequest> {
+  const twoLevel = FORMAT_CAPABILITIES[format].scaleLevels === 2;
+  if (!target && !twoLevel) return req;
+  const t = target ? TARGETS[target] : undefined;
+  const granularity = t && t.granularity !== 'recipe' ? t.granularity : req.weights?.granularity;
+  return {
+    ...req,
+    weights: {
+      ...req.weights,
+      ...(granularity ? { granularity } : {}),
+      ...(twoLevel ? { blockScales: 'uint8' as const } : {}),
+      ...(t?.placement === 'tensorrt' ? { floatPredictionLayers: true } : {}),
+    },
+    ...(t?.symmetricWeights ? { asymWeights: false } : {}),
+    ...(t?.actMode === 'symmetric' ? { activationMode: 'symmetric' as const } : {}),
+    ...(t?.placement === 'tensorrt' ? { placement: 'tensorrt' as const } : {}),
+  };
 }
 
 /** The activation dtype an A16 graph gets on an EP: FP32 on the CPU (no FP16 Conv kernel on x86), FP16 elsewhere. */
@@ -52,17 +86,17 @@ export async function buildPtqVariant(
   const scheme = SCHEMES[spec.scheme];
   const recipe = recipeFor(ctx.recipe, scheme.weightBits);
   const needsCalibration = schemeNeedsCalibration(scheme) || recipe.algorithm !== 'rtn' || recipe.budget !== undefined;
-  const { plan, work } = await makePlan(ctx.sourceBytes, {
+  const { plan, work, calibration } = await makePlan(ctx.sourceBytes, {
     scheme: scheme.name,
     threads: ctx.threads,
-    ...recipePlanRequest(recipe, FORMAT_CAPABILITIES[spec.format]),
+    ...targetPlanRequest(recipePlanRequest(recipe, FORMAT_CAPABILITIES[spec.format]), ctx.target, spec.format),
     ...(needsCalibration && ctx.calibration ? { calibration: ctx.calibration } : {}),
-    onProgress: (stage, done, total) => ctx.onProgress?.(`${stage} ${done}/${total}`),
+    ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
   });
-  const actDtype = scheme.activations === 'float' ? actDtypeFor(ctx.ep) : undefined;
+  const actDtype = scheme.activations === 'float' ? (ctx.target ? TARGETS[ctx.target].actDtype : actDtypeFor(ctx.ep)) : undefined;
   const model = applyPlan(work, plan, { format: spec.format, ...(actDtype ? { actDtype } : {}) });
   saveModel(model, out.onnx);
-  writeFileAtomic(out.plan, planToJson(plan));
+  writePlanFiles(out.plan, plan);
   return {
     scheme: scheme.name,
     format: spec.format,
@@ -72,6 +106,8 @@ export async function buildPtqVariant(
     activations: plan.activations.length,
     keptFloat: plan.float.length,
     ...(plan.calibration ? { calibration: { images: plan.calibration.images, source: plan.calibration.source } } : {}),
+    ...(plan.activations.length > 0 ? { observers: observerCounts(plan) } : {}),
+    ...(calibration && calibration.skipped.length > 0 ? { skippedImages: [...calibration.skipped] } : {}),
     seconds: (performance.now() - t0) / 1000,
   };
 }

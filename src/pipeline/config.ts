@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { FORMAT_NAMES, isFormatName, type FormatName } from '../export/formats.js';
+import { targetByName, type TargetName, type TargetRow } from '../export/targets.js';
 import { isRecipeName, type RecipeName } from '../quant/algorithms/recipe.js';
-import { schemeNeedsCalibration, type SchemeName } from '../quant/scheme.js';
+import { SCHEMES, schemeNeedsCalibration, type SchemeName } from '../quant/scheme.js';
 import { isEpName, type EpName } from '../runtime/ep-table.js';
 import { parseYamlLite, type YamlValue } from './yaml-lite.js';
+import { parseStrictNumber } from '../util/parse-number.js';
 
 /**
  * What `yoloq run` does, as plain data: the resolved configuration that is snapshotted into the run folder. Its
@@ -38,6 +40,8 @@ export interface RunConfig {
   /** `none` (round-to-nearest) or `default` (GPTQ, sensitivity budget, searched ranges); see quant/algorithms/recipe.ts. */
   recipe: RecipeName;
   ep: EpName;
+  /** A deployment target (src/export/targets.ts): the variants' formats and quantization choices for that runtime. */
+  target?: TargetName;
   threads: number;
   warmup: number;
   runs: number;
@@ -87,7 +91,15 @@ function isVariantName(s: string): s is VariantName {
   return (VARIANT_NAMES as readonly string[]).includes(s);
 }
 
-export function parseVariants(list: string, ep: EpName): VariantSpec[] {
+/** The EP a target runs on when --ep is not given. */
+const TARGET_EP: Readonly<Record<TargetName, EpName>> = Object.freeze({
+  'ort-cpu': 'cpu',
+  'ort-cuda': 'cuda',
+  tensorrt: 'tensorrt',
+  brevitas: 'cpu',
+});
+
+export function parseVariants(list: string, ep: EpName, target?: TargetRow): VariantSpec[] {
   const specs: VariantSpec[] = [];
   for (const item of list
     .split(',')
@@ -103,9 +115,10 @@ export function parseVariants(list: string, ep: EpName): VariantSpec[] {
     else if (name === 'qat-w4a8') spec = { id: 'qat-w4a8', name, kind: 'qat', scheme: 'w4a8' };
     else {
       const scheme = name as SchemeName;
-      const asked = (format ?? DEFAULT_FORMATS[ep][scheme]) as FormatName;
+      const byTarget = target ? (SCHEMES[scheme].weightBits <= 4 ? target.format.w4 : target.format.w8) : undefined;
+      const asked = (format ?? byTarget ?? DEFAULT_FORMATS[ep][scheme]) as FormatName;
       const fmt: FormatName = ep === 'cuda' && asked === 'int4' ? 'int4-cuda' : asked;
-      spec = { id: fmt === DEFAULT_FORMATS[ep][scheme] ? name : `${name}-${fmt}`, name, kind: 'ptq', scheme, format: fmt };
+      spec = { id: fmt === (byTarget ?? DEFAULT_FORMATS[ep][scheme]) ? name : `${name}-${fmt}`, name, kind: 'ptq', scheme, format: fmt };
     }
     if (specs.some((s) => s.id === spec.id)) throw new InputError(`variant ${spec.id} is listed twice`);
     specs.push(spec);
@@ -128,6 +141,7 @@ const KEYS = [
   'variants',
   'recipe',
   'ep',
+  'target',
   'threads',
   'warmup',
   'runs',
@@ -164,7 +178,7 @@ export function readConfigFile(path: string): RawOptions {
 function int(raw: RawOptions, key: string, fallback: number, min: number): number {
   const v = raw[key];
   if (v === undefined || v === null) return fallback;
-  const n = typeof v === 'number' ? v : Number(v);
+  const n = typeof v === 'number' ? v : (parseStrictNumber(String(v), { integer: true }) ?? Number.NaN);
   if (!Number.isInteger(n) || n < min) throw new InputError(`${key} ${String(v)}: expected an integer ≥ ${min}`);
   return n;
 }
@@ -178,8 +192,13 @@ function str(raw: RawOptions, key: string): string | undefined {
 
 /** Validate merged options into a RunConfig (InputError naming the option on the first problem). */
 export function resolveConfig(raw: RawOptions): RunConfig & { output?: string } {
-  const ep = str(raw, 'ep') ?? DEFAULTS.ep;
+  const targetName = str(raw, 'target');
+  const target = targetName === undefined ? undefined : targetByName(targetName);
+  const ep = str(raw, 'ep') ?? (target ? TARGET_EP[target.name] : DEFAULTS.ep);
   if (!isEpName(ep)) throw new InputError(`ep ${ep}: expected cpu, cuda or tensorrt`);
+  if (target && target.name !== 'brevitas' && ep !== TARGET_EP[target.name]) {
+    throw new InputError(`--ep ${ep}: --target ${target.name} runs on the ${TARGET_EP[target.name]} EP`);
+  }
   const recipe = str(raw, 'recipe') ?? DEFAULTS.recipe;
   if (!isRecipeName(recipe)) throw new InputError(`recipe ${recipe}: expected none or default`);
   const model = str(raw, 'model');
@@ -191,11 +210,12 @@ export function resolveConfig(raw: RawOptions): RunConfig & { output?: string } 
       'with --model, give the evaluation set: --coco instances.json --images dir (the synthetic set only fits the embedded model)',
     );
   if (coco === undefined && images !== undefined) throw new InputError('--images needs --coco');
-  const variants = parseVariants(str(raw, 'variants') ?? DEFAULT_VARIANTS, ep);
+  const variants = parseVariants(str(raw, 'variants') ?? DEFAULT_VARIANTS, ep, target);
   if (coco !== undefined && calib === undefined && variants.some((v) => v.kind !== 'float' && schemeNeedsCalibration(v.scheme))) {
     throw new InputError('the A8 variants need calibration images: give --calib dir (never the evaluation images)');
   }
-  const maxImages = int(raw, 'max-images', 0, 0);
+  // As in `yoloq eval`: at least 1 (leave the option out for every image; 0 is refused, never "all").
+  const maxImages = int(raw, 'max-images', 0, 1);
   const output = str(raw, 'output');
   return {
     ...(model !== undefined ? { model } : {}),
@@ -209,6 +229,7 @@ export function resolveConfig(raw: RawOptions): RunConfig & { output?: string } 
     variants,
     recipe,
     ep,
+    ...(target ? { target: target.name } : {}),
     threads: int(raw, 'threads', DEFAULTS.threads, 0),
     warmup: int(raw, 'warmup', DEFAULTS.warmup, 0),
     runs: int(raw, 'runs', DEFAULTS.runs, 1),

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,8 @@ import { cachedSplit } from '../synthetic/dataset.js';
 import type { RunConfig } from './config.js';
 import { runPythonModule } from './python-stage.js';
 import { fileSha256, readStage, stageKey, writeStage, type RunPaths } from './run-folder.js';
+import type { OnProgress } from '../util/progress.js';
+import { loadModelBytes } from '../onnx/serde/model-io.js';
 
 /**
  * What a run measures on: the source model (an ONNX file; an ultralytics .pt is exported to ONNX first by the
@@ -47,12 +49,12 @@ function mustExist(path: string, what: string): void {
   if (!existsSync(path)) throw new InputError(`${what} ${path} does not exist`);
 }
 
-async function exportPt(pt: string, paths: RunPaths, repoRoot: string, onProgress: (t: string) => void): Promise<string> {
+async function exportPt(pt: string, paths: RunPaths, repoRoot: string, onProgress: OnProgress): Promise<string> {
   const out = join(paths.root, 'onnx', 'source.onnx');
   const key = stageKey({ pt: fileSha256(pt) });
   const rec = join(paths.root, 'metrics', 'source.export.json');
   if (readStage(rec, key, [out])) return out;
-  onProgress(`exporting ${pt} to ONNX (ultralytics, Python stage)…`);
+  onProgress(`exporting ${pt} to ONNX (ultralytics, Python stage)`, 0, 0);
   const script = join(repoRoot, 'python', 'train_default', 'export_onnx.py');
   await runPythonModule(repoRoot, 'train_default.export_onnx', ['--model', resolve(pt), '--out', resolve(out)]).catch((e: unknown) => {
     throw new InputError(`cannot export ${pt} to ONNX with ${script}: ${(e as Error).message}`);
@@ -61,25 +63,21 @@ async function exportPt(pt: string, paths: RunPaths, repoRoot: string, onProgres
   return out;
 }
 
-export async function resolveInputs(
-  cfg: RunConfig,
-  paths: RunPaths,
-  repoRoot: string,
-  onProgress: (t: string) => void,
-): Promise<RunInputs> {
+export async function resolveInputs(cfg: RunConfig, paths: RunPaths, repoRoot: string, onProgress: OnProgress): Promise<RunInputs> {
   const isDefault = cfg.model === undefined;
   let sourcePath = isDefault ? join(repoRoot, DEFAULT_MODEL) : cfg.model!;
   mustExist(sourcePath, 'model');
   const trainableModel = resolve(sourcePath);
   if (extname(sourcePath).toLowerCase() === '.pt') sourcePath = await exportPt(sourcePath, paths, repoRoot, onProgress);
   if (!statSync(sourcePath).isFile()) throw new InputError(`model ${sourcePath} is not a file`);
-  const sourceBytes = readFileSync(sourcePath);
+  // Self-contained: a model with external data is read with its side files (relative to the model file).
+  const sourceBytes = loadModelBytes(sourcePath);
   if (isDefault) {
     const val = await cachedSplit(cacheDir(), 'val', cfg.syntheticVal, cfg.syntheticSeed, (d, t) =>
-      onProgress(`generating synthetic val images ${d}/${t}`),
+      onProgress('generating synthetic val images', d, t),
     );
     const calib = await cachedSplit(cacheDir(), 'calib', cfg.syntheticCalib, cfg.syntheticSeed, (d, t) =>
-      onProgress(`generating synthetic calibration images ${d}/${t}`),
+      onProgress('generating synthetic calibration images', d, t),
     );
     return {
       sourcePath,

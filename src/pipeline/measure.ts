@@ -8,6 +8,7 @@ import { benchmark, type LatencyStats } from '../runtime/bench.js';
 import type { EpName } from '../runtime/ep-table.js';
 import { measurePlacement } from '../runtime/placement.js';
 import { prepareModel } from '../runtime/prepare-model.js';
+import type { OnProgress } from '../util/progress.js';
 
 /**
  * Accuracy, latency and size of one model file, measured by the very library calls `yoloq eval`, `yoloq bench` and
@@ -36,6 +37,8 @@ export interface EvalRecord {
   perClass: CocoClassAp[];
   images: number;
   skipped: number;
+  /** The skipped images, "path: reason". */
+  skippedImages?: string[];
   imagesPerSecond: number;
   family: string;
   /** COCO results JSON of every detection (in the metrics folder). */
@@ -60,12 +63,15 @@ export interface SizeRecord {
   bytes: number;
   percentConvParamsAt4Bits: number;
   convWeightParams: number;
+  bitsPerWeight: number;
 }
 
 export interface MeasureOptions {
   ep: EpName;
   threads: number;
-  onProgress?: (text: string) => void;
+  onProgress?: OnProgress;
+  /** Unreadable evaluation images are errors, not skips. */
+  strict?: boolean;
 }
 
 export async function measureAccuracy(
@@ -80,7 +86,8 @@ export async function measureAccuracy(
     threads: o.threads,
     raw: false,
     postprocess: { ...EVAL_POSTPROCESS },
-    onProgress: (p) => o.onProgress?.(`evaluating ${p.done}/${p.total}`),
+    ...(o.strict ? { strict: true } : {}),
+    onProgress: (p) => o.onProgress?.('evaluating', p.done, p.total, p.skipped ? `${p.skipped} skipped` : undefined),
   });
   writeFileAtomic(detectionsPath, JSON.stringify(ev.detections));
   const r = ev.result;
@@ -90,6 +97,7 @@ export async function measureAccuracy(
     perClass: [...r.perClass],
     images: ev.images,
     skipped: ev.skipped.length,
+    ...(ev.skipped.length > 0 ? { skippedImages: ev.skipped.map((s) => `${s.path}: ${s.reason}`) } : {}),
     imagesPerSecond: ev.imagesPerSecond,
     family: ev.family,
     detections: detectionsPath,
@@ -105,10 +113,16 @@ export async function measureLatency(
   deps: MeasureDeps = LIBRARY_MEASURES,
 ): Promise<BenchRecord> {
   const prepared = prepareModel(model, { raw: false });
-  o.onProgress?.('placement…');
+  o.onProgress?.('placement', 0, 0);
   const placement = await deps.measurePlacement(prepared.source, { ep: o.ep, threads: o.threads });
-  o.onProgress?.(`timing ${runs} runs…`);
-  const r = await deps.benchmark(prepared.source, { ep: o.ep, threads: o.threads, warmup, runs });
+  o.onProgress?.('session', 0, 0);
+  const r = await deps.benchmark(prepared.source, {
+    ep: o.ep,
+    threads: o.threads,
+    warmup,
+    runs,
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+  });
   return {
     ep: r.ep,
     threads: r.threads,
@@ -125,5 +139,10 @@ export async function measureLatency(
 /** File size and the share of Conv weight parameters at 4 bits, as `yoloq inspect` reports them. */
 export function measureSize(model: string): SizeRecord {
   const report = inspectModel(loadModel(model));
-  return { bytes: statSync(model).size, percentConvParamsAt4Bits: report.conv.percentAt4Bits, convWeightParams: report.conv.weightParams };
+  return {
+    bytes: statSync(model).size,
+    percentConvParamsAt4Bits: report.conv.percentAt4Bits,
+    convWeightParams: report.conv.weightParams,
+    bitsPerWeight: report.bitsPerWeight,
+  };
 }

@@ -9,6 +9,7 @@ import type { BuildRecord } from './build-variant.js';
 import { DEFAULT_FORMATS } from './config.js';
 import { runPythonStage } from '../brevitas/run-stage.js';
 import { pythonEnvOf } from './python-stage.js';
+import type { OnProgress } from '../util/progress.js';
 
 /**
  * The qat-w4a8 variant: Brevitas PTQ + QAT in the Python stage (python/yoloq_brevitas), fed the calibration
@@ -31,7 +32,7 @@ export interface QatRequest {
   steps: number;
   seed: number;
   threads: number;
-  onProgress?: (text: string) => void;
+  onProgress?: OnProgress;
 }
 
 export async function buildQatVariant(req: QatRequest): Promise<BuildRecord> {
@@ -45,7 +46,7 @@ export async function buildQatVariant(req: QatRequest): Promise<BuildRecord> {
     letterbox: detected.adapter.letterboxOptions(detected.input),
     outDir: data,
     family: detected.family,
-    onProgress: (d, t) => req.onProgress?.(`qat data ${d}/${t}`),
+    onProgress: (d, t) => req.onProgress?.('qat data', d, t),
   });
   const qcdq = join(req.workDir, 'qat-w4a8.qcdq.onnx');
   const py = pythonEnvOf(req.repoRoot);
@@ -70,7 +71,10 @@ export async function buildQatVariant(req: QatRequest): Promise<BuildRecord> {
       join(req.workDir, 'checkpoint.pt'),
       '--resume',
     ],
-    { onProgress: (e) => req.onProgress?.(`qat ${e.stage} ${e.step}/${e.total}`) },
+    {
+      onProgress: (e) =>
+        req.onProgress?.(`qat ${e.stage}`, e.step, e.total, e.loss !== undefined ? `loss ${e.loss.toFixed(4)}` : undefined),
+    },
   );
   const format = DEFAULT_FORMATS[req.ep].w4a8;
   const model = format === 'int4' ? convertToInt4(loadModel(qcdq), { cudaLayout: req.ep === 'cuda' }).model : loadModel(qcdq);

@@ -7,7 +7,8 @@ import { writeFileAtomic } from '../io/atomic-write.js';
  * The run folder and its resumable stages.
  *
  *   runs/<id>/onnx/<variant>.onnx         every variant's model (fp32 is a copy of the source model)
- *   runs/<id>/plans/<variant>.json        the QuantPlan of each PTQ variant (re-apply with `yoloq apply`)
+ *   runs/<id>/plans/<variant>.json        the QuantPlan of each PTQ variant (re-apply with `yoloq apply`), its codes
+ *                                         and scales in <variant>.safetensors beside it (src/quant/plan-file.ts)
  *   runs/<id>/metrics/<variant>.<stage>.json   build, eval, bench records; <variant>.detections.json (COCO results)
  *   runs/<id>/metrics/<variant>.json      the variant's summary row with everything the table shows
  *   runs/<id>/summary.md, report.html, config.json (+ run.yaml as given), environment.json, logs/run.log

@@ -1,7 +1,8 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCocoGroundTruth } from '../data/coco-json.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { checkOutputFolder, sweepStaleTemps, writeFileAtomic } from '../io/atomic-write.js';
+import { lockFolder, type LockHolder } from '../io/folder-lock.js';
 import { modelFromBytes } from '../onnx/serde/model-io.js';
 import { sensitivityInputs, sensitivityTarget } from '../quant/policy/sensitivity-budget.js';
 import { measureSensitivity, type LayerSensitivity } from '../quant/policy/sensitivity.js';
@@ -11,12 +12,14 @@ import { openCalibration } from '../quant/calibration/samples.js';
 import { workingGraph } from '../quant/working-graph.js';
 import { SCHEMES } from '../quant/scheme.js';
 import type { CocoDetection } from '../yolo/predict.js';
+import type { OnProgress } from '../util/progress.js';
 import type { RunConfig } from './config.js';
 import { snapshotEnvironment, type Environment } from './environment.js';
 import { resolveInputs, type RunInputs } from './inputs.js';
 import { LIBRARY_MEASURES, type EvalRecord, type MeasureDeps } from './measure.js';
 import { probePython, type PythonProbe } from './python-stage.js';
 import { reportHtml } from './report/html.js';
+import { recordReport, reportIsCurrent, variantFacts } from './report-stage.js';
 import { makeOverlays } from './report/overlays.js';
 import { readStage, RunLog, runPaths, stageKey, writeStage, type RunPaths } from './run-folder.js';
 import { runVariant } from './run-variant.js';
@@ -37,9 +40,16 @@ export interface RunOptions {
   configFile?: string;
   repoRoot: string;
   deps?: MeasureDeps;
-  onProgress?: (text: string) => void;
+  /** Every long stage, counted: "[4/5] w4a16 hessians" 12 of 64, "sensitivity", "report" (see src/util/progress.ts). */
+  onProgress?: OnProgress;
+  /** Unreadable images are errors (calibration and evaluation) instead of skips. Not part of any stage key. */
+  strict?: boolean;
   /** One line per finished stage ("w4a8 build ran 3.1 s", "fp32 eval reused"). */
   onStage?: (line: string) => void;
+  /** When another process holds the run folder: wait for it (default: an InputError naming it). */
+  wait?: boolean;
+  /** Called once when the run starts waiting for the folder's holder. */
+  onWait?: (holder: LockHolder) => void;
 }
 
 export interface StageEventRecord {
@@ -62,7 +72,7 @@ async function sensitivityStage(
   cfg: RunConfig,
   inputs: RunInputs,
   paths: RunPaths,
-  progress: (t: string) => void,
+  progress: OnProgress,
 ): Promise<{ layers: LayerSensitivity[]; images: number; reused: boolean } | undefined> {
   if (cfg.sensitivityImages === 0 || !inputs.calibration) return undefined;
   const rec = join(paths.root, 'metrics', 'sensitivity.json');
@@ -85,7 +95,7 @@ async function sensitivityStage(
     bits: 4,
     fields,
     threads: cfg.threads,
-    onProgress: (d, t) => progress(`sensitivity ${d}/${t}`),
+    onProgress: (d, t) => progress('sensitivity', d, t),
   });
   // JSON has no Infinity: a layer that 4 bits leave unchanged is stored with sqnrDb null (the report shows ∞).
   writeStage(rec, key, { layers, images: feeds.length });
@@ -112,7 +122,20 @@ async function writeReport(
   sens: Awaited<ReturnType<typeof sensitivityStage>>,
   ctx: SummaryContext,
   notes: string[],
-): Promise<void> {
+): Promise<'ran' | 'reused'> {
+  const facts = variantFacts(paths, rows);
+  const shown = {
+    title: ctx.title,
+    rows,
+    notes,
+    facts,
+    sensitivity: sens ? { layers: sens.layers, images: sens.images } : null,
+    environment: env,
+    config: o.config,
+    evalKey: inputs.evalKey,
+    model: inputs.sourcePath,
+  };
+  if (reportIsCurrent(paths, shown)) return 'reused';
   const evals = rows
     .filter((r) => r.status === 'done')
     .map((r) => ({
@@ -151,8 +174,13 @@ async function writeReport(
       overlayNote,
       environment: env,
       config: o.config,
+      facts,
+      ep: o.config.ep,
+      model: inputs.sourcePath,
     }),
   );
+  recordReport(paths, shown);
+  return 'ran';
 }
 
 function summaryNotes(md: string): string[] {
@@ -162,19 +190,42 @@ function summaryNotes(md: string): string[] {
     .map((l) => l.slice(2).replace(/`/g, ''));
 }
 
+/**
+ * The run folder is checked for writability before any work, held by one process at a time (`.yoloq.lock`, which
+ * dies with its process: a second `yoloq run` on the folder says who holds it, or waits with `wait`), and cleared
+ * of the temporary files a killed run left behind.
+ */
 export async function runPipeline(o: RunOptions): Promise<RunResult> {
+  checkOutputFolder(o.output, 'run folder');
+  const lock = await lockFolder(o.output, {
+    what: 'run folder',
+    command: 'yoloq run',
+    ...(o.wait ? { wait: true } : {}),
+    ...(o.onWait ? { onWait: o.onWait } : {}),
+  });
+  try {
+    sweepStaleTemps(o.output, { recursive: true });
+    return await runLocked(o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(o: RunOptions): Promise<RunResult> {
   const t0 = performance.now();
   const cfg = o.config;
   const paths = runPaths(o.output);
   const events: StageEventRecord[] = [];
-  const progress = o.onProgress ?? (() => undefined);
+  const progress: OnProgress = o.onProgress ?? (() => undefined);
   // Inputs first: a missing file or a bad model is refused before anything is written.
-  const inputs = await resolveInputs(cfg, paths, o.repoRoot, progress);
+  const resolved = await resolveInputs(cfg, paths, o.repoRoot, progress);
+  const inputs: RunInputs =
+    o.strict && resolved.calibration ? { ...resolved, calibration: { ...resolved.calibration, strict: true } } : resolved;
   mkdirSync(paths.root, { recursive: true });
   const log = new RunLog(paths.log);
   log.line(`yoloq run: variants ${cfg.variants.map((v) => v.id).join(', ')} on ${cfg.ep}`);
   writeFileAtomic(paths.config, `${JSON.stringify({ ...cfg, ...(o.configFile ? { configFile: o.configFile } : {}) }, null, 1)}\n`);
-  if (o.configFile) copyFileSync(o.configFile, join(paths.root, 'run.yaml'));
+  if (o.configFile) writeFileAtomic(join(paths.root, 'run.yaml'), readFileSync(o.configFile));
   let probe: PythonProbe | undefined;
   const python = (): PythonProbe => (probe ??= probePython(o.repoRoot));
   const rows: VariantRow[] = [];
@@ -187,7 +238,8 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       repoRoot: o.repoRoot,
       deps: o.deps ?? LIBRARY_MEASURES,
       python,
-      progress: (t) => progress(`${tag}: ${t}`),
+      progress: (stage, done, total, detail) => progress(`${tag} ${stage}`, done, total, detail),
+      ...(o.strict ? { strict: true } : {}),
       event: (stage, action, detail) => {
         events.push({ variant: spec.id, stage, action, ...(detail ? { detail } : {}) });
         const line = `${tag} ${stage} ${action}${detail ? ` (${detail})` : ''}`;
@@ -207,7 +259,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     }
     rows.push(row);
   }
-  progress('per-layer sensitivity…');
+  progress('sensitivity', 0, 0);
   const sens = await sensitivityStage(cfg, inputs, paths, progress);
   if (sens) {
     events.push({ variant: 'source', stage: 'sensitivity', action: sens.reused ? 'reused' : 'ran' });
@@ -220,7 +272,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
         .images
     : 0;
   const ctx: SummaryContext = {
-    title: `yoloq run — ${inputs.isDefault ? 'embedded default model' : inputs.sourcePath}`,
+    title: `yoloq run — ${inputs.isDefault ? 'embedded default model' : inputs.sourcePath}${cfg.target ? ` (target ${cfg.target})` : ''}`,
     dataset: inputs.datasetLabel,
     evalImages,
     ep: cfg.ep,
@@ -232,8 +284,13 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   };
   const md = summaryMarkdown(rows, ctx);
   writeFileAtomic(paths.summary, md);
-  progress('report…');
-  await writeReport(o, inputs, paths, rows, env, sens, ctx, summaryNotes(md));
+  progress('report', 0, 0);
+  // The report leaves out this invocation's wall time, so that a resumed run with nothing changed keeps its page.
+  const { wallSeconds: _wall, ...stableCtx } = ctx;
+  const report = await writeReport(o, inputs, paths, rows, env, sens, ctx, summaryNotes(summaryMarkdown(rows, stableCtx)));
+  events.push({ variant: 'run', stage: 'report', action: report });
+  log.line(`report ${report}`);
+  o.onStage?.(`report ${report}`);
   const seconds = (performance.now() - t0) / 1000;
   log.line(`done in ${seconds.toFixed(1)} s: ${paths.summary}, ${paths.report}`);
   return { root: paths.root, rows, events, summary: paths.summary, report: paths.report, seconds };

@@ -9,8 +9,11 @@ import type { PythonProbe } from './python-stage.js';
 import { buildQatVariant } from './qat-variant.js';
 import { recipeFor } from '../quant/algorithms/recipe.js';
 import { SCHEMES, schemeNeedsCalibration } from '../quant/scheme.js';
+import { sidecarPath } from '../quant/plan-file.js';
 import { fileSha256, readStage, stageKey, writeStage, type RunPaths } from './run-folder.js';
 import type { VariantRow } from './summary.js';
+import type { OnProgress } from '../util/progress.js';
+import { skippedImagesLine } from '../data/skipped.js';
 
 /**
  * One variant through its three resumable stages — build, eval, bench — then its summary row
@@ -26,7 +29,9 @@ export interface VariantContext {
   deps: MeasureDeps;
   /** Probed once, when a QAT variant asks for it. */
   python: () => PythonProbe;
-  progress: (text: string) => void;
+  progress: OnProgress;
+  /** Unreadable evaluation images are errors, not skips (`--strict`). */
+  strict?: boolean;
   event: (stage: string, action: 'ran' | 'reused' | 'skipped' | 'failed', detail?: string) => void;
 }
 
@@ -41,8 +46,14 @@ async function build(spec: VariantSpec, c: VariantContext): Promise<BuildRecord>
     calib: usesCalibration ? c.inputs.calibKey : null,
     ep: c.cfg.ep,
     qatSteps: spec.kind === 'qat' ? c.cfg.qatSteps : null,
+    // Only with a target, so runs without one keep their keys (and resume).
+    ...(c.cfg.target && spec.kind === 'ptq' ? { target: c.cfg.target } : {}),
   });
-  const done = readStage<BuildRecord>(rec, key, spec.kind === 'ptq' ? [onnx, c.paths.plan(spec.id)] : [onnx]);
+  const done = readStage<BuildRecord>(
+    rec,
+    key,
+    spec.kind === 'ptq' ? [onnx, c.paths.plan(spec.id), sidecarPath(c.paths.plan(spec.id))] : [onnx],
+  );
   if (done) {
     c.event('build', 'reused');
     return done;
@@ -55,6 +66,7 @@ async function build(spec: VariantSpec, c: VariantContext): Promise<BuildRecord>
     threads: c.cfg.threads,
     onProgress: c.progress,
     ...(c.inputs.calibration ? { calibration: c.inputs.calibration } : {}),
+    ...(c.cfg.target ? { target: c.cfg.target } : {}),
   };
   let record: BuildRecord;
   if (spec.kind === 'float') record = buildFloatVariant(ctx, { onnx });
@@ -76,7 +88,11 @@ async function build(spec: VariantSpec, c: VariantContext): Promise<BuildRecord>
     });
   }
   writeStage(rec, key, record);
-  c.event('build', 'ran', `${record.seconds.toFixed(1)} s`);
+  c.event(
+    'build',
+    'ran',
+    `${record.seconds.toFixed(1)} s${record.skippedImages?.length ? `; ${skippedImagesLine('calibration', record.skippedImages)}` : ''}`,
+  );
   return record;
 }
 
@@ -95,11 +111,15 @@ async function evaluate(spec: VariantSpec, sha: string, c: VariantContext): Prom
     c.paths.onnx(spec.id),
     c.inputs.evalSet,
     detections,
-    { ep: c.cfg.ep, threads: c.cfg.threads, onProgress: c.progress },
+    { ep: c.cfg.ep, threads: c.cfg.threads, onProgress: c.progress, ...(c.strict ? { strict: true } : {}) },
     c.deps,
   );
   writeStage(rec, key, r);
-  c.event('eval', 'ran', `mAP ${r.stats[0]!.toFixed(4)}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  c.event(
+    'eval',
+    'ran',
+    `mAP ${r.stats[0]!.toFixed(4)}, ${((performance.now() - t0) / 1000).toFixed(1)} s${r.skippedImages?.length ? `; ${skippedImagesLine('evaluation', r.skippedImages)}` : ''}`,
+  );
   return r;
 }
 
@@ -153,6 +173,7 @@ export async function runVariant(spec: VariantSpec, c: VariantContext): Promise<
     file: relative(c.paths.root, onnx),
     ...(b.scheme ? { scheme: b.scheme } : {}),
     ...(b.format ? { format: b.format } : {}),
+    ...(b.observers ? { observers: b.observers } : {}),
     stats: ev.stats,
     map: ev.stats[0]!,
     map50: ev.stats[1]!,
@@ -161,6 +182,7 @@ export async function runVariant(spec: VariantSpec, c: VariantContext): Promise<
     providers: be.providers,
     sizeBytes: size.bytes,
     percentConvParamsAt4Bits: size.percentConvParamsAt4Bits,
+    ...(size.bitsPerWeight !== undefined ? { bitsPerWeight: size.bitsPerWeight } : {}),
   };
   writeFileAtomic(
     c.paths.metrics(spec.id),

@@ -7,11 +7,13 @@ import { runWeightAlgorithm, type AlgorithmOptions, type WeightAlgorithm } from 
 import { searchActivationRanges } from './algorithms/range-search.js';
 import type { Simulate } from './algorithms/simulate.js';
 import { planActivations } from './calibration/activation-plan.js';
+import { shareGroupScales } from './calibration/trt-placement.js';
 import { applyEqualization, planEqualization } from './calibration/equalization.js';
 import { openCalibration, type Calibration, type CalibrationSource } from './calibration/samples.js';
 import type { ActivationMode } from './observers/activation-range.js';
 import type { EqualizationDecision, ObserverName, QuantPlan } from './plan.js';
 import { applyBudget, sensitivityInputs } from './policy/sensitivity-budget.js';
+import { assertFinitePlan, probeFiniteOutputs, screenNonFinite, type NonFinitePolicy } from './policy/non-finite.js';
 import { findQuantTargets } from './policy/targets.js';
 import { planWeightsRtn, type WeightPolicyOptions } from './policy/weight-policy.js';
 import { SCHEMES, schemeNeedsCalibration, type SchemeName } from './scheme.js';
@@ -29,6 +31,8 @@ export interface PlanRequest {
   percentile?: number;
   /** A8: quantize the SiLU path too (all-integer Conv → SiLU chains on ORT CPU). */
   siluPath?: boolean;
+  /** A8: 'tensorrt' adds NVIDIA's Q/DQ placement (src/quant/calibration/trt-placement.ts). Default 'default'. */
+  placement?: 'default' | 'tensorrt';
   threads?: number;
   /** Weight rounding algorithm (default rtn); gptq needs `calibration`. */
   algorithm?: WeightAlgorithm;
@@ -47,6 +51,8 @@ export interface PlanRequest {
   asymWeights?: boolean;
   /** GPTQ and error correction: coordinate-descent sweeps over the codes after each rounding (default 0). */
   refine?: number;
+  /** Layers whose weight or bias holds NaN/Inf: refused (default) or kept float (see policy/non-finite.ts). */
+  nonFinite?: NonFinitePolicy;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -61,6 +67,11 @@ export interface PlannedModel {
   work: Model;
   /** The command's calibration stage, for later draws (e.g. SQNR on other images); absent without --calib. */
   calibration?: Calibration;
+  /**
+   * One line each for what the user should know about how the plan was measured: the default preprocessing and the
+   * family-agnostic output measure for a model whose output fits no YOLO family.
+   */
+  notes: string[];
 }
 
 function needCalibration(calibration: Calibration | undefined, why: string): Calibration {
@@ -71,30 +82,36 @@ function needCalibration(calibration: Calibration | undefined, why: string): Cal
 export async function planModel(modelBytes: Uint8Array, req: PlanRequest, services: PlanServices): Promise<PlannedModel> {
   const scheme = SCHEMES[req.scheme];
   let work = workingGraph(modelFromBytes(modelBytes));
+  // Non-finite weights are refused (or set aside) before any image is read.
+  const nonFiniteFloat = screenNonFinite(work, findQuantTargets(work), req.nonFinite ?? 'refuse');
   const calibration = req.calibration ? openCalibration(work, req.calibration) : undefined;
+  if (nonFiniteFloat.length > 0 && calibration) await probeFiniteOutputs(work, calibration.set.feeds(), nonFiniteFloat, req.threads);
+  const notes = calibration?.note ? [calibration.note] : [];
   let equalization: EqualizationDecision[] = [];
   if (req.equalize && scheme.activations === 'int8') {
     const calib = needCalibration(calibration, 'range equalization needs calibration images (--calib)');
     equalization = await planEqualization(work, calib.set.feeds(), {
       threads: req.threads,
+      onProgress: (done) => req.onProgress?.('equalizing', done, calib.set.paths.length - calib.set.skipped.length),
       ...(req.equalizeAlpha !== undefined ? { alpha: req.equalizeAlpha } : {}),
     });
     work = applyEqualization(work, equalization);
   }
-  const targets = findQuantTargets(work);
+  const setAside = new Set(nonFiniteFloat.map((f) => f.node));
+  const targets = findQuantTargets(work).filter((t) => !setAside.has(t.node));
   const rtn = planWeightsRtn(targets, scheme, req.weights);
-  const float = rtn.float;
-  const decisions =
-    req.budget !== undefined && req.budget < 1 && scheme.weightBits === 4
-      ? (
-          await applyBudget(work, targets, rtn.weights, {
-            budget: req.budget,
-            inputs: await sensitivityInputs(calibration),
-            threads: req.threads,
-            onProgress: req.onProgress,
-          })
-        ).decisions
-      : rtn.weights;
+  const float = [...nonFiniteFloat, ...rtn.float];
+  let decisions = rtn.weights;
+  if (req.budget !== undefined && req.budget < 1 && scheme.weightBits === 4) {
+    const budgeted = await applyBudget(work, targets, rtn.weights, {
+      budget: req.budget,
+      inputs: await sensitivityInputs(calibration),
+      threads: req.threads,
+      onProgress: req.onProgress,
+    });
+    decisions = budgeted.decisions;
+    if (budgeted.note) notes.push(budgeted.note);
+  }
   // GPTQ's options, shared with error correction's re-rounding.
   const gptq = {
     ...req.algorithmOptions?.gptq,
@@ -124,24 +141,32 @@ export async function planModel(modelBytes: Uint8Array, req: PlanRequest, servic
     const calib = needCalibration(calibration, `${scheme.name} quantizes activations: give calibration images (--calib)`);
     const set = calib.set;
     const observer = req.observer ?? 'minmax';
-    const total = set.paths.length;
+    // The images a pass feeds (a skipped image's replacement is listed beside it): the progress total.
+    const total = set.paths.length - set.skipped.length;
     plan.activations = await planActivations(work, weights, set.feeds(), {
       observer,
       mode: req.activationMode ?? 'asymmetric',
       percentile: req.percentile,
       threads: req.threads,
       siluPath: req.siluPath ?? false,
+      placement: req.placement ?? 'default',
       onProgress: (done) => req.onProgress?.('calibrating', done, total),
     });
     if (req.rangeSearch) {
-      plan.activations = await searchActivationRanges(work, weights, plan.activations, set.feeds(), calib.draw({ count: 16 }).feeds(), {
+      const scoring = calib.draw({ count: 16 });
+      const searched = total + scoring.paths.length;
+      req.onProgress?.('range search', 0, searched);
+      plan.activations = await searchActivationRanges(work, weights, plan.activations, set.feeds(), scoring.feeds(), {
         mode: req.activationMode ?? 'asymmetric',
         threads: req.threads,
+        onProgress: (done) => req.onProgress?.('range search', done, searched),
       });
+      // Range search picks each value's range alone; a group (TensorRT placement) takes its members' widest again.
+      if (req.placement === 'tensorrt') plan.activations = shareGroupScales(plan.activations, req.activationMode ?? 'asymmetric');
     }
     plan.calibration = {
       source: calib.label,
-      images: total - set.skipped.length,
+      images: set.paths.length - set.skipped.length,
       seed: req.calibration?.seed ?? 0,
       observer,
       skipped: set.skipped.length,
@@ -161,5 +186,6 @@ export async function planModel(modelBytes: Uint8Array, req: PlanRequest, servic
       onProgress: req.onProgress,
     });
   }
-  return { plan, work, ...(calibration ? { calibration } : {}) };
+  assertFinitePlan(plan);
+  return { plan, work, ...(calibration ? { calibration } : {}), notes };
 }

@@ -92,6 +92,12 @@ export interface WeightDecision {
    * (q − z)·s. Only with `codes` and `narrow: false` (all 2^b levels). Absent: every zero point is 0 (symmetric).
    */
   zeroPoints?: number[];
+  /**
+   * Two-level block scales (blocked granularity only): `scales[r·B + j]` = float32(codes[r·B + j] · rowScales[r]),
+   * uint8 codes 1…255 and one float32 scale per row (src/quant/weights/two-level.ts). Formats with two scale levels
+   * store the codes and row scales; any other format stores `scales` as they are.
+   */
+  blockScales?: { codes: number[]; rowScales: number[] };
   /** The algorithm that chose scales and codes, with its settings. */
   algorithm: AlgorithmRecord;
   /** Base64 of the int8 codes (row-major, one byte each) when they differ from round-to-nearest of the float weight. */
@@ -185,12 +191,29 @@ function checkWeight(w: Partial<WeightDecision>, i: number): void {
       fail(`${at}.zeroPoints must be integers in [${-half}, ${half - 1}]`);
     if (w.narrow !== false || typeof w.codes !== 'string') fail(`${at}: zero points need "narrow": false and explicit "codes"`);
   }
+  if (w.blockScales !== undefined) checkBlockScales(w as WeightDecision, at);
   const a = w.algorithm as Partial<AlgorithmRecord> | undefined;
   if (!a || typeof a !== 'object' || !['rtn', 'gptq', 'imported'].includes(a.name as string))
     fail(`${at}.algorithm must be {"name": "rtn" | "gptq" | "imported", …}`);
   if (a.name === 'imported' && typeof w.codes !== 'string') fail(`${at}: an imported weight needs explicit "codes"`);
   if (w.bias !== undefined && (w.opType !== 'Conv' || !isNumArray(w.bias) || w.bias.length !== w.shape[0]))
     fail(`${at}.bias must be one number per output channel of a Conv`);
+}
+
+/** Two-level scales must rebuild `scales` exactly, so a file storing codes and row scales equals the plan. */
+function checkBlockScales(w: WeightDecision, at: string): void {
+  const b = w.blockScales!;
+  const rows = w.shape[0]!;
+  if (w.granularity.kind !== 'blocked') fail(`${at}.blockScales need blocked granularity`);
+  if (!isNumArray(b.codes) || b.codes.length !== w.scales.length || b.codes.some((c) => !Number.isInteger(c) || c < 1 || c > 255)) {
+    fail(`${at}.blockScales.codes must be one integer in [1, 255] per scale`);
+  }
+  if (!isNumArray(b.rowScales) || b.rowScales.length !== rows || b.rowScales.some((s) => !(s > 0))) {
+    fail(`${at}.blockScales.rowScales must be one positive number per output channel`);
+  }
+  const blocks = w.scales.length / rows;
+  const i = w.scales.findIndex((s, k) => s !== Math.fround(b.codes[k]! * b.rowScales[Math.floor(k / blocks)]!));
+  if (i >= 0) fail(`${at}.scales[${i}] is not blockScales.codes[${i}] × its row scale`);
 }
 
 function checkActivation(a: Partial<ActivationDecision>, i: number): void {
@@ -241,8 +264,20 @@ export function parsePlan(text: string): QuantPlan {
   } catch {
     fail('not valid JSON');
   }
-  const p = raw as Partial<QuantPlan>;
+  return validatePlan(raw);
+}
+
+/**
+ * Validate a parsed plan object (parsePlan's checks, and its upgrades of older spellings, in place). A plan whose
+ * arrays are in a sidecar file must be read with readPlanFiles (src/quant/plan-file.ts), which fills them in first.
+ */
+export function validatePlan(raw: unknown): QuantPlan {
+  const p = raw as Partial<QuantPlan> & { sidecar?: { file?: unknown } };
   if (!p || typeof p !== 'object' || p.yoloqPlan !== 1) fail('not a yoloq plan (missing "yoloqPlan": 1)');
+  if (p.sidecar !== undefined)
+    fail(
+      `its scales and codes are in the sidecar file ${JSON.stringify(p.sidecar?.file)}: read the pair with readPlanFiles (as yoloq apply does)`,
+    );
   if (typeof p.scheme !== 'string' || !isSchemeName(p.scheme)) fail(`unknown scheme ${JSON.stringify(p.scheme)}`);
   if (typeof p.modelSha256 !== 'string') fail('missing "modelSha256"');
   if (!Array.isArray(p.weights) || !Array.isArray(p.activations) || !Array.isArray(p.float))

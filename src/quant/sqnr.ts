@@ -5,6 +5,8 @@ export interface SqnrResult {
   /** 10·log10(Σ ref² / Σ (ref − q)²) over every element of every output and image, in dB. */
   sqnrDb: number;
   images: number;
+  /** Output elements left out because the float or the quantized value was NaN or ±Inf (absent: none). */
+  nonFinite?: number;
 }
 
 /**
@@ -23,6 +25,7 @@ export async function measureSqnr(
   let signal = 0;
   let noise = 0;
   let images = 0;
+  let nonFinite = 0;
   try {
     for await (const feed of feeds) {
       const ra = await a.run(feed);
@@ -31,8 +34,13 @@ export async function measureSqnr(
         const x = toFloatTensor(ra[name]!).data;
         const y = toFloatTensor(rb[name]!).data;
         for (let i = 0; i < x.length; i++) {
-          signal += x[i]! * x[i]!;
           const d = x[i]! - y[i]!;
+          // A NaN or Inf output would make the whole figure NaN: it is counted instead (no NaN is ever printed).
+          if (!Number.isFinite(d) || !Number.isFinite(x[i]!)) {
+            nonFinite++;
+            continue;
+          }
+          signal += x[i]! * x[i]!;
           noise += d * d;
         }
       }
@@ -42,5 +50,6 @@ export async function measureSqnr(
     await a.dispose();
     await b.dispose();
   }
-  return { sqnrDb: noise === 0 ? Infinity : 10 * Math.log10(signal / noise), images };
+  const sqnrDb = noise === 0 ? Infinity : 10 * Math.log10(signal / noise);
+  return { sqnrDb, images, ...(nonFinite > 0 ? { nonFinite } : {}) };
 }

@@ -27,6 +27,8 @@ export interface BenchOptions extends Omit<SessionOptions, 'profiling'> {
   /** Inputs; synthetic (see feeds.ts) when absent. */
   feeds?: Record<string, HostTensor>;
   synthetic?: SyntheticFeedOptions;
+  /** After each run: `done` of `total` runs of the 'warm-up' and then the 'timed runs' stage (called outside the timing). */
+  onProgress?: (stage: 'warm-up' | 'timed runs', done: number, total: number) => void;
 }
 
 export interface BenchResult {
@@ -80,7 +82,7 @@ export function peakRssBytes(): number {
 }
 
 export async function benchmark(model: string | Uint8Array, options: BenchOptions = {}): Promise<BenchResult> {
-  const { warmup = 5, runs = 50, feeds, synthetic, ...sessionOptions } = options;
+  const { warmup = 5, runs = 50, feeds, synthetic, onProgress, ...sessionOptions } = options;
   if (!Number.isInteger(warmup) || warmup < 0) throw new RangeError(`warmup must be a non-negative integer, got ${warmup}`);
   if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`runs must be a positive integer, got ${runs}`);
   const t0 = performance.now();
@@ -88,12 +90,16 @@ export async function benchmark(model: string | Uint8Array, options: BenchOption
   const sessionCreateMs = performance.now() - t0;
   try {
     const inputs = feeds ?? syntheticFeeds(session.inputs, synthetic);
-    for (let i = 0; i < warmup; i++) await session.run(inputs);
+    for (let i = 0; i < warmup; i++) {
+      await session.run(inputs);
+      onProgress?.('warm-up', i + 1, warmup);
+    }
     const samples: number[] = [];
     for (let i = 0; i < runs; i++) {
       const start = performance.now();
       await session.run(inputs);
       samples.push(performance.now() - start);
+      onProgress?.('timed runs', i + 1, runs);
     }
     const first = Object.values(inputs)[0];
     const batch = first && first.dims.length > 0 ? first.dims[0]! : 1;

@@ -1,6 +1,7 @@
 import { DataType } from '../onnx/ir/dtypes.js';
 import { foldWeightDequantizePass } from '../onnx/passes/fold-weight-dequantize.js';
 import { runPasses } from '../onnx/passes/pass-manager.js';
+import { inlineExternalData } from '../onnx/serde/external-data.js';
 import { loadModel, modelToBytes } from '../onnx/serde/model-io.js';
 
 export interface PreparedModel {
@@ -19,6 +20,8 @@ export function prepareModel(path: string, options: { raw?: boolean } = {}): Pre
   const model = loadModel(path);
   const hasInt4 = model.graph!.initializers.some((t) => t.dtype === DataType.INT4 || t.dtype === DataType.UINT4);
   if (!hasInt4) return { source: path, note: '' };
+  // The rewritten model goes to ORT as bytes: external tensors (read next to the model file) must travel inline.
+  inlineExternalData(model);
   const { model: folded, ran } = runPasses(model, [foldWeightDequantizePass()]);
   const { folded: f = 0, toInt8 = 0 } = ran[0]!.counts ?? {};
   return {

@@ -88,7 +88,24 @@ function metadataHint(meta: UltralyticsMetadata): { prefer?: FamilyName; exclude
   return { prefer: 'yolov5', exclude: ['yolox'], why: 'YOLOv5-style metadata (stride/names, no task)' };
 }
 
-export function detectFamily(sig: ModelSignature, options: DetectOptions = {}): DetectedModel {
+/**
+ * A model whose output yoloq cannot read as any family's: its input is still known (quantization preprocesses
+ * with a default letterbox and measures every output tensor), but boxes cannot be decoded.
+ */
+export interface UnrecognizedModel {
+  family: undefined;
+  inputName: string;
+  input: ModelInputSpec;
+  /** What each family said about the output, in words. */
+  reason: string;
+  metadata: UltralyticsMetadata;
+}
+
+/**
+ * The family as detectFamily finds it, or, when no family fits the output (and none was given), the model's input
+ * and why. Every other problem (no image input, a non-detection task, a given family that does not fit) throws.
+ */
+export function recognizeModel(sig: ModelSignature, options: DetectOptions = {}): DetectedModel | UnrecognizedModel {
   const meta = parseUltralyticsMetadata(sig.metadata);
   if (meta.task !== undefined && meta.task !== 'detect')
     throw new InputError(`model task is '${meta.task}': only detection models are supported`);
@@ -118,13 +135,20 @@ export function detectFamily(sig: ModelSignature, options: DetectOptions = {}): 
   // The shape is the stronger evidence: metadata only narrows a choice, it never rules out the one family that fits.
   const kept = allowed.length > 0 ? allowed : fits;
   const pick = kept.length === 1 ? kept[0] : kept.find((x) => x.f === hint.prefer);
-  const shapeText = `output ${out.name} ${JSON.stringify(dims)}, input ${spec.width}x${spec.height}`;
+  const shapeText = `output ${out.name} ${JSON.stringify(dims)}${sig.outputs.length > 1 ? ` (of ${sig.outputs.length} outputs)` : ''}, input ${spec.width}x${spec.height}`;
   if (pick?.m.ok) {
     const why = kept.length === 1 && fits.length === 1 ? `${shapeText} fits only ${pick.f}` : `${shapeText}; ${hint.why}`;
     return found(pick.f, why, pick.m.numClasses);
   }
   const reasons = matches.map((x) => `${x.f}: ${x.m.ok ? 'fits' : x.m.reason}`).join('; ');
+  return { family: undefined, inputName, input: spec, reason: `${shapeText}; ${hint.why}; ${reasons}`, metadata: meta };
+}
+
+/** The model's family (see recognizeModel); an InputError naming the families yoloq decodes when none fits. */
+export function detectFamily(sig: ModelSignature, options: DetectOptions = {}): DetectedModel {
+  const r = recognizeModel(sig, options);
+  if (r.family !== undefined) return r;
   throw new InputError(
-    `cannot tell which YOLO family this model is (${shapeText}; ${hint.why}; ${reasons}): pass the family (${FAMILY_NAMES.join(', ')})`,
+    `cannot tell which YOLO family this model is (${r.reason}): decoding boxes needs one of the families yoloq knows (${FAMILY_NAMES.join(', ')}; YOLO11 is yolov8) — pass --family if the model is one of them`,
   );
 }

@@ -1,3 +1,4 @@
+import { InputError } from '../errors.js';
 import { loadImage, type ImageLoadResult, type Orientation } from '../data/images.js';
 import type { Detection } from './candidates.js';
 import { COCO80_TO_91 } from './coco-classes.js';
@@ -6,7 +7,7 @@ import type { FamilyName, ModelInputSpec } from './families/index.js';
 
 /**
  * End to end: model + image files → detections per image in original image coordinates with COCO category ids,
- * ready for a COCO results JSON. Undecodable images are skipped and counted, never fatal. The next image is
+ * ready for a COCO results JSON. Undecodable images are skipped and counted, never fatal (unless `strict`). The next image is
  * decoded while the current one runs.
  *
  * Measured with pycocotools on shared val100 (defaults: conf 0.001, IoU 0.65, max 300, multi-label, unclipped):
@@ -45,6 +46,8 @@ export interface PredictOptions extends DetectorOptions {
   categories?: CategoryMapping;
   /** image_id for each path (e.g. from a COCO JSON's file_name → id); left out of results when undefined. */
   imageId?: (path: string, index: number) => number | undefined;
+  /** An image that cannot be decoded is an InputError (`--strict`) instead of a skip. */
+  strict?: boolean;
   onProgress?: (p: PredictProgress) => void;
 }
 
@@ -56,6 +59,8 @@ export interface ImagePrediction {
   /** EXIF orientation applied to the pixels before detection. */
   reoriented: boolean;
   detections: CocoDetection[];
+  /** The decoder warned of corrupt data it decoded past (the image is used; see src/data/images.ts). */
+  warning?: string;
 }
 
 export interface PredictResult {
@@ -94,7 +99,7 @@ export async function predict(
   options: PredictOptions = {},
 ): Promise<PredictResult> {
   const start = performance.now();
-  const { orientation, categories, imageId, onProgress, ...detectorOptions } = options;
+  const { orientation, categories, imageId, onProgress, strict, ...detectorOptions } = options;
   const detector = await Detector.create(model, detectorOptions);
   const categoryOf = categoryTable(categories, detector.model.numClasses);
   const result: PredictResult = {
@@ -117,6 +122,7 @@ export async function predict(
       next = load(i + 1);
       const path = imagePaths[i]!;
       if (!loaded.ok) {
+        if (strict) throw new InputError(`cannot read ${path}: ${loaded.reason} (--strict)`);
         result.skipped.push({ path, reason: loaded.reason });
         result.counts.skipped++;
       } else {
@@ -130,6 +136,7 @@ export async function predict(
           detections: toCocoDetections(detections, categoryOf, id),
         };
         if (id !== undefined) entry.imageId = id;
+        if (loaded.warning !== undefined) entry.warning = loaded.warning;
         result.images.push(entry);
         result.counts.predicted++;
         result.counts.detections += detections.length;

@@ -18,7 +18,7 @@ import { sharedDataDir } from '../helpers/paths.js';
 function capture(): CommandIo & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), progress: () => {} };
+  return { stdout, stderr, out: (t) => stdout.push(t), err: (t) => stderr.push(t), progress: () => {}, note: (t) => stderr.push(t) };
 }
 
 const run = (argv: string[], io = capture()) => qatCommand.run(parseCommandArgs(qatCommand, argv), io);
@@ -69,7 +69,6 @@ test('bad stage options fail before anything is written, as InputErrors naming t
 
 test('ONNX source end to end: W4A8 PTQ + 2 QAT steps → QCDQ that yoloq checks, inspects, converts and evaluates', {
   skip: ready === true ? false : ready,
-  timeout: 600_000,
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'qat-e2e-'));
   const model = join(dir, 'tiny.onnx');
@@ -137,7 +136,6 @@ test('ONNX source end to end: W4A8 PTQ + 2 QAT steps → QCDQ that yoloq checks,
 
 test("ultralytics YAML end to end: YOLO txt labels → label-based QAT with ultralytics' loss", {
   skip: ready === true ? false : ready,
-  timeout: 600_000,
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'qat-ul-'));
   mkdirSync(join(dir, 'labels'));

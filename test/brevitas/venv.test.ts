@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { STAGE_SCHEMES } from '../../src/brevitas/stage-args.js';
 import { SCHEME_TABLE, findPython, pythonDir, stageEnv } from '../../src/brevitas/venv.js';
 import { SCHEMES } from '../../src/quant/scheme.js';
+import { SAFETY_TIMEOUT_MS } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/paths.js';
 
 /** Runs `fn` with these environment variables set (undefined: unset), restoring them after. */
@@ -56,7 +57,7 @@ test("Python reads the same scheme table through the runner's environment, and i
 }, () => {
   const code =
     'import json, dataclasses\nfrom yoloq_brevitas import config\nprint(json.dumps({n: dataclasses.asdict(s) for n, s in config.SCHEMES.items()}))';
-  const r = spawnSync(py.python, ['-c', code], { encoding: 'utf8', env: stageEnv(py), timeout: 60_000 });
+  const r = spawnSync(py.python, ['-c', code], { encoding: 'utf8', env: stageEnv(py), timeout: SAFETY_TIMEOUT_MS });
   assert.equal(r.status, 0, r.stderr);
   const python = JSON.parse(r.stdout) as Record<
     string,

@@ -20,6 +20,14 @@ function outputsIn(d: string): string[] {
   return readdirSync(d).filter((f) => f.endsWith('.onnx') || f.endsWith('.json'));
 }
 
+/** A calibration folder of its own (each test makes one): the first three train209 images, plus `extra` files. */
+function calibFolder(extra: Record<string, Buffer> = {}): string {
+  const calib = mkdtempSync(join(tmpdir(), 'yoloq-quantize-calib-'));
+  for (const f of readdirSync(train).sort().slice(0, 3)) copyFileSync(join(train, f), join(calib, f));
+  for (const [name, bytes] of Object.entries(extra)) writeFileSync(join(calib, name), bytes);
+  return calib;
+}
+
 test('a model with nothing to quantize: one line, exit 2, no output file', () => {
   const b = new GraphBuilder('relu');
   const x = b.input('x', DataType.FLOAT, [1, 3, 8, 8]);
@@ -59,41 +67,39 @@ test('an empty calibration folder: one line, exit 2, no output', { skip: shared 
   assert.deepEqual(outputsIn(out), []);
 });
 
-test('an undecodable calibration image is skipped and counted; the plan re-applies; another model is refused', {
+test('an undecodable calibration image is skipped, counted and named; the plan re-applies; another model is refused', {
   skip: shared,
-  timeout: 120_000,
 }, () => {
-  const calib = join(dir, 'calib');
-  mkdirSync(calib);
-  for (const f of readdirSync(train).sort().slice(0, 3)) copyFileSync(join(train, f), join(calib, f));
-  writeFileSync(join(calib, 'broken.jpg'), Buffer.from('not a jpeg at all'));
+  const calib = calibFolder({ 'broken.jpg': Buffer.from('not a jpeg at all') });
   const q = join(dir, 'yolox-w4a8.onnx');
   const plan = join(dir, 'yolox-w4a8.plan.json');
-  const r = runCli(
-    [
-      'quantize',
-      '--model',
-      yolox,
-      '--scheme',
-      'w4a8',
-      '--calib',
-      calib,
-      '--recipe',
-      'none',
-      '--sqnr-images',
-      '2',
-      '--plan',
-      plan,
-      '-o',
-      q,
-      '--json',
-    ],
-    { timeoutMs: 120_000 },
-  );
+  const r = runCli([
+    'quantize',
+    '--model',
+    yolox,
+    '--scheme',
+    'w4a8',
+    '--calib',
+    calib,
+    '--recipe',
+    'none',
+    '--sqnr-images',
+    '2',
+    '--plan',
+    plan,
+    '-o',
+    q,
+    '--json',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   assert.equal(s.calibration.images, 3);
   assert.equal(s.calibration.skipped, 1);
+  assert.equal(s.skippedImages.length, 1);
+  assert.ok(s.skippedImages[0].startsWith(`${join(calib, 'broken.jpg')}: `), s.skippedImages[0]);
+  // Named on stderr too (a note event under --json), and the observers the plan chose are counted.
+  assert.match(r.stderr, /1 calibration image could not be read and was skipped.*broken\.jpg/);
+  assert.deepEqual(s.observers, { minmax: s.activations });
   assert.ok(s.percentConvParamsAt4Bits >= 90);
   assert.ok(Number.isFinite(s.sqnrDb));
   const a = runCli(['apply', '--plan', plan, yolox, '--format', 'int4', '-o', join(dir, 'applied.onnx'), '--json']);
@@ -108,8 +114,31 @@ test('an undecodable calibration image is skipped and counted; the plan re-appli
   }
 });
 
-test('same inputs and seed give byte-identical quantized files', { skip: shared, timeout: 120_000 }, () => {
-  const calib = join(dir, 'calib');
+test('--strict: an unreadable calibration image is an error naming it (exit 2), and nothing is written', { skip: shared }, () => {
+  // Named to sort first: calibration stops at the first image, before any progress line.
+  const calib = calibFolder({ '0-broken.jpg': Buffer.from('not a jpeg at all') });
+  const out = mkdtempSync(join(tmpdir(), 'yoloq-quantize-strict-'));
+  const r = runCli([
+    'quantize',
+    '--model',
+    yolox,
+    '--scheme',
+    'w4a8',
+    '--recipe',
+    'none',
+    '--calib',
+    calib,
+    '--strict',
+    '-o',
+    join(out, 'q.onnx'),
+  ]);
+  assert.ok(isCleanInputError(r), JSON.stringify(r));
+  assert.match(r.stderr, /broken\.jpg.*--strict/);
+  assert.deepEqual(readdirSync(out), []);
+});
+
+test('same inputs and seed give byte-identical quantized files', { skip: shared }, () => {
+  const calib = calibFolder();
   const files = [1, 2].map((k) => join(dir, `det-${k}.onnx`));
   for (const f of files) {
     const r = runCli([

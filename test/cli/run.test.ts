@@ -10,7 +10,7 @@ import { InputError } from '../../src/errors.js';
 /** `yoloq run`'s command layer: help, and bad input refused with one InputError before anything is written. */
 
 const dir = mkdtempSync(join(tmpdir(), 'yoloq-run-cli-'));
-const io: CommandIo = { out: () => undefined, err: () => undefined, progress: () => undefined };
+const io: CommandIo = { out: () => undefined, err: () => undefined, progress: () => undefined, note: () => undefined };
 
 async function runArgs(argv: string[]): Promise<number> {
   return runCommand.run(parseCommandArgs(runCommand, argv), io);

@@ -88,3 +88,23 @@ test('a truncated JPEG is reported as unreadable, not decoded with grey rows', a
   const r = await loadImage(big.subarray(0, Math.floor(big.length * 0.7)));
   assert.equal(r.ok, false);
 });
+
+test('a JPEG with corrupted scan bytes that the decoder warns about is used, and says so; a clean one has no warning', async () => {
+  const pixels = Buffer.from(Array.from({ length: 64 * 48 * 3 }, (_, i) => (i * 7919) % 251));
+  const clean = await sharp(pixels, { raw: { width: 64, height: 48, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toBuffer();
+  const ok = await loadImage(clean);
+  assert.ok(ok.ok && ok.warning === undefined);
+  // 64 bytes overwritten in the middle of the entropy-coded data: libjpeg decodes past them with a warning.
+  let sos = 0;
+  while (!(clean[sos] === 0xff && clean[sos + 1] === 0xda)) sos++;
+  const start = sos + 2 + ((clean[sos + 2]! << 8) | clean[sos + 3]!);
+  const damaged = Buffer.from(clean);
+  const at = start + Math.floor((clean.length - 2 - start) / 2);
+  for (let i = 0; i < 64; i++) damaged[at + i] = (i * 37 + 11) & 0xff;
+  const r = await loadImage(damaged);
+  assert.ok(r.ok, 'still decoded (as PIL and OpenCV would)');
+  assert.match(r.warning ?? '', /Corrupt JPEG data/);
+  assert.equal(r.image.width, 64);
+});

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadModel } from '../../src/onnx/serde/model-io.js';
-import { parsePlan } from '../../src/quant/plan.js';
+import { readPlanFiles } from '../../src/quant/plan-file.js';
 import { sha256 } from '../../src/util/sha256.js';
 import { seededRandom } from '../../src/util/seeded-random.js';
 import { runCli } from '../helpers/cli.js';
@@ -39,7 +39,7 @@ test('convert --plan --float, then apply --plan --format qcdq: the Brevitas grap
     assert.equal(c.code, 0, c.stderr);
     const summary = JSON.parse(c.stdout) as { converted: number; kept: unknown[]; scheme: string; plan: string; float: string };
     assert.deepEqual([summary.converted, summary.kept.length, summary.scheme, summary.plan, summary.float], [7, 4, 'w4a8', plan, float]);
-    const p = parsePlan(readFileSync(plan, 'utf8'));
+    const p = readPlanFiles(plan);
     assert.equal(p.modelSha256, sha256(readFileSync(float)));
     const a = runCli(['apply', '--plan', plan, float, '--format', 'qcdq', '-o', again]);
     assert.equal(a.code, 0, a.stderr);

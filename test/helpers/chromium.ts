@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { SAFETY_TIMEOUT_MS } from './cli.js';
 
 /**
  * Render a local HTML file in Debian's headless Chromium, driven over the DevTools protocol on a pipe
@@ -118,7 +119,10 @@ export async function renderPage(
     });
   const waitFor = (method: string): Promise<void> => new Promise((resolve) => waiters.push({ method, resolve }));
   const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error(`Chromium timed out; stderr: ${stderr.slice(-500)}`)), options.timeoutMs ?? 30_000).unref(),
+    setTimeout(
+      () => reject(new Error(`Chromium timed out; stderr: ${stderr.slice(-500)}`)),
+      options.timeoutMs ?? SAFETY_TIMEOUT_MS,
+    ).unref(),
   );
   const exited = new Promise<never>((_, reject) =>
     child.on('exit', (code) => reject(new Error(`Chromium exited (${code}); stderr: ${stderr.slice(-500)}`))),

@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildTinyDetector, EXAMPLE_FORMATS } from '../../src/examples/tiny-detector.js';
+import { formatInspectReport } from '../../src/inspect/format-report.js';
 import { inspectModel } from '../../src/inspect/inspect-model.js';
 import { readPlan } from '../../src/quant/read/read-plan.js';
 import { modelFromBytes, modelToBytes, loadModel } from '../../src/onnx/serde/model-io.js';
-import { sharedDataDir } from '../helpers/paths.js';
+import { repoRoot, sharedDataDir } from '../helpers/paths.js';
 
 const CONV_PARAMS = 8 * 3 * 9 + 8 * 9 + 16 * 8 * 9 + 16 * 16;
 
@@ -95,4 +96,14 @@ test("inspect reads weights with the plan reader: its bits and zero points are t
       assert.equal(rows.get(d.node)!.asymmetric ?? false, d.zeroPoints !== undefined, `${format} ${d.node}`);
     }
   }
+});
+
+test('the detected YOLO family, with why: a known layout by name, any other as unknown (text and JSON)', () => {
+  const tiny = inspectModel(buildTinyDetector('int4'));
+  assert.equal(tiny.family, 'unknown');
+  assert.match(tiny.familyReason, /output output \[1,16,8,8\].*yolox: output has rank 4/);
+  const v10 = inspectModel(loadModel(join(repoRoot, 'assets', 'default', 'shapes-yolov10.onnx')));
+  assert.equal(v10.family, 'yolov10');
+  assert.match(formatInspectReport(v10), /^YOLO family: yolov10 \(.*fits only yolov10\)$/m);
+  assert.equal((JSON.parse(JSON.stringify(tiny)) as { family: string }).family, 'unknown');
 });

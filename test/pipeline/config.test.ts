@@ -91,3 +91,43 @@ test('resolveConfig: defaults, then the file, then the command line; inputs that
   assert.throws(() => resolveConfig({ ep: 'tpu' }), /ep tpu/);
   assert.throws(() => resolveConfig({ runs: '0' }), /runs 0/);
 });
+
+test('numbers are strict, and --max-images 0 is refused as in `yoloq eval` (not "all")', () => {
+  for (const [key, value] of [
+    ['max-images', '0'],
+    ['calib-count', '0x2'],
+    ['calib-count', ' 2 '],
+    ['runs', '1e1'],
+    ['warmup', ''],
+  ] as const) {
+    assert.throws(
+      () => resolveConfig({ [key]: value }),
+      (e: unknown) => e instanceof InputError && e.message.startsWith(`${key} `),
+      `${key}=${JSON.stringify(value)}`,
+    );
+  }
+  assert.equal(resolveConfig({ 'max-images': '5', 'calib-count': 12 }).maxImages, 5);
+  assert.equal(resolveConfig({}).maxImages, undefined);
+});
+
+test("--target: variants take the target row's formats and its EP; a contradicting --ep is refused", async () => {
+  const { resolveConfig } = await import('../../src/pipeline/config.js');
+  const trt = resolveConfig({ target: 'tensorrt', variants: 'fp32,w4a16,w8a16' });
+  assert.equal(trt.ep, 'tensorrt');
+  assert.equal(trt.target, 'tensorrt');
+  assert.deepEqual(
+    trt.variants.map((v) => [v.id, v.kind === 'ptq' ? v.format : '']),
+    [
+      ['fp32', ''],
+      ['w4a16', 'qdq'],
+      ['w8a16', 'qdq'],
+    ],
+  );
+  const brevitas = resolveConfig({ target: 'brevitas', variants: 'w4a16' });
+  assert.deepEqual([brevitas.ep, brevitas.variants[0]!.kind === 'ptq' && brevitas.variants[0]!.format], ['cpu', 'qcdq']);
+  assert.throws(
+    () => resolveConfig({ target: 'ort-cuda', ep: 'cpu' }),
+    (e: unknown) => e instanceof InputError && /--ep cpu: --target ort-cuda runs on the cuda EP/.test(e.message),
+  );
+  assert.equal(resolveConfig({}).target, undefined);
+});

@@ -51,6 +51,14 @@ const config = resolveConfig({
   threads: 1,
 });
 let first: RunResult;
+/** Every progress call of the first run: [stage, done, total]. */
+const progress: Array<[string, number, number]> = [];
+let firstRun: Promise<RunResult> | undefined;
+/** The first run, made once by whichever test needs it first (so any test can also run alone). */
+async function runOnce(): Promise<RunResult> {
+  first = await (firstRun ??= runPipeline({ config, output: out, repoRoot, deps, onProgress: (s, d, t) => progress.push([s, d, t]) }));
+  return first;
+}
 
 function metrics(
   id: string,
@@ -59,11 +67,12 @@ function metrics(
 }
 
 test('a run writes the run folder: models, plans, metrics, summary, report, config and environment snapshots, log', async () => {
-  first = await runPipeline({ config, output: out, repoRoot, deps });
+  await runOnce();
   for (const f of [
     'onnx/fp32.onnx',
     'onnx/w4a8.onnx',
     'plans/w4a8.json',
+    'plans/w4a8.safetensors',
     'metrics/fp32.json',
     'metrics/w4a8.json',
     'metrics/w4a8.eval.json',
@@ -92,6 +101,11 @@ test('a run writes the run folder: models, plans, metrics, summary, report, conf
     /\| variant \| mAP50-95 \| mAP50 \| Δ vs FP \| mean ms \| p90 ms \| providers \| size MB \| % of Conv params at 4 bits \|/,
   );
   assert.match(md, /qat-w4a8 skipped: Python stage not available/);
+  // The observers the w4a8 plan chose (range search), counted, not the option's name.
+  assert.match(
+    md,
+    /- Activation ranges, counted by the observer that set each \(what each plan chose\): w4a8 (minmax|percentile|mse|entropy) \d+/,
+  );
   const env = JSON.parse(readFileSync(join(out, 'environment.json'), 'utf8')) as {
     node: string;
     onnxruntime: string;
@@ -106,7 +120,22 @@ test('a run writes the run folder: models, plans, metrics, summary, report, conf
   assert.ok((first.rows[1]!.percentConvParamsAt4Bits ?? 0) > 50);
 });
 
-test("the summary's mAP and sizes are what `yoloq eval` and `yoloq inspect` give for the same files", () => {
+test('progress names each variant and stage with its count: images, layers, runs', async () => {
+  await runOnce();
+  const totals = new Map(progress.map(([s, , t]) => [s, t]));
+  assert.equal(totals.get('[1/3] fp32 evaluating'), 6);
+  assert.equal(totals.get('[1/3] fp32 timed runs'), 3);
+  assert.equal(totals.get('[2/3] w4a8 hessians'), 4, 'one unit per calibration image');
+  assert.equal(totals.get('[2/3] w4a8 calibrating'), 4);
+  assert.ok((totals.get('[2/3] w4a8 correcting') ?? 0) > 0);
+  assert.ok((totals.get('[2/3] w4a8 range search') ?? 0) > 4);
+  assert.ok((totals.get('sensitivity') ?? 0) > 0);
+  assert.ok(totals.has('report'));
+  for (const [stage, done, total] of progress) assert.ok(done <= total || total === 0, `${stage} ${done}/${total}`);
+});
+
+test("the summary's mAP and sizes are what `yoloq eval` and `yoloq inspect` give for the same files", async () => {
+  await runOnce();
   const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { syntheticVal: number };
   const split = join(process.env.YOLOQ_CACHE_DIR!, 'synthetic-v1', `val-seed0-n${cfg.syntheticVal}`);
   for (const id of ['fp32', 'w4a8']) {
@@ -136,7 +165,8 @@ test("the summary's mAP and sizes are what `yoloq eval` and `yoloq inspect` give
   }
 });
 
-test("latency comes from the library benchmark (what `yoloq bench` calls), with the run's warm-up and runs", () => {
+test("latency comes from the library benchmark (what `yoloq bench` calls), with the run's warm-up and runs", async () => {
+  await runOnce();
   assert.equal(benchResults.length, 2);
   for (const [k, id] of ['fp32', 'w4a8'].entries()) {
     assert.deepEqual(metrics(id).latencyMs, benchResults[k]!.latencyMs);
@@ -145,8 +175,10 @@ test("latency comes from the library benchmark (what `yoloq bench` calls), with 
   }
 });
 
-test('a second run redoes nothing that finished', async () => {
+test('a second run redoes nothing that finished, the report included', async () => {
+  await runOnce();
   const before = statSync(join(out, 'onnx', 'w4a8.onnx')).mtimeMs;
+  const reportBefore = statSync(join(out, 'report.html')).mtimeMs;
   const calls = [evalCalls, benchResults.length];
   const second = await runPipeline({ config, output: out, repoRoot, deps });
   assert.deepEqual([evalCalls, benchResults.length], calls);
@@ -162,11 +194,21 @@ test('a second run redoes nothing that finished', async () => {
     first.rows.map((r) => r.map),
   );
   assert.match(readFileSync(join(out, 'logs', 'run.log'), 'utf8'), /w4a8 build reused/);
+  assert.deepEqual(
+    second.events.filter((e) => e.stage === 'report').map((e) => e.action),
+    ['reused'],
+  );
+  assert.equal(statSync(join(out, 'report.html')).mtimeMs, reportBefore);
+  assert.deepEqual(
+    first.events.filter((e) => e.stage === 'report').map((e) => e.action),
+    ['ran'],
+  );
 });
 
 test('report.html renders in headless Chromium: not blank, no console errors, no requests', {
   skip: chromiumAvailable() ? false : 'skipped: /usr/bin/chromium is absent (apt-get install -y chromium)',
 }, async () => {
+  await runOnce();
   const r = await renderPage(first.report);
   assert.deepEqual(r.errors, []);
   assert.deepEqual(r.requests, []);

@@ -25,7 +25,6 @@ for (const file of ['yolox_nano.onnx', 'yolov5n_fp16.onnx']) {
   const path = join(sharedDataDir, 'models', file);
   test(`${file}: every scheme × format checks, runs in ORT and keeps ≥ 90% of Conv params at the scheme's bits`, {
     skip: existsSync(path) && existsSync(train) ? false : `skipped: ${sharedDataDir} is absent`,
-    timeout: 600_000,
   }, async () => {
     const bytes = readFileSync(path);
     for (const scheme of Object.keys(SCHEMES) as SchemeName[]) {

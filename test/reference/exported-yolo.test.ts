@@ -21,7 +21,6 @@ const train = join(sharedDataDir, 'coco', 'train209', 'images');
 
 test('yolox_nano W4A8: ORT output of every format equals the TS fake-quant reference within one activation step', {
   skip: existsSync(model) && existsSync(train) ? false : `skipped: ${sharedDataDir} is absent`,
-  timeout: 300_000,
 }, async () => {
   const { plan, work } = await makePlan(readFileSync(model), { scheme: 'w4a8', calibration: { images: train, count: 4 } });
   let feed: Record<string, HostTensor> | undefined;

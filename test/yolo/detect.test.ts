@@ -81,7 +81,7 @@ test('symbolic shapes fall back on metadata: stride/names → yolov5, task → y
 test('ambiguity, wrong overrides and unusable models are InputErrors that say what to do', () => {
   assert.throws(
     () => detectFamily(sig([1, 3, 640, 640], ['b', 'n', 'c'])),
-    (e) => e instanceof InputError && /cannot tell which YOLO family.*pass the family/.test(e.message),
+    (e) => e instanceof InputError && /cannot tell which YOLO family.*yolox, yolov5, yolov8, yolov10.*pass --family/.test(e.message),
   );
   assert.throws(
     () => detectFamily(sig([1, 3, 640, 640], [1, 25200, 85]), { family: 'yolox' }),

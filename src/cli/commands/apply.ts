@@ -1,20 +1,23 @@
-import { readFileSync } from 'node:fs';
 import { InputError } from '../../errors.js';
+import { checkDistinctPaths, checkOutputPath } from '../../io/atomic-write.js';
 import { FORMAT_CAPABILITIES, formatFromOptions } from '../../export/formats.js';
 import { sha256 } from '../../util/sha256.js';
 import { inspectModel } from '../../inspect/inspect-model.js';
 import { modelFromBytes, saveModel } from '../../onnx/serde/model-io.js';
 import { checkPlanFits } from '../../quant/formats/capabilities.js';
-import { parsePlan } from '../../quant/plan.js';
+import { readPlanFiles } from '../../quant/plan-file.js';
 import { applyPlan, planWorkingGraph, type ActivationDtype } from '../../workflow/quantize.js';
+import { applyTargetDefaults } from './target-options.js';
 import { onePositional, stringOpt, type Command } from '../command.js';
 import { readModelBytes } from '../read-input.js';
 
 export const applyCommand: Command = {
   name: 'apply',
   summary: 'apply a saved QuantPlan to the float model it was made for',
-  usage: 'yoloq apply --plan plan.json <model.onnx> -o out.onnx [--format qcdq|qdq|int4|int4-cuda] [--act-dtype fp16|fp32]',
+  usage:
+    'yoloq apply --plan plan.json <model.onnx> -o out.onnx [--target ort-cpu|ort-cuda|tensorrt|brevitas] [--format qcdq|qdq|int4|int4-cuda|int4-compact] [--act-dtype fp16|fp32]',
   options: {
+    target: { type: 'string' },
     plan: { type: 'string' },
     format: { type: 'string' },
     'cuda-layout': { type: 'boolean' },
@@ -26,8 +29,10 @@ export const applyCommand: Command = {
     'identical numerics, and both W4A16 twins (--act-dtype fp16 for GPUs, fp32 for CPU). A per-channel plan',
     '(--format qcdq/qdq, or --granularity per-channel) gives QCDQ, QDQ and INT4; a plan with blocked scales (the',
     'default recipe in --format int4) needs int4 or int4-cuda, and any other format is refused with exit 2.',
-    '--cuda-layout is the same as --format int4-cuda.',
-    "The plan records the float model's SHA-256; another model is refused.",
+    '--cuda-layout is the same as --format int4-cuda. --target T picks the format and A16 dtype that runtime needs,',
+    'and refuses a plan with zero points for a symmetric-only target (tensorrt, brevitas).',
+    "The plan records the float model's SHA-256; another model is refused. A plan is its JSON file and, beside it,",
+    'the .safetensors sidecar holding its codes and scales (a single-file plan with inline arrays reads too).',
     '',
   ],
   async run(args, io) {
@@ -36,19 +41,25 @@ export const applyCommand: Command = {
     const out = stringOpt(args, 'output');
     if (!planPath) throw new InputError('give the plan with --plan');
     if (!out) throw new InputError('give the output file with -o');
-    let text: string;
-    try {
-      text = readFileSync(planPath, 'utf8');
-    } catch {
-      throw new InputError(`cannot read plan ${planPath}`);
-    }
-    const plan = parsePlan(text);
+    checkOutputPath(out, '-o');
+    checkDistinctPaths([
+      ['the model', modelPath],
+      ['--plan', planPath],
+      ['-o', out],
+    ]);
+    const plan = readPlanFiles(planPath);
     const bytes = readModelBytes(modelPath);
     if (plan.modelSha256 && plan.modelSha256 !== sha256(bytes)) {
       throw new InputError(
         `plan ${planPath} was made for another model (SHA-256 ${plan.modelSha256.slice(0, 12)}…, ${modelPath} is ${sha256(bytes).slice(0, 12)}…)`,
       );
     }
+    const target = applyTargetDefaults(args, plan.scheme, { planning: false });
+    const asym = target?.symmetricWeights ? plan.weights.find((w) => w.zeroPoints?.some((z) => z !== 0)) : undefined;
+    if (asym)
+      throw new InputError(
+        `plan weight ${asym.node} has zero points: --target ${target!.name} takes only symmetric weights; re-plan with --target ${target!.name}`,
+      );
     const format = formatFromOptions(stringOpt(args, 'format'), Boolean(args.values['cuda-layout']));
     checkPlanFits(format, FORMAT_CAPABILITIES, plan);
     const act = stringOpt(args, 'act-dtype');

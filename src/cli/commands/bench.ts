@@ -37,7 +37,7 @@ export const benchCommand: Command = {
     if (!isEpName(ep)) throw new InputError(`--ep ${ep}: expected cpu, cuda or tensorrt`);
     const threads = numberOpt(args, 'threads', 0, { min: 0, integer: true });
     const prepared = prepareModel(model, { raw: Boolean(args.values.raw) });
-    io.progress('placement…');
+    io.progress('placement');
     const placement = await measurePlacement(prepared.source, { ep: ep as EpName, threads });
     const onCpu = placement.nodes.filter((n) => n.provider === CPU);
     if (args.values['no-cpu-fallback'] && ep !== 'cpu' && onCpu.length > 0) {
@@ -45,8 +45,8 @@ export const benchCommand: Command = {
     }
     const warmup = numberOpt(args, 'warmup', 10, { min: 0, integer: true });
     const runs = numberOpt(args, 'runs', 100, { min: 1, integer: true });
-    io.progress(`timing ${runs} runs…`);
-    const r = await benchmark(prepared.source, { ep: ep as EpName, threads, warmup, runs });
+    io.progress('session');
+    const r = await benchmark(prepared.source, { ep: ep as EpName, threads, warmup, runs, onProgress: (s, d, t) => io.progress(s, d, t) });
     io.progress('');
     const summary = {
       model,

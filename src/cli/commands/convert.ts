@@ -1,9 +1,10 @@
 import { InputError } from '../../errors.js';
 import { convertToInt4 } from '../../export/convert-to-int4.js';
 import { inspectModel } from '../../inspect/inspect-model.js';
-import { writeFileAtomic } from '../../io/atomic-write.js';
-import { loadModel, modelToBytes, saveModel } from '../../onnx/serde/model-io.js';
-import { planToJson } from '../../quant/plan.js';
+import { checkDistinctPaths, checkOutputPath, writeOutputs } from '../../io/atomic-write.js';
+import { inlineExternalData } from '../../onnx/serde/external-data.js';
+import { loadModel, modelToBytes, stageModel } from '../../onnx/serde/model-io.js';
+import { sidecarPath, stagePlanFiles } from '../../quant/plan-file.js';
 import { onePositional, stringOpt, type Command } from '../command.js';
 
 export const convertCommand: Command = {
@@ -24,7 +25,8 @@ export const convertCommand: Command = {
     'and zero point; then exports the plan as native INT4 (opset 21): ≤4-bit weights packed INT4, wider ones INT8.',
     'Dequantized weights are bit-identical. Quantizers a plan cannot hold are listed as kept and left as they were.',
     "  --cuda-layout       store 4-bit weights 2-D with blocked DequantizeLinear (ORT's CUDA EP)",
-    '  --plan FILE         also write the plan (JSON); edit it and re-apply with `yoloq apply --plan FILE <float>`',
+    '  --plan FILE.json    also write the plan (decisions in FILE.json, codes and scales in FILE.safetensors beside it);',
+    '                      edit it and re-apply with `yoloq apply --plan FILE.json <float>`',
     "  --float FILE        also write the float model the plan applies to (its SHA-256 is the plan's modelSha256)",
     '',
   ],
@@ -35,11 +37,28 @@ export const convertCommand: Command = {
     if (!out) throw new InputError('give the output file with -o');
     const planPath = stringOpt(args, 'plan');
     const floatPath = stringOpt(args, 'float');
-    const result = convertToInt4(loadModel(path), { cudaLayout: Boolean(args.values['cuda-layout']) });
-    saveModel(result.model, out);
-    // The float file's bytes are the ones the plan's modelSha256 was computed from, so `apply` accepts the pair.
-    if (floatPath) writeFileAtomic(floatPath, modelToBytes(result.float));
-    if (planPath) writeFileAtomic(planPath, planToJson(result.plan));
+    checkOutputPath(out, '-o');
+    if (planPath) checkOutputPath(planPath, '--plan');
+    if (planPath) checkOutputPath(sidecarPath(planPath), "--plan's sidecar");
+    if (floatPath) checkOutputPath(floatPath, '--float');
+    checkDistinctPaths([
+      ['the model', path],
+      ['-o', out],
+      ['--plan', planPath],
+      ["--plan's sidecar", planPath === undefined ? undefined : sidecarPath(planPath)],
+      ['--float', floatPath],
+    ]);
+    const source = loadModel(path);
+    // Tensors read from external data are written inline (or into `<output>.data` past 2 GB), never back into the
+    // input's side file.
+    inlineExternalData(source);
+    const result = convertToInt4(source, { cudaLayout: Boolean(args.values['cuda-layout']) });
+    writeOutputs((batch) => {
+      stageModel(batch, result.model, out);
+      // The float file's bytes are the ones the plan's modelSha256 was computed from, so `apply` accepts the pair.
+      if (floatPath) batch.add(floatPath, modelToBytes(result.float));
+      if (planPath) stagePlanFiles(batch, planPath, result.plan);
+    });
     const r = inspectModel(result.model);
     const summary = {
       input: path,

@@ -1,12 +1,13 @@
 import { basename, extname } from 'node:path';
 import { InputError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic-write.js';
+import { checkDistinctPaths, checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
 import { evaluateModel } from '../../eval/evaluate-model.js';
 import { formatSummary } from '../../eval/coco/index.js';
 import { isEpName, type EpName } from '../../runtime/ep-table.js';
 import { isFamilyName } from '../../yolo/families/index.js';
 import { numberOpt, stringOpt, type Command } from '../command.js';
 import { formatTable } from '../../util/format-table.js';
+import { skippedImagesLine } from '../../data/skipped.js';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -26,6 +27,7 @@ export const evalCommand: Command = {
     'max-det': { type: 'string' },
     detections: { type: 'string' },
     raw: { type: 'boolean' },
+    strict: { type: 'boolean' },
   },
   details: [
     '  --coco FILE         COCO instances JSON (its categories are the ones scored); or --labels DIR of YOLO txt files',
@@ -36,6 +38,7 @@ export const evalCommand: Command = {
     '  --ep E, --threads N ONNX Runtime execution provider (cpu | cuda | tensorrt) and intra-op threads',
     '  --detections FILE   where to write the detections (COCO results JSON; default <model>.detections.json here)',
     '  --raw               load INT4 weights as stored (default: dequantized once at load, see docs/runtime-reality.md)',
+    '  --strict            an unreadable image is an error (exit 2); by default it is left out of the mAP and named on stderr',
     '',
   ],
   async run(args, io) {
@@ -52,6 +55,13 @@ export const evalCommand: Command = {
     const ep = stringOpt(args, 'ep') ?? 'cpu';
     if (!isEpName(ep)) throw new InputError(`--ep ${ep}: expected cpu, cuda or tensorrt`);
     const maxImages = numberOpt(args, 'max-images', 0, { min: 1, integer: true }) || undefined;
+    // Where the detections go is checked before the evaluation runs (src/io/atomic-write.ts).
+    const detPath = stringOpt(args, 'detections') ?? `${basename(model, extname(model))}.detections.json`;
+    checkOutputPath(detPath, '--detections');
+    checkDistinctPaths([
+      ['--model', model],
+      ['--detections', detPath],
+    ]);
     const ev = await evaluateModel(
       model,
       { ...(coco ? { coco } : {}), ...(labels ? { labels } : {}), images, ...(maxImages ? { maxImages } : {}) },
@@ -59,17 +69,22 @@ export const evalCommand: Command = {
         ep: ep as EpName,
         threads: numberOpt(args, 'threads', 0, { min: 0, integer: true }),
         raw: Boolean(args.values.raw),
+        strict: Boolean(args.values.strict),
         ...(family ? { family } : {}),
         postprocess: {
           confThreshold: numberOpt(args, 'conf', 0.001, { min: 0, max: 1 }),
           iouThreshold: numberOpt(args, 'iou', 0.65, { min: 0, max: 1 }),
           maxDetections: numberOpt(args, 'max-det', 300, { min: 1, integer: true }),
         },
-        onProgress: (p) => io.progress(`evaluating ${p.done}/${p.total}${p.skipped ? ` (${p.skipped} skipped)` : ''}`),
+        onProgress: (p) => io.progress('evaluating', p.done, p.total, p.skipped ? `${p.skipped} skipped` : undefined),
       },
     );
     io.progress('');
-    const detPath = stringOpt(args, 'detections') ?? `${basename(model, extname(model))}.detections.json`;
+    if (ev.skipped.length > 0) io.note(`yoloq: ${skippedImagesLine('evaluation', ev.skipped)}`);
+    if (ev.damaged)
+      io.note(
+        `yoloq: ${ev.damaged.length} evaluation image(s) made the decoder warn of corrupt data and were used (first: ${ev.damaged[0]!.path}: ${ev.damaged[0]!.warning})`,
+      );
     writeFileAtomic(detPath, JSON.stringify(ev.detections));
     const r = ev.result;
     const summary = {

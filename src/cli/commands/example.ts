@@ -8,6 +8,7 @@ import { seededRandom } from '../../quant/rounding.js';
 import { createSession } from '../../runtime/session.js';
 import { stringOpt, type Command } from '../command.js';
 import { formatTable } from '../../util/format-table.js';
+import { checkOutputFolder } from '../../io/atomic-write.js';
 
 export const exampleCommand: Command = {
   name: 'example',
@@ -23,6 +24,7 @@ export const exampleCommand: Command = {
   ],
   async run(args, io) {
     const dir = stringOpt(args, 'output') ?? 'yoloq-example';
+    checkOutputFolder(dir, '-o');
     const rnd = seededRandom(1);
     const input = {
       images: { dtype: 'float32' as const, dims: [1, 3, 32, 32], data: Float32Array.from({ length: 3 * 32 * 32 }, () => rnd() * 2 - 1) },

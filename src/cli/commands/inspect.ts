@@ -10,7 +10,8 @@ export const inspectCommand: Command = {
   usage: 'yoloq inspect <model.onnx> [--json]',
   options: {},
   details: [
-    'Prints opsets, inputs/outputs, an op histogram, the parameter count, and a table of every Conv / ConvTranspose /',
+    'Prints opsets, the YOLO family yoloq detects (from the output layout and ultralytics metadata; "unknown" when',
+    'none fits), inputs/outputs, an op histogram, the parameter count, and a table of every Conv / ConvTranspose /',
     'Gemm / MatMul weight: shape, storage type, effective bits, format (float, qdq, qcdq, int4) and granularity',
     '(per-tensor, per-channel axis, block size) with scale statistics; then the share of Conv weight parameters at',
     '4 bits. Weights are read by the plan reader `yoloq convert` uses: bits come from a QCDQ Clip range or the storage',

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { InputError } from '../../errors.js';
 import { postStage, type PostStageResult } from '../../brevitas/post-stage.js';
-import { formatProgress } from '../../brevitas/protocol.js';
+import { skippedImagesLine } from '../../data/skipped.js';
 import { runPythonStage } from '../../brevitas/run-stage.js';
 import {
   PTQ_STEPS,
@@ -21,6 +21,7 @@ import { writeImageTensors } from '../../brevitas/image-tensors.js';
 import { ensurePythonEnv } from '../../brevitas/venv.js';
 import { parseFamilyName } from '../../yolo/families/index.js';
 import { numberOpt, stringOpt, type Command, type CommandIo, type ParsedArgs } from '../command.js';
+import { checkOutputFolder, checkOutputPath } from '../../io/atomic-write.js';
 
 /**
  * `yoloq qat`: Brevitas PTQ initialisation + QAT in PyTorch (python/yoloq_brevitas), then yoloq's own check,
@@ -33,7 +34,12 @@ function outputPaths(args: ParsedArgs): { qcdq: string; int4: string; work: stri
   if (!out) throw new InputError('give the output file with -o');
   const qcdq = resolve(out);
   const stem = join(dirname(qcdq), basename(qcdq, extname(qcdq)));
-  return { qcdq, int4: `${stem}.int4.onnx`, work: resolve(stringOpt(args, 'work-dir') ?? `${stem}.work`) };
+  const paths = { qcdq, int4: `${stem}.int4.onnx`, work: resolve(stringOpt(args, 'work-dir') ?? `${stem}.work`) };
+  // Checked before the data preparation and training (src/io/atomic-write.ts).
+  checkOutputPath(out, '-o');
+  if (!args.values['no-int4']) checkOutputPath(paths.int4, '-o (its .int4.onnx twin)');
+  checkOutputFolder(paths.work, '--work-dir');
+  return paths;
 }
 
 function modelOptions(args: ParsedArgs): ModelInputOptions {
@@ -121,9 +127,9 @@ async function prepareData(args: ParsedArgs, input: ModelInput, dir: string, io:
     family: input.family,
     ...(set.labelsFor ? { labelsFor: set.labelsFor } : {}),
     ...(set.classIndexOf ? { classIndexOf: set.classIndexOf } : {}),
-    onProgress: (d, t) => io.progress(`preprocessing ${d}/${t}`),
+    onProgress: (d, t) => io.progress('preprocessing', d, t),
   });
-  if (r.skipped.length) io.err(`yoloq: ${r.skipped.length} images could not be decoded and were skipped (first: ${r.skipped[0]!.path})`);
+  if (r.skipped.length) io.note(`yoloq: ${skippedImagesLine('training', r.skipped, { strictHint: false })}`);
   return { count: r.count, boxes: r.boxes };
 }
 
@@ -182,6 +188,8 @@ export const qatCommand: Command = {
     '  --no-keep-first-last  stem and prediction Convs at 4 bits too (default keeps them at 8, as `yoloq quantize`)',
     '  --device D         auto (CUDA when present) | cpu | cuda; --threads N for PyTorch',
     '  --work-dir D       tensors and checkpoints (default <output>.work); --resume continues from its checkpoint',
+    '  --checkpoint-every N  steps between checkpoints (default 50)',
+    '  --loss L           auto (label-based with --labels and an ultralytics model, else distillation) | labels | distill',
     '  --eval JSON        COCO mAP of the result on this instances file (images in --eval-images, default <json dir>/images)',
     "  --no-int4          skip writing <output>.int4.onnx; --verbose: the Python stage's log on stderr",
     '  -o, --output FILE  the QCDQ model',
@@ -197,14 +205,10 @@ export const qatCommand: Command = {
     mkdirSync(paths.work, { recursive: true });
     const data = await prepareData(args, input, dataDir, io);
     const log = args.values.verbose ? (l: string) => io.err(l) : () => {};
-    const py = await ensurePythonEnv({ onLog: (l) => io.progress(`installing the Python stage: ${l.slice(0, 60)}`) });
-    let current = '';
+    const py = await ensurePythonEnv({ onLog: (l) => io.progress('installing the Python stage', 0, 0, l.slice(0, 60)) });
     const stage = await runPythonStage(py, stageArgv, {
-      onProgress: (e) => {
-        io.progress(formatProgress(e));
-        if (e.stage !== current && !process.stderr.isTTY) io.err(`yoloq qat: ${e.stage} (${e.total} step${e.total === 1 ? '' : 's'})`);
-        current = e.stage;
-      },
+      onProgress: (e) =>
+        io.progress(`qat ${e.stage}`, e.step, e.total, typeof e.loss === 'number' ? `loss ${e.loss.toPrecision(4)}` : undefined),
       onLog: log,
     });
     const evalJson = stringOpt(args, 'eval');
@@ -218,7 +222,7 @@ export const qatCommand: Command = {
               instances: evalJson,
               ...(evalImages ? { images: evalImages } : {}),
               family: input.family,
-              onProgress: (d: number, t: number) => io.progress(`eval ${d}/${t}`),
+              onProgress: (d: number, t: number) => io.progress('evaluating', d, t),
             },
           }
         : {}),

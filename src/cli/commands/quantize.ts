@@ -1,19 +1,22 @@
-import { statSync } from 'node:fs';
 import { readModelBytes } from '../read-input.js';
 import { InputError } from '../../errors.js';
 import { cocoImagePaths } from '../../data/coco-images.js';
 import { FORMAT_CAPABILITIES, formatFromOptions, type FormatName } from '../../export/formats.js';
 import { inspectModel } from '../../inspect/inspect-model.js';
-import { writeFileAtomic } from '../../io/atomic-write.js';
-import { loadModel, modelToBytes, saveModel } from '../../onnx/serde/model-io.js';
+import { checkDistinctPaths, checkOutputPath, writeOutputs } from '../../io/atomic-write.js';
+import { loadModel, modelSizeOnDisk, modelToBytes, stageModel } from '../../onnx/serde/model-io.js';
 import type { CalibrationSource } from '../../quant/calibration/samples.js';
 import { checkFormatRequest } from '../../quant/formats/capabilities.js';
 import { isObserverName } from '../../quant/observers/observers.js';
-import { parseGranularity, planToJson, type GranularityRequest, type QuantPlan } from '../../quant/plan.js';
+import { parseGranularity, type GranularityRequest, type QuantPlan } from '../../quant/plan.js';
+import { sidecarPath, stagePlanFiles } from '../../quant/plan-file.js';
 import { applyPlan, makePlan, type ActivationDtype } from '../../workflow/quantize.js';
 import { isSchemeName } from '../../quant/scheme.js';
 import { measureSqnr } from '../../quant/sqnr.js';
+import { formatObserverCounts, observerCounts } from '../../quant/plan-observers.js';
+import { skippedImagesLine } from '../../data/skipped.js';
 import { activeRecipe, recipeRequest } from './quantize-recipe.js';
+import { applyTargetDefaults } from './target-options.js';
 import { recipeGranularity, type Recipe } from '../../quant/algorithms/recipe.js';
 import { isFamilyName } from '../../yolo/families/index.js';
 import { numberOpt, stringOpt, type Command, type CommandIo, type ParsedArgs } from '../command.js';
@@ -41,11 +44,12 @@ function calibrationSource(args: ParsedArgs): CalibrationSource | undefined {
     count: numberOpt(args, 'calib-count', 64, { min: 1, integer: true }),
     seed: numberOpt(args, 'seed', 0, { min: 0, integer: true }),
     ...(family ? { detect: { family } } : {}),
+    ...(args.values.strict ? { strict: true } : {}),
   };
 }
 
 function progress(io: CommandIo) {
-  return (stage: string, done: number, total: number) => io.progress(`${stage} ${done}/${total}`);
+  return (stage: string, done: number, total: number) => io.progress(stage, done, total);
 }
 
 export const quantizeCommand: Command = {
@@ -53,12 +57,14 @@ export const quantizeCommand: Command = {
   summary: 'post-training quantization of an FP ONNX YOLO model (W4A8, W4A16, W8A8, W8A16)',
   usage: 'yoloq quantize --model in.onnx --scheme w4a8 --calib <images dir | instances.json> [options] -o out.onnx',
   options: {
+    target: { type: 'string' },
     model: { type: 'string' },
     scheme: { type: 'string' },
     calib: { type: 'string' },
     'calib-images': { type: 'string' },
     'calib-count': { type: 'string' },
     seed: { type: 'string' },
+    strict: { type: 'boolean' },
     format: { type: 'string' },
     'cuda-layout': { type: 'boolean' },
     'act-dtype': { type: 'string' },
@@ -75,6 +81,7 @@ export const quantizeCommand: Command = {
     threads: { type: 'string' },
     output: { type: 'string', short: 'o' },
     'silu-path': { type: 'boolean' },
+    'allow-nonfinite': { type: 'boolean' },
     algo: { type: 'string' },
     recipe: { type: 'string' },
     budget: { type: 'string' },
@@ -85,13 +92,18 @@ export const quantizeCommand: Command = {
   },
   details: [
     '  --scheme S          w4a8 | w4a16 | w8a8 | w8a16 (A8: int8 activations, calibrated; A16: float activations)',
+    '  --target T          ort-cpu | ort-cuda | tensorrt | brevitas: the format, granularity, weight symmetry, activation',
+    '                      mode and A16 dtype that runtime needs (src/export/targets.ts); explicit options it cannot take: exit 2',
     '  --calib P           calibration images: a folder, or a COCO instances JSON (images in --calib-images, default its folder)',
     '  --calib-count N     images drawn for calibration (default 64), with --seed (default 0)',
+    '  --strict            an unreadable calibration image is an error (exit 2) instead of a skip named on stderr',
     '  --format F          qcdq (Brevitas-style, opset 13; default) | int4 (native INT4, opset 21) | qdq (int8-carried, no Clip)',
     "                      | int4-cuda (native INT4, every 4-bit weight block-dequantized: what ORT's CUDA EP runs)",
     '  --cuda-layout       the same as --format int4-cuda',
     "  --act-dtype D       A16 schemes: fp16 (GPU graph, default) | fp32 (twin for CPU: ORT's x86 CPU EP has no FP16 Conv)",
-    '  --observer O        activation ranges: minmax (default) | percentile | mse | entropy; --percentile P (default 99.99)',
+    '  --observer O        activation ranges: minmax (default) | percentile | mse | entropy; --percentile P (default 99.99).',
+    '                      The default recipe then searches each range among minmax, percentile, MSE and entropy',
+    '                      candidates; the summary counts the observers the plan chose',
     '  --act-mode M        asymmetric (uint8 + zero point, default) | symmetric (zero point 0, TensorRT)',
     "  --silu-path         A8: also quantize each Conv's SiLU path, so ORT CPU runs Conv → Sigmoid → Mul as integer kernels",
     '  --granularity G     4-bit weight scales: per-channel | per-tensor | block:N (N input elements per scale; int4 only).',
@@ -103,7 +115,7 @@ export const quantizeCommand: Command = {
     '                      depthwise input equalization (A8), error correction (--correct 4), and in --format int4',
     '                      blocked 4-bit scales (block:16);',
     '                      none (without --calib): round-to-nearest, the default layer policy. See docs/accuracy.md',
-    '  --algo A, --budget B  override the recipe: rtn | gptq (needs --calib); share of Conv params kept at 4 bits',
+    '  --algo A            override the recipe: rtn | gptq (needs --calib)',
     '  --budget F          share of Conv weight parameters to keep at 4 bits; the rest (most sensitive first) at 8',
     '  --correct N         error correction: re-fit each Conv (weights + bias) to the float outputs from the quantized',
     "                      model's inputs, N layers per ORT pass (0: off; needs --calib). See docs/accuracy.md",
@@ -111,7 +123,9 @@ export const quantizeCommand: Command = {
     '  --asym-weights on|off  GPTQ: 4-bit weights with a zero point per scale (all 16 levels; default on in the',
     "                      default recipe). Off: symmetric [-7, 7], Brevitas' and TensorRT's form",
     '  --refine N          GPTQ: N coordinate-descent sweeps over the codes after each rounding (0: off)',
-    '  --plan FILE         write the QuantPlan (JSON); re-apply it with `yoloq apply`',
+    '  --plan FILE.json    write the QuantPlan: the decisions in FILE.json, its codes and scales beside it in',
+    '                      FILE.safetensors (keep the two together); re-apply it with `yoloq apply`',
+    '  --allow-nonfinite   keep layers whose weights hold NaN/Inf float and quantize the rest (default: refused, exit 2)',
     '  --sqnr-images N     raw-output SQNR against the float model on N calibration-folder images (default 32, 0: skip)',
     '  --family F          yolox | yolov5 | yolov8 | yolov10, when auto-detection cannot tell',
     "  --threads N         ONNX Runtime intra-op threads (default: ORT's choice)",
@@ -123,8 +137,22 @@ export const quantizeCommand: Command = {
     if (!scheme || !isSchemeName(scheme)) throw new InputError(`--scheme ${scheme ?? '(missing)'}: expected w4a8, w4a16, w8a8 or w8a16`);
     const out = stringOpt(args, 'output');
     if (!out) throw new InputError('give the output file with -o');
+    // Every output is checked before any work; all are written together at the end (src/io/atomic-write.ts).
+    checkOutputPath(out, '-o');
+    if (stringOpt(args, 'plan') !== undefined) checkOutputPath(stringOpt(args, 'plan')!, '--plan');
+    const planSidecar = stringOpt(args, 'plan') === undefined ? undefined : sidecarPath(stringOpt(args, 'plan')!);
+    if (planSidecar) checkOutputPath(planSidecar, "--plan's sidecar");
+    checkDistinctPaths([
+      ['--model', stringOpt(args, 'model')],
+      ['-o', out],
+      ['--plan', stringOpt(args, 'plan')],
+      ["--plan's sidecar", planSidecar],
+    ]);
+    const sqnrImages = numberOpt(args, 'sqnr-images', 32, { min: 0, integer: true });
     const modelPath = stringOpt(args, 'model');
     const bytes = readModelBytes(modelPath);
+    const target = applyTargetDefaults(args, scheme, { planning: true });
+    const trtPlacement = target?.placement === 'tensorrt';
     const format = formatFromOptions(stringOpt(args, 'format'), Boolean(args.values['cuda-layout']));
     const actDtype =
       stringOpt(args, 'act-dtype') === undefined ? undefined : choice<ActivationDtype>(args, 'act-dtype', ['fp16', 'fp32'], 'fp16');
@@ -142,6 +170,7 @@ export const quantizeCommand: Command = {
       plan,
       work,
       calibration: calib,
+      notes,
     } = await makePlan(bytes, {
       scheme,
       calibration,
@@ -150,32 +179,43 @@ export const quantizeCommand: Command = {
       onProgress: progress(io),
       ...request,
       siluPath: Boolean(args.values['silu-path']),
+      ...(trtPlacement ? { placement: 'tensorrt' as const } : {}),
+      nonFinite: args.values['allow-nonfinite'] ? 'keep-float' : 'refuse',
       activationMode: choice(args, 'act-mode', ['asymmetric', 'symmetric'] as const, 'asymmetric'),
       percentile: numberOpt(args, 'percentile', 99.99, { min: 50, max: 100 }),
       weights: {
         granularity: weightGranularity,
+        ...(FORMAT_CAPABILITIES[format].scaleLevels === 2 ? { blockScales: 'uint8' as const } : {}),
+        ...(trtPlacement ? { floatPredictionLayers: true } : {}),
         keepFirstLast: !args.values['no-keep-first-last'],
         include: args.values.include as string[] | undefined,
         exclude: args.values.exclude as string[] | undefined,
       },
     });
+    for (const n of notes) io.note(n);
     const model = applyPlan(work, plan, { format, ...(actDtype ? { actDtype } : {}) });
-    const sqnrImages = numberOpt(args, 'sqnr-images', 32, { min: 0, integer: true });
-    const sqnr =
-      sqnrImages > 0 && calib
-        ? await measureSqnr(
-            bytes,
-            modelToBytes(model),
-            calib.draw({ count: sqnrImages, seed: (calib.source.seed ?? 0) + 1 }).feeds(),
-            threads,
-            (n) => io.progress(`SQNR ${n}/${sqnrImages}`),
-          )
-        : undefined;
-    saveModel(model, out);
+    const sqnrSet = sqnrImages > 0 && calib ? calib.draw({ count: sqnrImages, seed: (calib.source.seed ?? 0) + 1 }) : undefined;
+    const measured = sqnrSet
+      ? await measureSqnr(bytes, modelToBytes(model), sqnrSet.feeds(), threads, (n) => io.progress('SQNR', n, sqnrSet.paths.length))
+      : undefined;
+    const sqnr = measured?.nonFinite ? undefined : measured;
     const planPath = stringOpt(args, 'plan');
-    if (planPath) writeFileAtomic(planPath, planToJson(plan));
+    writeOutputs((batch) => {
+      stageModel(batch, model, out);
+      if (planPath) stagePlanFiles(batch, planPath, plan);
+    });
     io.progress('');
-    const summary = quantizeSummary(modelPath!, out, plan, format, sqnr?.sqnrDb, sqnr?.images, (performance.now() - t0) / 1000);
+    const skipped = calib?.skipped ?? [];
+    if (skipped.length > 0) io.note(`yoloq: ${skippedImagesLine('calibration', skipped)}`);
+    const damaged = calib?.damaged ?? [];
+    if (damaged.length > 0)
+      io.note(`yoloq: ${damaged.length} calibration image(s) made the decoder warn of corrupt data and were used (first: ${damaged[0]})`);
+    // A figure over NaN outputs would mislead (or print "NaN dB"): it is left out, and the line says why.
+    if (measured?.nonFinite) io.note(`yoloq: no raw-output SQNR: ${measured.nonFinite} output values are NaN or Inf`);
+    const summary = {
+      ...quantizeSummary(modelPath!, out, plan, format, sqnr?.sqnrDb, sqnr?.images, (performance.now() - t0) / 1000),
+      ...(skipped.length > 0 ? { skippedImages: [...skipped] } : {}),
+    };
     io.out(args.values.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
     return 0;
   },
@@ -196,14 +236,17 @@ function quantizeSummary(
     output,
     scheme: plan.scheme,
     format,
-    inputBytes: statSync(input).size,
-    outputBytes: statSync(output).size,
-    sizeRatio: statSync(output).size / statSync(input).size,
+    // With external data, the side files count too.
+    inputBytes: modelSizeOnDisk(input),
+    outputBytes: modelSizeOnDisk(output),
+    sizeRatio: modelSizeOnDisk(output) / modelSizeOnDisk(input),
     percentConvParamsAt4Bits: report.conv.percentAt4Bits,
+    bitsPerWeight: report.bitsPerWeight,
     weights: plan.weights.length,
     activations: plan.activations.length,
     keptFloat: plan.float.length,
     ...(plan.calibration ? { calibration: plan.calibration } : {}),
+    ...(plan.activations.length > 0 ? { observers: observerCounts(plan) } : {}),
     ...(sqnrDb !== undefined ? { sqnrDb, sqnrImages } : {}),
     seconds,
   };
@@ -212,10 +255,10 @@ function quantizeSummary(
 function formatSummary(s: ReturnType<typeof quantizeSummary>): string {
   return [
     `${s.output}: ${s.scheme} ${s.format}, ${(s.outputBytes / 1e6).toFixed(2)} MB (${s.sizeRatio.toFixed(3)}× the input)`,
-    `${s.percentConvParamsAt4Bits.toFixed(1)}% of Conv weight parameters at 4 bits; ${s.weights} weights quantized, ${s.activations} activations, ${s.keptFloat} layers left float`,
+    `${s.percentConvParamsAt4Bits.toFixed(1)}% of Conv weight parameters at 4 bits (${s.bitsPerWeight.toFixed(2)} bits per Conv weight all in); ${s.weights} weights quantized, ${s.activations} activations, ${s.keptFloat} layers left float`,
     ...(s.calibration
       ? [
-          `calibration: ${s.calibration.images} images from ${s.calibration.source} (${s.calibration.skipped} skipped), observer ${s.calibration.observer}`,
+          `calibration: ${s.calibration.images} images from ${s.calibration.source}${s.calibration.skipped ? ` (${s.calibration.skipped} skipped, named above)` : ''}; activation ranges by observer: ${formatObserverCounts(s.observers ?? {})}`,
         ]
       : []),
     ...(s.sqnrDb !== undefined ? [`raw-output SQNR vs the float model: ${s.sqnrDb.toFixed(2)} dB on ${s.sqnrImages} images`] : []),

@@ -20,6 +20,7 @@ const STRING_OPTIONS = [
   'variants',
   'recipe',
   'ep',
+  'target',
   'threads',
   'warmup',
   'runs',
@@ -41,22 +42,32 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'the whole workflow: build every variant, evaluate mAP and latency, write a run folder, summary.md and report.html',
   usage:
-    'yoloq run [--config run.yaml] [--model m.onnx|m.pt] [--coco instances.json --images dir] [--calib dir] [--variants fp32,w8a16,w8a8,w4a16,w4a8,qat-w4a8] [--ep cpu|cuda|tensorrt] [-o runs/<id>]',
-  options: { ...Object.fromEntries(STRING_OPTIONS.map((k) => [k, { type: 'string' as const }])), output: { type: 'string', short: 'o' } },
+    'yoloq run [--config run.yaml] [--model m.onnx|m.pt] [--coco instances.json --images dir] [--calib dir] [--variants fp32,w8a16,w8a8,w4a16,w4a8,qat-w4a8] [--ep cpu|cuda|tensorrt] [--target ort-cpu|ort-cuda|tensorrt|brevitas] [-o runs/<id>]',
+  options: {
+    ...Object.fromEntries(STRING_OPTIONS.map((k) => [k, { type: 'string' as const }])),
+    output: { type: 'string', short: 'o' },
+    strict: { type: 'boolean' },
+    wait: { type: 'boolean' },
+  },
   details: [
     "With no arguments: the embedded default model (assets/default, a small YOLOv10 trained on yoloq's synthetic shapes)",
     'on synthetic evaluation and calibration images generated deterministically into ~/.cache/yoloq ($YOLOQ_CACHE_DIR); offline.',
+    "  --synthetic-val N, --synthetic-calib N, --synthetic-seed S  the embedded default's generated sets (100 and 64 images, seed 0)",
     '  --config FILE       run.yaml: the options below as keys (e.g. "variants: [fp32, w4a8]"); command-line options win',
     '  --model M           an FP ONNX YOLO model, or an ultralytics .pt (exported by the Python stage, python/.venv)',
     '  --coco J, --images D  evaluation set (COCO instances JSON and its images); --max-images N for the first N',
     '  --calib D           calibration images (needed by the A8 variants; never the evaluation images), --calib-count N (64), --seed S',
-    '  --variants LIST     fp32,w8a16,w8a8,w4a16,w4a8 (default) and qat-w4a8 (Python stage); NAME:FORMAT picks qcdq|int4|qdq',
-    '  --recipe R          none (round-to-nearest, default) | default (GPTQ, sensitivity budget, searched ranges)',
+    '  --variants LIST     fp32,w8a16,w8a8,w4a16,w4a8 (default) and qat-w4a8 (Python stage); NAME:FORMAT picks qcdq|qdq|int4|int4-cuda|int4-compact',
+    '  --recipe R          default (the default: GPTQ, sensitivity budget, searched ranges, error correction) | none (round-to-nearest)',
     '  --ep E, --threads N ONNX Runtime execution provider (cpu | cuda | tensorrt) and intra-op threads',
+    '  --target T          ort-cpu | ort-cuda | tensorrt | brevitas: every variant in the format and with the choices that',
+    '                      runtime needs (src/export/targets.ts); sets --ep (brevitas: cpu). summary.md names the target',
     '  --warmup N, --runs N  latency benchmark runs (default 5 and 30)',
     '  --sensitivity-images N  images for the per-layer sensitivity in the report (8; 0 skips it); --overlay-images N (4)',
     '  --qat-steps N       QAT steps of qat-w4a8 (200)',
+    '  --strict            an unreadable calibration or evaluation image is an error (exit 2) instead of a skip named in the log',
     '  -o, --output DIR    the run folder (default runs/<model>-<config hash>: the same command resumes it)',
+    '  --wait              when another yoloq run holds the folder, wait for it (default: name it and exit 2)',
     'Finished stages (build, eval, bench of each variant) are not redone: run the same command again to resume.',
     '',
   ],
@@ -76,11 +87,11 @@ export const runCommand: Command = {
       output: root,
       ...(configFile ? { configFile } : {}),
       repoRoot: PACKAGE_ROOT,
-      onProgress: (t) => io.progress(t),
-      onStage: (line) => {
-        io.progress('');
-        io.err(line);
-      },
+      ...(args.values.strict ? { strict: true } : {}),
+      ...(args.values.wait ? { wait: true } : {}),
+      onWait: (h) => io.note(`yoloq: waiting for process ${h.pid}, which holds ${root} since ${h.started}`),
+      onProgress: (stage, done, total, detail) => io.progress(stage, done, total, detail),
+      onStage: (line) => io.note(line),
     });
     io.progress('');
     const failed = result.rows.filter((r) => r.status === 'failed');

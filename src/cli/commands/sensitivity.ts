@@ -1,6 +1,6 @@
 import { InputError } from '../../errors.js';
 import { readModelBytes } from '../read-input.js';
-import { writeFileAtomic } from '../../io/atomic-write.js';
+import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
 import { findQuantTargets } from '../../quant/policy/targets.js';
 import { planWeightsRtn } from '../../quant/policy/weight-policy.js';
 import { chooseKept, sensitivityInputs, sensitivityTarget } from '../../quant/policy/sensitivity-budget.js';
@@ -10,6 +10,7 @@ import { workingGraph } from '../../quant/working-graph.js';
 import { SCHEMES } from '../../quant/scheme.js';
 import { modelFromBytes } from '../../onnx/serde/model-io.js';
 import { numberOpt, stringOpt, type Command } from '../command.js';
+import { skippedImagesLine } from '../../data/skipped.js';
 
 /** `yoloq sensitivity`: rank layers by how much 4-bit quantization of each alone moves the outputs. */
 export const sensitivityCommand: Command = {
@@ -21,6 +22,7 @@ export const sensitivityCommand: Command = {
     calib: { type: 'string' },
     images: { type: 'string' },
     seed: { type: 'string' },
+    strict: { type: 'boolean' },
     budget: { type: 'string' },
     bits: { type: 'string' },
     threads: { type: 'string' },
@@ -29,32 +31,41 @@ export const sensitivityCommand: Command = {
   details: [
     '  --calib DIR         calibration images (never the evaluation set)',
     '  --images N          images the outputs are compared on (default 8), drawn with --seed (default 0)',
+    '  --strict            an unreadable image is an error (exit 2) instead of a skip named on stderr',
     '  --bits B            bits each layer is tried at (default 4)',
     '  --budget F          also choose the layers kept at 8 bits so that F of the Conv weight parameters stay at 4',
-    '  -o FILE             write the JSON result',
+    "  --threads N         ONNX Runtime intra-op threads (default: ORT's choice)",
+    '  -o, --output FILE   write the JSON result',
     '',
   ],
   async run(args, io) {
     const bytes = readModelBytes(stringOpt(args, 'model'));
     const calib = stringOpt(args, 'calib');
     if (!calib) throw new InputError('give calibration images with --calib');
+    if (stringOpt(args, 'output') !== undefined) checkOutputPath(stringOpt(args, 'output')!, '-o');
     const work = workingGraph(modelFromBytes(bytes));
     const targets = findQuantTargets(work);
     const { weights } = planWeightsRtn(targets, SCHEMES.w4a16);
     const candidates = weights.filter((d) => d.bits <= 4 && d.opType === 'Conv');
     const count = numberOpt(args, 'images', 8, { min: 1, integer: true });
-    const inputs = await sensitivityInputs(
-      openCalibration(work, { images: calib, count, seed: numberOpt(args, 'seed', 0, { min: 0, integer: true }) }),
+    const calibration = openCalibration(work, {
+      images: calib,
       count,
-    );
-    const { measured, fields } = sensitivityTarget(work, candidates);
+      seed: numberOpt(args, 'seed', 0, { min: 0, integer: true }),
+      ...(args.values.strict ? { strict: true } : {}),
+    });
+    if (calibration.note) io.note(calibration.note);
+    const inputs = await sensitivityInputs(calibration, count);
+    const { measured, fields, note } = sensitivityTarget(work, candidates);
+    if (note) io.note(note);
     const layers = await measureSensitivity(measured, candidates, inputs, {
       fields,
       bits: numberOpt(args, 'bits', 4, { min: 2, max: 8, integer: true }),
       threads: numberOpt(args, 'threads', 0, { min: 0, integer: true }),
-      onProgress: (n, t) => io.progress(`sensitivity ${n}/${t}`),
+      onProgress: (n, t) => io.progress('sensitivity', n, t),
     });
     io.progress('');
+    if (calibration.skipped.length > 0) io.note(`yoloq: ${skippedImagesLine('calibration', calibration.skipped)}`);
     const ranked = [...layers].sort((a, b) => b.noisePerMParam - a.noisePerMParam);
     const budget = stringOpt(args, 'budget') === undefined ? undefined : numberOpt(args, 'budget', 0.9, { min: 0, max: 1 });
     const choice = budget === undefined ? undefined : chooseKept(weights, layers, budget);

@@ -45,6 +45,23 @@ function constant(index: GraphIndex, name: string | undefined): Tensor | undefin
   return name ? index.initializers.get(name) : undefined;
 }
 
+/**
+ * A weight scale given as a DequantizeLinear of constants (two-level block scales: uint8 codes × per-row scale),
+ * evaluated once as DequantizeLinear would; `node` is that DequantizeLinear, dropped when this was its only reader.
+ */
+function dequantizedScale(graph: Graph, index: GraphIndex, name: string | undefined): { tensor: Tensor; node: number } | undefined {
+  if (!name) return undefined;
+  const at = index.producer.get(name);
+  const dq = at === undefined ? undefined : graph.nodes[at];
+  if (dq?.opType !== 'DequantizeLinear' || (index.consumers.get(name) ?? []).length !== 1) return undefined;
+  const x = constant(index, dq.inputs[0]);
+  const s = constant(index, dq.inputs[1]);
+  const zp = constant(index, dq.inputs[2]);
+  if (!x || !s || (dq.inputs[2] && !zp)) return undefined;
+  const values = dequantizeConstant(x, s, zp, getInt(dq, 'axis', 1), getInt(dq, 'block_size', 0));
+  return { tensor: makeTensor(name, s.dtype === DataType.FLOAT16 ? DataType.FLOAT16 : DataType.FLOAT, x.dims, values), node: at! };
+}
+
 /** The Reshape right after a DequantizeLinear with a constant target shape, if that is its only reader. */
 function constantReshapeAfter(graph: Graph, index: GraphIndex, dq: Node): { node: Node; dims: number[] } | undefined {
   const readers = index.consumers.get(dq.outputs[0] ?? '') ?? [];
@@ -91,12 +108,15 @@ function foldWeightDequantize(model: Model): { model: Model; folded: number; toI
   let toInt8 = 0;
   g.nodes.forEach((dq, i) => {
     const x = constant(index, dq.inputs[0]);
-    const scale = constant(index, dq.inputs[1]);
-    if (dq.opType !== 'DequantizeLinear' || !x || !scale || (x.dtype !== DataType.INT4 && x.dtype !== DataType.UINT4)) return;
+    if (dq.opType !== 'DequantizeLinear' || !x || (x.dtype !== DataType.INT4 && x.dtype !== DataType.UINT4)) return;
+    const computed = constant(index, dq.inputs[1]) ? undefined : dequantizedScale(g, index, dq.inputs[1]);
+    const scale = computed?.tensor ?? constant(index, dq.inputs[1]);
+    if (!scale) return;
     const zp = constant(index, dq.inputs[2]);
     if (dq.inputs[2] && !zp) return;
     const axis = getInt(dq, 'axis', 1);
     const block = getInt(dq, 'block_size', 0);
+    if (computed) drop.add(computed.node);
     const reshape = constantReshapeAfter(g, index, dq);
     const finalName = reshape ? reshape.node.outputs[0]! : dq.outputs[0]!;
     const finalDims = reshape ? reshape.dims : x.dims;

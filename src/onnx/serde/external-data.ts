@@ -69,6 +69,19 @@ export function readExternalData(model: Model, baseDir: string): void {
   }
 }
 
+/** Keep every tensor's bytes in the model itself (they must have been read): the model serializes self-contained. */
+export function inlineExternalData(model: Model): boolean {
+  if (!model.graph) return false;
+  let any = false;
+  for (const t of allTensors(model.graph)) {
+    if (!t.external) continue;
+    delete t.external;
+    t.field = 'raw_data';
+    any = true;
+  }
+  return any;
+}
+
 export interface ExternalDataOptions {
   /** Move every tensor of at least this many bytes that is not external yet into `location`. */
   location: string;

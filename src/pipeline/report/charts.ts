@@ -25,55 +25,9 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   return ticks;
 }
 
-export interface Point {
-  label: string;
-  x: number;
-  y: number;
-}
-
 const W = 560;
 const H = 320;
 const M = { left: 56, right: 16, top: 16, bottom: 44 };
-
-function axes(
-  xt: number[],
-  yt: number[],
-  sx: (v: number) => number,
-  sy: (v: number) => number,
-  xLabel: string,
-  yLabel: string,
-  yFmt: (v: number) => string,
-): string {
-  const parts: string[] = [];
-  for (const t of yt)
-    parts.push(
-      `<line x1="${M.left}" x2="${W - M.right}" y1="${sy(t)}" y2="${sy(t)}" stroke="#ddd"/><text x="${M.left - 6}" y="${sy(t) + 4}" text-anchor="end">${esc(yFmt(t))}</text>`,
-    );
-  for (const t of xt)
-    parts.push(
-      `<line y1="${M.top}" y2="${H - M.bottom}" x1="${sx(t)}" x2="${sx(t)}" stroke="#eee"/><text x="${sx(t)}" y="${H - M.bottom + 16}" text-anchor="middle">${esc(String(t))}</text>`,
-    );
-  parts.push(
-    `<line x1="${M.left}" x2="${W - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}" stroke="#444"/><line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}" stroke="#444"/>`,
-  );
-  parts.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 6}" text-anchor="middle">${esc(xLabel)}</text>`);
-  parts.push(`<text transform="translate(14 ${(M.top + H - M.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`);
-  return parts.join('');
-}
-
-/** Scatter of labelled points (e.g. file size vs mAP), axes from zero. */
-export function scatterChart(points: readonly Point[], xLabel: string, yLabel: string, title: string): string {
-  const xt = niceTicks(0, Math.max(...points.map((p) => p.x), 1e-9) * 1.1);
-  const yt = niceTicks(0, Math.max(...points.map((p) => p.y), 1e-9) * 1.1);
-  const sx = (v: number): number => M.left + ((W - M.left - M.right) * v) / xt[xt.length - 1]!;
-  const sy = (v: number): number => H - M.bottom - ((H - M.top - M.bottom) * v) / yt[yt.length - 1]!;
-  const dots = points.map(
-    (p, i) =>
-      `<circle cx="${sx(p.x)}" cy="${sy(p.y)}" r="5" fill="${colour(i)}"><title>${esc(`${p.label}: ${p.x.toFixed(2)}, ${p.y.toFixed(4)}`)}</title></circle>` +
-      `<text x="${sx(p.x) + 7}" y="${sy(p.y) - 6}" fill="${colour(i)}">${esc(p.label)}</text>`,
-  );
-  return `<svg class="chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">${axes(xt, yt, sx, sy, xLabel, yLabel, (v) => v.toFixed(2))}${dots.join('')}</svg>`;
-}
 
 export interface BarGroup {
   label: string;
@@ -117,21 +71,47 @@ export interface HBar {
   note?: string;
 }
 
-/** Horizontal bars, one per row (e.g. per-layer sensitivity in dB), longest first as given. */
-export function hbarChart(rows: readonly HBar[], unit: string, title: string): string {
-  const rowH = 16;
-  const labelW = 220;
-  const width = 640;
-  const height = rows.length * rowH + 24;
-  const max = Math.max(...rows.map((r) => r.value), 1e-9);
+/** `text` cut to `max` characters by an ellipsis in the middle, so both a layer's stage and its op stay visible. */
+export function middleEllipsis(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const head = Math.ceil((max - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
+}
+
+/**
+ * Horizontal bars, one per row in the order given (e.g. per-layer sensitivity), on a value axis with ticks in
+ * `unit` and `axisLabel` under it. Long labels are shortened in the middle; the full label and value are the
+ * <title> of both the label and the bar (shown on hover).
+ */
+export function hbarChart(rows: readonly HBar[], unit: string, axisLabel: string, title: string): string {
+  const rowH = 18;
+  const labelW = 330;
+  const width = 820;
+  const top = 26;
+  const plotW = width - labelW - 90;
+  const height = top + rows.length * rowH + 40;
+  const ticks = niceTicks(0, Math.max(...rows.map((r) => r.value), 1e-9), 5);
+  const max = ticks[ticks.length - 1]!;
+  const x = (v: number): number => labelW + (plotW * Math.max(v, 0)) / max;
+  const digits = Math.max(0, Math.min(4, -Math.floor(Math.log10((ticks[1] ?? max) - (ticks[0] ?? 0)) + 1e-9)));
+  const grid = ticks.map(
+    (t) =>
+      `<line x1="${x(t)}" x2="${x(t)}" y1="${top - 4}" y2="${top + rows.length * rowH}" stroke="#e4e4e4"/>` +
+      `<text x="${x(t)}" y="${top - 8}" text-anchor="middle">${esc(`${t.toFixed(digits)} ${unit}`)}</text>`,
+  );
   const bars = rows.map((r, i) => {
-    const w = ((width - labelW - 70) * Math.max(r.value, 0)) / max;
-    const label = r.label.length > 36 ? `…${r.label.slice(-35)}` : r.label;
+    const y = top + i * rowH;
+    const full = `${r.label}: ${r.value.toFixed(3)} ${unit}${r.note ? ` (${r.note})` : ''}`;
     return (
-      `<text x="${labelW - 6}" y="${i * rowH + 12}" text-anchor="end">${esc(label)}</text>` +
-      `<rect x="${labelW}" y="${i * rowH + 2}" width="${w}" height="${rowH - 4}" fill="${colour(3)}"><title>${esc(`${r.label}: ${r.value.toFixed(2)} ${unit}${r.note ? ` (${r.note})` : ''}`)}</title></rect>` +
-      `<text x="${labelW + w + 4}" y="${i * rowH + 12}">${esc(r.value.toFixed(1))}</text>`
+      `<text x="${labelW - 8}" y="${y + 13}" text-anchor="end">${esc(middleEllipsis(r.label, 50))}<title>${esc(full)}</title></text>` +
+      `<rect x="${labelW}" y="${y + 3}" width="${x(r.value) - labelW}" height="${rowH - 6}" fill="${colour(3)}"><title>${esc(full)}</title></rect>` +
+      `<text x="${x(r.value) + 4}" y="${y + 13}">${esc(`${r.value.toFixed(2)} ${unit}`)}</text>`
     );
   });
-  return `<svg class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(title)}">${bars.join('')}</svg>`;
+  const axisY = top + rows.length * rowH;
+  return (
+    `<svg class="chart" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(title)}">` +
+    `${grid.join('')}<line x1="${labelW}" x2="${labelW}" y1="${top - 4}" y2="${axisY}" stroke="#444"/>${bars.join('')}` +
+    `<text x="${labelW + plotW / 2}" y="${axisY + 26}" text-anchor="middle">${esc(axisLabel)}</text></svg>`
+  );
 }

@@ -2,13 +2,15 @@ import type { CocoClassAp } from '../../eval/coco/index.js';
 import type { LayerSensitivity } from '../../quant/policy/sensitivity.js';
 import type { Environment } from '../environment.js';
 import { fpReference, SUMMARY_COLUMNS, summaryCells, type VariantRow } from '../summary.js';
-import { barChart, esc, hbarChart, scatterChart } from './charts.js';
+import { barChart, esc, hbarChart } from './charts.js';
 import { overlaySvg, type OverlayImage } from './overlays.js';
+import { shipSection } from './ship-section.js';
+import type { VariantFacts } from './targets.js';
 
 /**
  * report.html: one self-contained page (inline CSS and SVG, images as data URIs, no script, no request to any
- * network or file) with the summary table, mAP vs size and latency charts, per-layer 4-bit sensitivity, per-class
- * AP changes against FP, and FP vs W4A8 detection overlays.
+ * network or file) with the summary table, which variant to ship per target and why (with the mAP-change vs size
+ * chart), latency, per-layer 4-bit sensitivity, per-class AP changes against FP, and FP vs W4A8 detection overlays.
  */
 
 export interface ReportInput {
@@ -22,6 +24,12 @@ export interface ReportInput {
   overlayNote: string;
   environment: Environment;
   config: unknown;
+  /** Per variant: activation dtype and what its plan says (targets.ts); absent: what the rows alone tell. */
+  facts?: VariantFacts[];
+  /** The EP latency was measured on. */
+  ep?: string;
+  /** The source model, as the suggested commands name it (default "model.onnx"). */
+  model?: string;
 }
 
 const CSS = `body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1200px;color:#222;background:#fff;padding:0 16px}
@@ -30,32 +38,27 @@ table{border-collapse:collapse;margin:8px 0}th,td{border:1px solid #ccc;padding:
 td:first-child,th:first-child{text-align:left}.neg{color:#b00}.pos{color:#070}.charts{display:flex;flex-wrap:wrap;gap:16px}
 svg.chart{background:#fafafa;border:1px solid #eee;font-size:11px}.ov{display:flex;flex-wrap:wrap;gap:12px;margin-bottom:12px}
 .ov figure{margin:0}.ov figcaption{font-size:12px;color:#444}pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}
-.note{color:#555;font-size:13px}`;
+.note{color:#555;font-size:13px}ul.ship li{margin:6px 0}figure{margin:8px 0}figcaption{font-size:12px;color:#444}
+table.legend td:first-child{text-align:center}table.legend td:nth-child(2),table.names td:nth-child(2){text-align:left}code{background:#f3f3f3;padding:1px 4px;font-size:12px}`;
 
-function table(head: readonly string[], body: ReadonlyArray<readonly string[]>, rawCells = false): string {
+function table(head: readonly string[], body: ReadonlyArray<readonly string[]>, rawCells = false, cls?: string): string {
   return (
-    `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>` +
+    `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>` +
     body.map((r) => `<tr>${r.map((c) => `<td>${rawCells ? c : esc(c)}</td>`).join('')}</tr>`).join('') +
     '</tbody></table>'
   );
 }
 
-function chartsSection(rows: readonly VariantRow[]): string {
-  const done = rows.filter((r) => r.status === 'done' && r.map !== undefined);
+function latencySection(rows: readonly VariantRow[]): string {
+  const done = rows.filter((r) => r.status === 'done' && r.latencyMs !== undefined);
   if (done.length === 0) return '<p>No variant was measured.</p>';
-  const size = scatterChart(
-    done.map((r) => ({ label: r.id, x: (r.sizeBytes ?? 0) / 1e6, y: r.map! })),
-    'file size (MB)',
-    'mAP50-95',
-    'mAP vs size',
-  );
   const lat = barChart(
     done.map((r) => ({ label: r.id, values: [r.latencyMs?.mean ?? 0, r.latencyMs?.p90 ?? 0] })),
     ['mean ms', 'p90 ms'],
     'latency (ms)',
     'latency per variant',
   );
-  return `<div class="charts"><figure>${size}<figcaption>mAP50-95 vs ONNX file size</figcaption></figure><figure>${lat}<figcaption>latency per variant (mean and p90)</figcaption></figure></div>`;
+  return `<figure>${lat}<figcaption>latency per variant (mean and p90, ms)</figcaption></figure>`;
 }
 
 /** dB with two decimals; JSON turned an infinite SQNR (a layer unchanged by quantization) into null. */
@@ -75,8 +78,14 @@ function sensitivitySection(s: ReportInput['sensitivity']): string {
   );
   return (
     `<p class="note">Each Conv quantized alone to 4 bits (per-channel, round-to-nearest), everything else float; relative noise of the raw outputs (for NMS-free models: the per-anchor boxes and scores before the in-graph top-k) on ${s.images} calibration images. The ${top.length} most sensitive of ${ranked.length} layers:${s.note ? ` ${esc(s.note)}` : ''}</p>` +
-    hbarChart(top, '%', 'per-layer sensitivity') +
-    `<details><summary>all layers</summary>${all}</details>`
+    hbarChart(top, '%', 'relative output noise with only this layer at 4 bits (% of the output signal power)', 'per-layer sensitivity') +
+    table(
+      ['#', 'layer (full name)', 'params', 'SQNR dB', 'relative output noise %'],
+      ranked.slice(0, top.length).map((l, i) => [String(i + 1), l.node, String(l.params), db(l.sqnrDb), (100 * l.noise).toFixed(3)]),
+      false,
+      'names',
+    ) +
+    `<details><summary>all ${ranked.length} layers</summary>${all}</details>`
   );
 }
 
@@ -120,7 +129,8 @@ export function reportHtml(r: ReportInput): string {
 <title>${esc(r.title)}</title><style>${CSS}</style></head><body>
 <h1>${esc(r.title)}</h1><p class="note">Generated ${esc(r.generated)}${fp ? `; FP reference: ${esc(fp.id)}` : ''}.</p>
 <h2>Summary</h2>${table(SUMMARY_COLUMNS, summaryCells(r.rows))}<ul class="note">${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>
-<h2>Accuracy vs size, and latency</h2>${chartsSection(r.rows)}
+<h2>Which variant to ship</h2>${shipSection({ rows: r.rows, facts: r.facts ?? [], model: r.model ?? 'model.onnx', ...(r.ep ? { ep: r.ep } : {}) })}
+<h2>Latency</h2>${latencySection(r.rows)}
 <h2>Per-layer 4-bit sensitivity</h2>${sensitivitySection(r.sensitivity)}
 <h2>Per-class AP changes</h2>${perClassSection(r.perClass)}
 <h2>Detections: FP vs W4A8</h2>${overlaySection(r.overlays, r.overlayNote)}

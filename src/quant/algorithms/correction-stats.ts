@@ -9,6 +9,7 @@ import { createSession } from '../../runtime/session.js';
 import type { QuantTarget } from '../policy/targets.js';
 import { addRowSum, addRows, addTranspose, type BranchContext } from './hessian.js';
 import type { SimulatedModel } from './simulate.js';
+import { assertFiniteStatistic } from '../policy/non-finite.js';
 
 /**
  * The statistics error correction needs, per layer, measured in one ONNX Runtime pass with the float model and the
@@ -173,5 +174,6 @@ export async function collectCorrectionStats(
   } finally {
     await session.dispose();
   }
+  for (const layer of out.values()) for (const f of layer.folds) assertFiniteStatistic(layer.node, 'correction statistics', f.hq);
   return out;
 }

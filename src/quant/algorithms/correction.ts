@@ -1,4 +1,5 @@
 import { mainGraph, type Model } from '../../onnx/ir/graph.js';
+import { BlockScaleRows } from '../weights/two-level.js';
 import { toFloat32 } from '../../onnx/ir/tensor.js';
 import type { HostTensor } from '../../runtime/host-tensor.js';
 import type { QuantPlan, WeightDecision } from '../plan.js';
@@ -209,6 +210,8 @@ export function correctDecision(
   const codes = new Int8Array(rows * k);
   const scales: number[] = [];
   const zeroPoints: number[] = [];
+  // A two-level decision is re-rounded on its own grid kind; its row scales are chosen anew with the new weights.
+  const blockScales = new BlockScaleRows();
   // An asymmetric decision (GPTQ's zero points) is re-rounded on an asymmetric grid.
   const asymmetric = d.zeroPoints !== undefined;
   const newBias: number[] = [];
@@ -241,10 +244,12 @@ export function correctDecision(
       free: 1,
       asymmetric,
       refine: options.refine,
+      twoLevel: d.blockScales !== undefined,
     });
     codes.set(r.codes, g * per * k);
     for (const s of r.scales) scales.push(s);
     if (r.zeroPoints) for (const z of r.zeroPoints) zeroPoints.push(z);
+    if (r.blockScales) blockScales.add(r.blockScales);
     for (const v of r.free) newBias.push(Math.fround(v));
   }
   const ridges = [...chosen].sort((a, b) => a[0] - b[0]).map(([rel, groups]) => ({ ridge: Number.isFinite(rel) ? rel : null, groups }));
@@ -253,6 +258,7 @@ export function correctDecision(
     scales,
     bias: newBias,
     ...(asymmetric ? { zeroPoints } : {}),
+    ...blockScales.decisionField(),
     codes: Buffer.from(codes.buffer, codes.byteOffset, codes.byteLength).toString('base64'),
     algorithm: { ...d.algorithm, correction: { ridges, chunk: options.chunk ?? 8 } },
   };
@@ -289,6 +295,7 @@ export async function correctPlan(
   const size = Math.max(1, options.chunk ?? 8);
   const chunks = Math.ceil(layers.length / size);
   let current = plan;
+  if (chunks > 0) options.onProgress?.('correcting', 0, layers.length);
   for (let c = 0; c < chunks; c++) {
     const part = layers.slice(c * size, (c + 1) * size);
     const pending = new Set(layers.slice(c * size).map((t) => t.node));

@@ -3,6 +3,7 @@ import { toFloat32 } from '../../onnx/ir/tensor.js';
 import type { HostTensor } from '../../runtime/host-tensor.js';
 import type { WeightDecision } from '../plan.js';
 import type { QuantTarget } from '../policy/targets.js';
+import { BlockScaleRows } from '../weights/two-level.js';
 import { gptqQuantize } from './gptq.js';
 import { collectHessians, hessianSupported, type LayerHessian } from './hessian.js';
 
@@ -24,6 +25,8 @@ export interface GptqPlanOptions {
   threads?: number;
   /** Hessians already collected for this model and calibration set (e.g. by an earlier variant); filled when empty. */
   hessians?: Map<string, LayerHessian>;
+  /** How many inputs `feeds` yields: the total of the 'hessians' progress stage (one pass, one unit per image). */
+  feedCount?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
 }
 
@@ -44,6 +47,7 @@ export function gptqDecision(d: WeightDecision, weight: Float32Array, hess: Laye
   const codes = new Int8Array(weight.length);
   const scales: number[] = [];
   const zeroPoints: number[] = [];
+  const blockScales = new BlockScaleRows();
   for (let g = 0; g < hess.groups; g++) {
     const w = weight.subarray(g * rowsPerGroup * k, (g + 1) * rowsPerGroup * k);
     const h = hess.h.subarray(g * k * k, (g + 1) * k * k);
@@ -56,16 +60,19 @@ export function gptqDecision(d: WeightDecision, weight: Float32Array, hess: Laye
       clipRatios: options.clipRatios,
       asymmetric,
       refine: options.refine,
+      twoLevel: d.blockScales !== undefined,
     });
     codes.set(r.codes, g * rowsPerGroup * k);
     for (const s of r.scales) scales.push(s);
     if (r.zeroPoints) for (const z of r.zeroPoints) zeroPoints.push(z);
+    if (r.blockScales) blockScales.add(r.blockScales);
   }
   const actOrder = options.actOrder ?? true;
   return {
     ...d,
     scales,
     ...(asymmetric ? { narrow: false, zeroPoints } : {}),
+    ...blockScales.decisionField(),
     algorithm: {
       name: 'gptq',
       damp: options.damp ?? 0.01,
@@ -92,7 +99,10 @@ export async function planWeightsGptq(
   const hessians =
     cached && chosen.every((t) => cached.has(t.node))
       ? cached
-      : await collectHessians(work, chosen, feeds, { threads: options.threads, onProgress: (n) => options.onProgress?.('hessians', n, 0) });
+      : await collectHessians(work, chosen, feeds, {
+          threads: options.threads,
+          onProgress: (n) => options.onProgress?.('hessians', n, options.feedCount ?? 0),
+        });
   if (cached && hessians !== cached) for (const [k, v] of hessians) cached.set(k, v);
   const byNode = new Map(targets.map((t) => [t.node, t]));
   let done = 0;

@@ -2,6 +2,7 @@ import { blockCount } from '../../onnx/ir/block-quant.js';
 import type { WeightGranularity } from '../plan.js';
 import { roundHalfEven } from '../rounding.js';
 import { codeRange } from '../weights/layout.js';
+import { blockScaleCode, blockScaleValue, rowScale } from '../weights/two-level.js';
 import { choleskyInverse, choleskyLower, choleskyUpper } from './linalg.js';
 
 /**
@@ -41,6 +42,12 @@ export interface GptqOptions {
    * GPTQ decides each column once, greedily; this revisits earlier decisions against the same objective.
    */
   refine?: number;
+  /**
+   * Two-level block scales (blocked granularity): every block scale is chosen among the values an 8-bit code times
+   * the row's scale can represent (src/quant/weights/two-level.ts) — the clipping search runs on that grid, so
+   * nothing is rounded after the fact.
+   */
+  twoLevel?: boolean;
 }
 
 export interface GptqResult {
@@ -52,6 +59,8 @@ export interface GptqResult {
   zeroPoints?: Int8Array;
   /** Final values of the `free` trailing columns [rows, free] (empty when free = 0). */
   free: Float64Array;
+  /** Two-level scales: uint8 block-scale codes [rows, blocks] and float32 row scales [rows] (`scales` = code · row scale). */
+  blockScales?: { codes: Uint8Array; rowScales: Float32Array };
 }
 
 export const DEFAULT_CLIP_RATIOS: readonly number[] = Object.freeze(Array.from({ length: 21 }, (_, i) => 1 - i * 0.02));
@@ -73,10 +82,20 @@ interface Grid {
   z: number;
 }
 
+/** A scale group's grid for a clipping ratio; `snap` maps a scale onto the representable ones (identity when single-level). */
+type Candidate = (lo: number, hi: number, ratio: number, snap: (s: number) => number) => Grid | undefined;
+
+interface GroupSearch {
+  scales: Float32Array;
+  zeroPoints: Int8Array;
+  blockScales?: { codes: Uint8Array; rowScales: Float32Array };
+}
+
 /**
  * For every scale group of every row, the grid among `candidate(lo, hi, ratio)` over the clipping ratios that
  * minimises Σ diag(H)_k·(w_k − dq(q(w_k)))², lo ≤ 0 ≤ hi the group's extremes. A group `candidate` refuses
- * (all zeros) gets scale 1 and zero point 0.
+ * (all zeros) gets scale 1 and zero point 0 (two-level: the smallest code). With `twoLevel` each row's scale is
+ * fixed first from its groups' unclipped scales, and every candidate scale is snapped to that row's grid.
  */
 function searchGroups(
   w: Float64Array,
@@ -86,26 +105,44 @@ function searchGroups(
   opts: GptqOptions,
   qmin: number,
   qmax: number,
-  candidate: (lo: number, hi: number, ratio: number) => Grid | undefined,
-): { scales: Float32Array; zeroPoints: Int8Array } {
+  candidate: Candidate,
+): GroupSearch {
   const { blocks, size } = blocking(k, opts.granularity);
   const ratios = opts.clipRatios ?? DEFAULT_CLIP_RATIOS;
+  const twoLevel = opts.twoLevel === true && opts.granularity.kind === 'blocked';
   const scales = new Float32Array(rows * blocks).fill(1);
   const zeroPoints = new Int8Array(rows * blocks);
+  const codes = new Uint8Array(twoLevel ? rows * blocks : 0);
+  const rowScales = new Float32Array(twoLevel ? rows : 0);
+  const identity = (s: number) => s;
+  const extremes = (r: number, b: number): [number, number] => {
+    let lo = 0;
+    let hi = 0;
+    for (let i = r * k + b * size; i < r * k + Math.min(k, (b + 1) * size); i++) {
+      lo = Math.min(lo, w[i]!);
+      hi = Math.max(hi, w[i]!);
+    }
+    return [lo, hi];
+  };
   for (let r = 0; r < rows; r++) {
+    let snap = identity;
+    let rs = 0;
+    if (twoLevel) {
+      let max = 0;
+      for (let b = 0; b < blocks; b++) max = Math.max(max, candidate(...extremes(r, b), 1, identity)?.s ?? 0);
+      rs = rowScale(max);
+      rowScales[r] = rs;
+      snap = (s) => blockScaleValue(blockScaleCode(s, rs), rs);
+      scales.fill(blockScaleValue(1, rs), r * blocks, (r + 1) * blocks);
+    }
     for (let b = 0; b < blocks; b++) {
       const a0 = r * k + b * size;
       const a1 = r * k + Math.min(k, (b + 1) * size);
-      let lo = 0;
-      let hi = 0;
-      for (let i = a0; i < a1; i++) {
-        lo = Math.min(lo, w[i]!);
-        hi = Math.max(hi, w[i]!);
-      }
+      const [lo, hi] = extremes(r, b);
       const at = r * blocks + b;
       let best = Infinity;
       for (const ratio of ratios) {
-        const g = candidate(lo, hi, ratio);
+        const g = candidate(lo, hi, ratio, snap);
         if (!g) break;
         let err = 0;
         for (let i = a0; i < a1 && err < best; i++) {
@@ -118,9 +155,10 @@ function searchGroups(
           zeroPoints[at] = g.z;
         }
       }
+      if (twoLevel) codes[at] = blockScaleCode(scales[at]!, rs);
     }
   }
-  return { scales, zeroPoints };
+  return { scales, zeroPoints, ...(twoLevel ? { blockScales: { codes, rowScales } } : {}) };
 }
 
 /**
@@ -128,17 +166,11 @@ function searchGroups(
  * so 0 stays exactly representable) over ratios r, mapped onto all 2^b codes, minimising the same
  * diag(H)-weighted rounding error as searchScales.
  */
-export function searchAsymmetric(
-  w: Float64Array,
-  rows: number,
-  k: number,
-  diag: Float64Array,
-  opts: GptqOptions,
-): { scales: Float32Array; zeroPoints: Int8Array } {
+export function searchAsymmetric(w: Float64Array, rows: number, k: number, diag: Float64Array, opts: GptqOptions): GroupSearch {
   const [qmin, qmax] = codeRange(opts.bits, false);
-  return searchGroups(w, rows, k, diag, opts, qmin, qmax, (lo, hi, ratio) => {
+  return searchGroups(w, rows, k, diag, opts, qmin, qmax, (lo, hi, ratio, snap) => {
     if (hi - lo === 0) return undefined;
-    const s = Math.fround((ratio * (hi - lo)) / (qmax - qmin));
+    const s = snap(Math.fround((ratio * (hi - lo)) / (qmax - qmin)));
     const z = qmin - roundHalfEven((ratio * lo) / s);
     return { s, z: z < qmin ? qmin : z > qmax ? qmax : z };
   });
@@ -146,14 +178,15 @@ export function searchAsymmetric(
 
 /**
  * Scales by clipping search: for each group of columns [a, b) of a row, the ratio r minimising
- * Σ diag(H)_k·(w_k − q(w_k))² with s = r·max|w| / qmax. Returns float32 scales [rows, blocks].
+ * Σ diag(H)_k·(w_k − q(w_k))² with s = r·max|w| / qmax. Returns float32 scales [rows, blocks] (and the two-level
+ * codes when asked for).
  */
-export function searchScales(w: Float64Array, rows: number, k: number, diag: Float64Array, opts: GptqOptions): Float32Array {
+export function searchScales(w: Float64Array, rows: number, k: number, diag: Float64Array, opts: GptqOptions): GroupSearch {
   const [qmin, qmax] = codeRange(opts.bits, opts.narrow);
-  return searchGroups(w, rows, k, diag, opts, qmin, qmax, (lo, hi, ratio) => {
+  return searchGroups(w, rows, k, diag, opts, qmin, qmax, (lo, hi, ratio, snap) => {
     const m = Math.max(-lo, hi);
-    return m === 0 ? undefined : { s: Math.fround((ratio * m) / qmax), z: 0 };
-  }).scales;
+    return m === 0 ? undefined : { s: snap(Math.fround((ratio * m) / qmax)), z: 0 };
+  });
 }
 
 /** Column order: by decreasing diag(H) (stable) with act-order, else stored order; the `free` last columns last. */
@@ -217,9 +250,12 @@ export function gptqQuantize(
   }
   const diag = Float64Array.from({ length: k }, (_, i) => h[i * k + i]!);
   const lead = leadingColumns(w, rows, k, kq);
-  const asym = opts.asymmetric ? searchAsymmetric(lead, rows, kq, diag.subarray(0, kq), opts) : undefined;
-  const scales = asym ? asym.scales : searchScales(lead, rows, kq, diag.subarray(0, kq), opts);
-  const zeros = asym?.zeroPoints;
+  const search = opts.asymmetric
+    ? searchAsymmetric(lead, rows, kq, diag.subarray(0, kq), opts)
+    : searchScales(lead, rows, kq, diag.subarray(0, kq), opts);
+  const scales = search.scales;
+  const zeros = opts.asymmetric ? search.zeroPoints : undefined;
+  const asym = opts.asymmetric;
   const { blocks, size } = blocking(kq, opts.granularity);
   const perm = columnOrder(diag, opts.actOrder ?? true, nFree);
   const u = inverseFactor(h, k, perm, opts.damp ?? 0.01);
@@ -253,7 +289,13 @@ export function gptqQuantize(
     for (let i = 0; i < k; i++) hd[i * k + i]! += add;
     refineRows(w, hd, rows, k, kq, codes, free, scales, zeros, blocks, size, qmin, qmax, opts.refine!);
   }
-  return { codes, scales, free, ...(zeros ? { zeroPoints: zeros } : {}) };
+  return {
+    codes,
+    scales,
+    free,
+    ...(zeros ? { zeroPoints: zeros } : {}),
+    ...(search.blockScales ? { blockScales: search.blockScales } : {}),
+  };
 }
 
 /** Coordinate descent on each row's Δ·H·Δᵀ (see GptqOptions.refine); codes and free values are updated in place. */

@@ -6,6 +6,7 @@ import { modelToBytes } from '../../onnx/serde/model-io.js';
 import { toFloatTensor, type HostTensor } from '../../runtime/host-tensor.js';
 import { createSession } from '../../runtime/session.js';
 import type { QuantTarget } from '../policy/targets.js';
+import { assertFiniteStatistic } from '../policy/non-finite.js';
 
 /**
  * Per-layer input Hessians H = Σ x·xᵀ for GPTQ, computed by ONNX Runtime in one pass over the calibration set.
@@ -208,5 +209,7 @@ export async function collectHessians(
   } finally {
     await session.dispose();
   }
+  // NaN or Inf in a layer's inputs (non-finite values upstream) would surface as "not positive definite" later.
+  for (const acc of out.values()) assertFiniteStatistic(acc.node, 'calibration Hessian', acc.h);
   return out;
 }

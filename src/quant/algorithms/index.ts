@@ -17,7 +17,7 @@ export function isWeightAlgorithm(s: string): s is WeightAlgorithm {
 }
 
 export interface AlgorithmOptions {
-  gptq?: Omit<GptqPlanOptions, 'threads' | 'onProgress'>;
+  gptq?: Omit<GptqPlanOptions, 'threads' | 'onProgress' | 'feedCount'>;
   /** Calibration images for the Hessians (default 64, the calibration source's own count). */
   hessianImages?: number;
   /** A caller-owned Hessian store for one model and calibration set, reused across plans (see GptqPlanOptions). */
@@ -43,6 +43,7 @@ const PRODUCERS: Readonly<Record<WeightAlgorithm, Producer>> = Object.freeze({
     return planWeightsGptq(input.work, input.targets, input.decisions, set.feeds(), {
       ...input.gptq,
       threads: input.threads,
+      feedCount: set.paths.length - set.skipped.length,
       onProgress: input.onProgress,
       ...(input.hessians ? { hessians: input.hessians } : {}),
     });

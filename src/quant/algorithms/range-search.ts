@@ -35,6 +35,8 @@ export interface RangeSearchOptions {
   mode: ActivationMode;
   candidates?: readonly RangeCandidate[];
   threads?: number;
+  /** After each input of either pass (histograms, then scoring): inputs done so far, both passes counted. */
+  onProgress?: (done: number) => void;
 }
 
 interface Scored {
@@ -98,12 +100,20 @@ export async function searchActivationRanges(
   });
   const eligible = activations.filter((a) => a.readers !== 'all' && consumers.has(a.value));
   if (eligible.length === 0) return [...activations];
+  let histImages = 0;
   const hists = await collectHistograms(
     work,
     eligible.map((a) => a.value),
     histFeeds,
-    { threads: options.threads },
+    {
+      threads: options.threads,
+      onProgress: (n) => {
+        histImages = n;
+        options.onProgress?.(n);
+      },
+    },
   );
+  let scoredImages = 0;
   const levels = options.mode === 'symmetric' ? 254 : 255;
   const scored: Scored[] = eligible.map((a) => {
     const h = hists.get(a.value)!;
@@ -124,6 +134,7 @@ export async function searchActivationRanges(
           for (const o of outs) errors[vi]![ci]! += (res[o]!.data as Float32Array)[0]!;
         }),
       );
+      options.onProgress?.(histImages + ++scoredImages);
     }
   } finally {
     await session.dispose();

@@ -4,10 +4,13 @@ import { activationQuantizer, type ActivationMode } from '../observers/activatio
 import { OBSERVERS } from '../observers/observers.js';
 import type { ActivationDecision, ObserverName, WeightDecision } from '../plan.js';
 import { collectHistograms } from './collect.js';
+import { shareGroupScales, tensorrtPlacement } from './trt-placement.js';
 
 export interface ActivationPlanOptions {
   /** Also quantize each quantized Conv's SiLU (Sigmoid × Mul) path for an all-integer chain on ORT CPU. */
   siluPath?: boolean;
+  /** 'tensorrt': also Concat and MaxPool inputs and outputs (one scale each) and residual Add operands (trt-placement.ts). */
+  placement?: 'default' | 'tensorrt';
   observer: ObserverName;
   mode: ActivationMode;
   /** For the percentile observer; default 99.99. */
@@ -74,15 +77,19 @@ export async function planActivations(
 ): Promise<ActivationDecision[]> {
   const base = activationValues(model, weights);
   const silu = options.siluPath ? siluPathValues(model, weights) : [];
-  const all = new Set(silu);
-  const values = [...base, ...silu.filter((v) => !base.includes(v))];
+  const placed = options.placement === 'tensorrt' ? tensorrtPlacement(model, weights) : [];
+  const groups = new Map(placed.map((p) => [p.value, p.group]));
+  const all = new Set([...silu, ...placed.map((p) => p.value)]);
+  const values = [...base, ...[...all].filter((v) => !base.includes(v))];
   const hists = await collectHistograms(model, values, feeds, { threads: options.threads, onProgress: options.onProgress });
   const levels = options.mode === 'symmetric' ? 254 : 255;
-  return values.map((v) => {
+  const decisions = values.map((v): ActivationDecision => {
     const h = hists.get(v)!;
     if (h.total === 0) return activationQuantizer(v, [0, 0], [0, 0], options.observer, options.mode);
     const range = OBSERVERS[options.observer](h, { percentile: options.percentile ?? 99.99, levels });
     const d = activationQuantizer(v, [h.min, h.max], range, options.observer, options.mode);
-    return all.has(v) ? { ...d, readers: 'all' as const } : d;
+    const group = groups.get(v);
+    return all.has(v) ? { ...d, readers: 'all' as const, ...(group !== undefined ? { group } : {}) } : d;
   });
+  return placed.length > 0 ? shareGroupScales(decisions, options.mode) : decisions;
 }

@@ -110,6 +110,8 @@ export interface EqualizationOptions {
    * where alpha is always 1 because the codes do not change).
    */
   alpha?: number;
+  /** After each input: how many have been measured. */
+  onProgress?: (done: number) => void;
 }
 
 /**
@@ -133,6 +135,7 @@ export async function planEqualization(
   const session = await createSession(modelToBytes(exposeValues(model, values)), { threads: options.threads ?? 0 });
   const lo = new Map<string, Float64Array>();
   const hi = new Map<string, Float64Array>();
+  let done = 0;
   try {
     for await (const feed of feeds) {
       const res = await session.run(feed, values);
@@ -152,6 +155,7 @@ export async function planEqualization(
         lo.set(v, l);
         hi.set(v, h);
       }
+      options.onProgress?.(++done);
     }
   } finally {
     await session.dispose();

@@ -2,8 +2,9 @@ import { InputError } from '../../errors.js';
 import { loadImage, listImages } from '../../data/images.js';
 import type { Model } from '../../onnx/ir/graph.js';
 import type { HostTensor } from '../../runtime/host-tensor.js';
-import { detectFamily, modelSignature, type DetectOptions } from '../../yolo/detect.js';
-import { letterbox } from '../../yolo/preprocess.js';
+import { modelSignature, recognizeModel, type DetectOptions } from '../../yolo/detect.js';
+import { ultralyticsLetterbox } from '../../yolo/families/ultralytics-input.js';
+import { letterbox, type LetterboxOptions } from '../../yolo/preprocess.js';
 import { seededRandom } from '../rounding.js';
 
 /** Where calibration images come from and how many to use. */
@@ -14,11 +15,17 @@ export interface CalibrationSource {
   count?: number;
   seed?: number;
   detect?: DetectOptions;
+  /** An image that cannot be decoded is an InputError (`--strict`) instead of a skip. */
+  strict?: boolean;
 }
 
 export interface CalibrationSet {
   inputName: string;
-  /** The chosen image paths, in the order they are fed. */
+  /**
+   * The chosen image paths, in the order they are fed. An image that does not decode stays listed (and is recorded
+   * in `skipped`), and the first pass appends the next image of the seeded order in its place, so a draw is made
+   * of images that decode: `paths.length - skipped.length` images are fed, `count` when the listing has enough.
+   */
   paths: string[];
   /**
    * Yields one preprocessed batch-1 input per decodable image; undecodable ones are recorded once in `skipped`
@@ -28,16 +35,24 @@ export interface CalibrationSet {
   skipped: string[];
 }
 
-/** A seeded draw of `count` items, order preserved (so the same seed gives the same calibration set). */
-export function drawSubset<T>(items: readonly T[], count: number, seed: number): T[] {
-  if (items.length <= count) return [...items];
+/**
+ * The seeded order items are drawn in: a Fisher–Yates permutation of the indices (the identity when all `count`
+ * are taken). A draw is its first `count` entries, sorted; a draw that meets an undecodable image takes the next.
+ */
+function drawOrder(n: number, count: number, seed: number): number[] {
+  const idx = Array.from({ length: n }, (_, i) => i);
+  if (n <= count) return idx;
   const rnd = seededRandom(seed);
-  const idx = items.map((_, i) => i);
   for (let i = idx.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
     [idx[i], idx[j]] = [idx[j]!, idx[i]!];
   }
-  return idx
+  return idx;
+}
+
+/** A seeded draw of `count` items, order preserved (so the same seed gives the same calibration set). */
+export function drawSubset<T>(items: readonly T[], count: number, seed: number): T[] {
+  return drawOrder(items.length, count, seed)
     .slice(0, count)
     .sort((a, b) => a - b)
     .map((i) => items[i]!);
@@ -59,39 +74,76 @@ export interface Calibration {
   draw(options: { count?: number; seed?: number }): CalibrationSet;
   /** How the source is named in plans and summaries: the folder, or "N files". */
   readonly label: string;
+  /** Every image any draw could not decode so far ("path: reason"), once each: what a command names on the console. */
+  readonly skipped: readonly string[];
+  /** Images that decoded but made the decoder warn of corrupt data ("path: warning"), once each; they are used. */
+  readonly damaged: readonly string[];
+  /** One line for the user when the preprocessing is not the model family's own (an unrecognised output layout). */
+  readonly note?: string;
+}
+
+/** The preprocessing in words: "320x320 letterbox (centred, padded with 114), RGB, /255". */
+export function describeLetterbox(o: LetterboxOptions): string {
+  const range = o.pixelRange === 'unit' ? '/255' : '0–255';
+  return `${o.width}x${o.height} letterbox (${o.placement === 'centre' ? 'centred' : 'top-left'}, padded with ${o.padValue}), ${o.channelOrder.toUpperCase()}, ${range}`;
 }
 
 /**
  * Open the calibration stage for `model`: images preprocessed the way its YOLO family was trained (letterbox,
  * channel order, scaling, input dtype) — calibrating on differently preprocessed images would measure ranges the
- * model never sees. Images are decoded lazily, one at a time, on every pass.
+ * model never sees. A model whose output fits no family (another detector's head: quantization decodes no boxes)
+ * gets the default letterbox for its input shape — centred, padded with 114, RGB, /255 — and `note` says so.
+ * Images are decoded lazily, one at a time, on every pass.
  */
 export function openCalibration(model: Model, source: CalibrationSource): Calibration {
   const all = typeof source.images === 'string' ? listImages(source.images) : [...source.images];
   if (all.length === 0)
     throw new InputError(`calibration: no images found${typeof source.images === 'string' ? ` in ${source.images}` : ''}`);
-  const detected = detectFamily(modelSignature(model), source.detect);
-  const options = detected.adapter.letterboxOptions(detected.input);
+  const detected = recognizeModel(modelSignature(model), source.detect);
+  const options = detected.family ? detected.adapter.letterboxOptions(detected.input) : ultralyticsLetterbox(detected.input);
+  const note = detected.family
+    ? undefined
+    : `calibration: the model's output fits no YOLO family yoloq knows, so images are preprocessed with the default ${describeLetterbox(options)} (pass --family if it is one)`;
+  const anySkipped: string[] = [];
+  const anyFailed = new Set<string>();
+  const damaged = new Map<string, string>();
   const draw = ({ count, seed }: { count?: number; seed?: number }): CalibrationSet => {
-    const paths = drawSubset(all, count ?? source.count ?? 64, seed ?? source.seed ?? 0);
+    const n = count ?? source.count ?? 64;
+    const order = drawOrder(all.length, n, seed ?? source.seed ?? 0);
+    const paths = order
+      .slice(0, n)
+      .sort((a, b) => a - b)
+      .map((i) => all[i]!);
+    // Replacements for images that do not decode come from the rest of the seeded order, in that order.
+    let nextReplacement = Math.min(n, order.length);
     const skipped: string[] = [];
     const failed = new Set<string>();
+    const record = (p: string, reason: string) => {
+      skipped.push(`${p}: ${reason}`);
+      if (!anyFailed.has(p)) {
+        anyFailed.add(p);
+        anySkipped.push(`${p}: ${reason}`);
+      }
+    };
     return {
       inputName: detected.inputName,
       paths,
       skipped,
       async *feeds() {
         let decoded = 0;
+        // `paths` grows during the first pass when an image needs a replacement; the loop sees the appended ones.
         for (const p of paths) {
+          if (failed.has(p)) continue;
           const loaded = await loadImage(p);
           if (!loaded.ok) {
+            if (source.strict) throw new InputError(`calibration: cannot read ${p}: ${loaded.reason} (--strict)`);
             // Plans make several passes (ranges, range search, correction); an image is one skip, not one per pass.
-            if (!failed.has(p)) {
-              failed.add(p);
-              skipped.push(`${p}: ${loaded.reason}`);
-            }
+            failed.add(p);
+            record(p, loaded.reason);
+            if (nextReplacement < order.length) paths.push(all[order[nextReplacement++]!]!);
             continue;
           }
+          if (loaded.warning !== undefined && !damaged.has(p)) damaged.set(p, `${p}: ${loaded.warning}`);
           decoded++;
           yield { [detected.inputName]: letterbox(loaded.image, options).tensor };
         }
@@ -106,6 +158,11 @@ export function openCalibration(model: Model, source: CalibrationSource): Calibr
     set,
     draw,
     label: typeof source.images === 'string' ? source.images : `${set.paths.length} files`,
+    skipped: anySkipped,
+    get damaged() {
+      return [...damaged.values()];
+    },
+    ...(note ? { note } : {}),
   };
 }
 

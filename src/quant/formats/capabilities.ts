@@ -52,6 +52,11 @@ export function checkFormatRequest(name: string, formats: Readonly<Record<string
       `--granularity ${formatGranularity(req.granularity)}: --format ${name} cannot carry blocked scales (opset ${caps.opset} DequantizeLinear has no block_size); use --format ${formatsThat(formats, (c) => c.blockedScales)}, or --granularity per-channel`,
     );
   }
+  if (caps.scaleLevels === 2 && req.granularity !== undefined && req.granularity.kind !== 'blocked') {
+    throw new InputError(
+      `--granularity ${formatGranularity(req.granularity)}: --format ${name} stores two-level block scales; give --granularity block:N`,
+    );
+  }
   if (req.zeroPoints && !caps.zeroPoints)
     throw new InputError(
       `--asym-weights on: --format ${name} takes only symmetric weights (zero points 0); use --asym-weights off, or --format ${formatsThat(formats, (c) => c.zeroPoints)}`,
@@ -73,6 +78,15 @@ export function checkPlanFits(name: string, formats: Readonly<Record<string, For
   if (blocked && !caps.blockedScales) {
     throw new InputError(
       `plan weight ${blocked.node} has blocked scales (${formatGranularity(blocked.granularity)}): --format ${name} cannot carry them (opset ${caps.opset} DequantizeLinear has no block_size); use --format ${formatsThat(formats, (c) => c.blockedScales)}, or re-plan with --granularity per-channel`,
+    );
+  }
+  const single =
+    caps.scaleLevels === 2
+      ? plan.weights.find((w) => w.granularity.kind === 'blocked' && w.bits <= 4 && !w.blockScales && w.scales.length > w.shape[0]!)
+      : undefined;
+  if (single) {
+    throw new InputError(
+      `plan weight ${single.node} has float32 block scales: --format ${name} stores two-level ones; make the plan with \`yoloq quantize --format ${name}\`, or export this one with --format ${formatsThat(formats, (c) => c.blockedScales && c.scaleLevels === 1)}`,
     );
   }
   const asym = plan.weights.find((w) => w.zeroPoints?.some((z) => z !== 0));

@@ -1,5 +1,5 @@
 import type { Model } from '../../onnx/ir/graph.js';
-import { detectFamily, modelSignature } from '../../yolo/detect.js';
+import { modelSignature, recognizeModel } from '../../yolo/detect.js';
 
 /**
  * How a detector's raw output splits into fields, so output noise can be pooled per kind of field: box terms,
@@ -24,23 +24,33 @@ export interface OutputFields {
   pixelBoxes?: { objectness: boolean; firstClass: number };
 }
 
+/**
+ * How a model's output noise is pooled: per field group of a YOLO output (OutputFields), or 'per-tensor' — every
+ * output tensor as one group, Σ(ref − q)² / Σ ref² averaged over the outputs — for an output layout no family
+ * describes (another detector's head: quantization needs no box decoding, so it measures the raw outputs as they are).
+ */
+export type OutputMeasure = OutputFields | 'per-tensor';
+
 const boxObjClasses = (output: string, axis: number): OutputFields => ({ output, axis, groupOf: (f) => (f < 4 ? 0 : f === 4 ? 1 : 2) });
 const boxClasses = (output: string, axis: number): OutputFields => ({ output, axis, groupOf: (f) => (f < 4 ? 0 : 1) });
 
 /**
  * Fields of `measured`'s output. `cutBeforeTopK`: the graph was cut before an end-to-end model's top-k selection,
  * so its output is ultralytics' per-anchor [1, anchors, 4 + classes]. Otherwise the family is detected from the
- * output shape and metadata; undefined when it cannot be (not a YOLO detector): every column is then its own group.
+ * output shape and metadata; 'per-tensor' when the output fits no family (see OutputMeasure); undefined when the
+ * model is not a detector yoloq can read at all (no image input, say) or its rows have no per-field meaning: every
+ * column is then its own group.
  */
-export function outputFields(measured: Model, cutBeforeTopK: boolean): OutputFields | undefined {
+export function outputFields(measured: Model, cutBeforeTopK: boolean): OutputMeasure | undefined {
   const outputs = measured.graph?.outputs ?? [];
   if (cutBeforeTopK) return outputs.length === 1 ? boxClasses(outputs[0]!.name, 2) : undefined;
-  let found: { family: string; outputName: string };
+  let found: ReturnType<typeof recognizeModel>;
   try {
-    found = detectFamily(modelSignature(measured));
+    found = recognizeModel(modelSignature(measured));
   } catch {
     return undefined;
   }
+  if (found.family === undefined) return 'per-tensor';
   const out = found.outputName;
   switch (found.family) {
     case 'yolox':
@@ -52,4 +62,10 @@ export function outputFields(measured: Model, cutBeforeTopK: boolean): OutputFie
     default:
       return undefined; // yolov10's [1, 300, 6] rows are already selected detections: no per-field meaning to pool
   }
+}
+
+/** The measure in one line, for the user: said when it is the family-agnostic one (undefined otherwise). */
+export function outputMeasureNote(measure: OutputMeasure | undefined, outputs: number): string | undefined {
+  if (measure !== 'per-tensor') return undefined;
+  return `sensitivity: the model's output fits no YOLO family yoloq knows, so a layer's noise is the relative noise Σ(ref − q)²/Σ ref² of every output tensor, averaged over the ${outputs} output${outputs === 1 ? '' : 's'}`;
 }

@@ -7,7 +7,7 @@ import type { QuantTarget } from './targets.js';
 import { measureSensitivity, type LayerSensitivity } from './sensitivity.js';
 import { mainGraph, nodeLabel, type Model } from '../../onnx/ir/graph.js';
 import { graphBeforeTopK } from './sensitivity-graph.js';
-import { outputFields, type OutputFields } from './output-fields.js';
+import { outputFields, outputMeasureNote, type OutputMeasure } from './output-fields.js';
 import type { HostTensor } from '../../runtime/host-tensor.js';
 
 /**
@@ -99,13 +99,18 @@ export function sensitivityGraph(work: Model, candidates: readonly WeightDecisio
   return candidates.every((d) => labels.has(d.node)) ? cut : work;
 }
 
-/** The graph to measure on (sensitivityGraph) and how its output's noise is pooled (outputFields). */
+/**
+ * The graph to measure on (sensitivityGraph), how its output's noise is pooled (outputFields), and a line for the
+ * user when that is the family-agnostic measure (outputMeasureNote).
+ */
 export function sensitivityTarget(
   work: Model,
   candidates: readonly WeightDecision[],
-): { measured: Model; fields: OutputFields | undefined } {
+): { measured: Model; fields: OutputMeasure | undefined; note?: string } {
   const measured = sensitivityGraph(work, candidates);
-  return { measured, fields: outputFields(measured, measured !== work) };
+  const fields = outputFields(measured, measured !== work);
+  const note = outputMeasureNote(fields, measured.graph?.outputs.length ?? 0);
+  return { measured, fields, ...(note ? { note } : {}) };
 }
 
 /** Measure 4-bit sensitivity of the low-bit layers and move the most sensitive to 8 bits within the budget. */
@@ -114,16 +119,16 @@ export async function applyBudget(
   targets: readonly QuantTarget[],
   decisions: readonly WeightDecision[],
   options: BudgetOptions,
-): Promise<{ decisions: WeightDecision[]; choice: BudgetChoice; sensitivity: LayerSensitivity[] }> {
+): Promise<{ decisions: WeightDecision[]; choice: BudgetChoice; sensitivity: LayerSensitivity[]; note?: string }> {
   const low = decisions.filter((d) => d.bits <= 4 && d.opType === 'Conv');
-  const { measured, fields } = sensitivityTarget(work, low);
+  const { measured, fields, note } = sensitivityTarget(work, low);
   const sensitivity = await measureSensitivity(measured, low, options.inputs, {
     fields,
     threads: options.threads,
     onProgress: (n, t) => options.onProgress?.('sensitivity', n, t),
   });
   const choice = chooseKept(decisions, sensitivity, options.budget);
-  return { decisions: keepAtEightBits(decisions, targets, choice.kept), choice, sensitivity };
+  return { decisions: keepAtEightBits(decisions, targets, choice.kept), choice, sensitivity, ...(note ? { note } : {}) };
 }
 
 /** A draw of `count` calibration images (same seed as the command's), preprocessed, for sensitivity runs. */

@@ -6,7 +6,7 @@ import { toFloatTensor, type HostTensor } from '../../runtime/host-tensor.js';
 import { createSession } from '../../runtime/session.js';
 import type { WeightDecision } from '../plan.js';
 import { dequantizeCodes, maxAbsScales, quantizeCodes } from '../weights/codes.js';
-import type { OutputFields } from './output-fields.js';
+import type { OutputMeasure } from './output-fields.js';
 
 /**
  * Per-layer sensitivity: quantize one layer at a time (everything else float) and measure how far the model's raw
@@ -33,7 +33,7 @@ export interface SensitivityOptions {
   /** Bits the layer is tried at (default: each decision's own bits). */
   bits?: number;
   /** How the output's noise is pooled (outputFields); absent: per column of the last axis. */
-  fields?: OutputFields;
+  fields?: OutputMeasure;
   threads?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -50,19 +50,23 @@ export function fakeQuantWeight(d: WeightDecision, w: Float32Array, bits?: numbe
   return dequantizeCodes(codes, d.shape, d.granularity, d.scales, d.zeroPoints);
 }
 
-/** Accumulates signal and noise per (output, field group); without fields, per column of the last axis. */
+/**
+ * Accumulates signal and noise per (output, field group); without fields, per column of the last axis; with
+ * 'per-tensor', per output tensor (every element of an output in one group).
+ */
 export class FieldNoise {
   private readonly sig = new Map<string, Float64Array>();
   private readonly noi = new Map<string, Float64Array>();
 
-  constructor(private readonly fields?: OutputFields) {}
+  constructor(private readonly fields?: OutputMeasure) {}
 
   add(name: string, ref: Float32Array, q: Float32Array, dims: readonly number[]): void {
-    const f = this.fields?.output === name ? this.fields : undefined;
+    const perTensor = this.fields === 'per-tensor';
+    const f = typeof this.fields === 'object' && this.fields.output === name ? this.fields : undefined;
     const axis = f ? f.axis : dims.length - 1;
     const count = dims[axis] ?? 1;
     const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
-    const groupOf = Int32Array.from({ length: count }, (_, k) => (f ? f.groupOf(k) : k));
+    const groupOf = Int32Array.from({ length: count }, (_, k) => (perTensor ? 0 : f ? f.groupOf(k) : k));
     const groups = Math.max(...groupOf) + 1;
     const s = this.sig.get(name) ?? new Float64Array(groups);
     const n = this.noi.get(name) ?? new Float64Array(groups);

@@ -3,15 +3,27 @@ import { toFloat32 } from '../../onnx/ir/tensor.js';
 import type { GranularityRequest, WeightDecision, WeightGranularity } from '../plan.js';
 import type { Scheme } from '../scheme.js';
 import { maxAbsScales } from '../weights/codes.js';
+import { toTwoLevel } from '../weights/two-level.js';
 import { selectLayers, type LayerSelection } from './layer-selection.js';
 import type { QuantTarget } from './targets.js';
 
 export interface WeightPolicyOptions extends LayerSelection {
   /** Scale layout for the scheme's low-bit layers; default per-channel. */
   granularity?: GranularityRequest;
+  /**
+   * Blocked ≤ 4-bit layers: store block scales as uint8 codes under a float32 row scale (two levels,
+   * src/quant/weights/two-level.ts) instead of float32 each. Default 'float32'.
+   */
+  blockScales?: 'float32' | 'uint8';
+  /** Leave the prediction layers float instead of keeping them at 8 bits (NVIDIA's Q/DQ placement for YOLO). */
+  floatPredictionLayers?: boolean;
   /** Keep stem and prediction layers at 8 bits (default true): they hold ~2% of YOLO Conv parameters and most of its 4-bit error. */
   keepFirstLast?: boolean;
   narrow?: boolean;
+}
+
+function twoLevelOf(scales: Float32Array, rows: number) {
+  return toTwoLevel(scales, rows, scales.length / rows, true);
 }
 
 function granularityFor(t: QuantTarget, g: GranularityRequest | undefined): WeightGranularity {
@@ -37,24 +49,38 @@ export function planWeightsRtn(
     );
   const keep = options.keepFirstLast ?? true;
   const narrow = options.narrow ?? true;
-  const weights = selected.map((t): WeightDecision => {
-    const kept = keep && (t.first || t.last);
-    const bits = kept ? scheme.keptWeightBits : scheme.weightBits;
-    const granularity = kept ? ({ kind: 'per-channel', axis: t.outputAxis } as const) : granularityFor(t, options.granularity);
-    const scales = maxAbsScales(toFloat32(t.weight), t.weight.dims, granularity, bits);
-    return {
-      node: t.node,
-      opType: t.opType,
-      input: t.input,
-      tensor: t.weight.name,
-      shape: [...t.weight.dims],
-      bits,
-      narrow,
-      granularity,
-      scales: Array.from(scales),
-      algorithm: { name: 'rtn' },
-      reason: kept ? (t.first ? 'stem layer kept at 8 bits' : 'prediction layer kept at 8 bits') : `${scheme.name} weight bits`,
-    };
-  });
-  return { weights, float: excluded };
+  // TensorRT placement leaves the prediction layers (and the box decoding after them) in float.
+  const floatLast = options.floatPredictionLayers ? selected.filter((t) => t.last) : [];
+  const float = [...excluded, ...floatLast.map((t) => ({ node: t.node, reason: 'prediction layer left float (TensorRT placement)' }))];
+  const weights = selected
+    .filter((t) => !floatLast.includes(t))
+    .map((t): WeightDecision => {
+      const kept = keep && (t.first || t.last);
+      const bits = kept ? scheme.keptWeightBits : scheme.weightBits;
+      const granularity = kept ? ({ kind: 'per-channel', axis: t.outputAxis } as const) : granularityFor(t, options.granularity);
+      const maxAbs = maxAbsScales(toFloat32(t.weight), t.weight.dims, granularity, bits);
+      // Round-to-nearest takes the representable block scale at or above max|w| / qmax, so no weight clips. A row of
+      // one block (a depthwise 3×3 filter under block:16) gains nothing from a second level and keeps its float32 scale.
+      const rows = t.weight.dims[0]!;
+      const two =
+        options.blockScales === 'uint8' && granularity.kind === 'blocked' && bits <= 4 && maxAbs.length > rows
+          ? twoLevelOf(maxAbs, rows)
+          : undefined;
+      const scales = two ? two.scales : maxAbs;
+      return {
+        node: t.node,
+        opType: t.opType,
+        input: t.input,
+        tensor: t.weight.name,
+        shape: [...t.weight.dims],
+        bits,
+        narrow,
+        granularity,
+        scales: Array.from(scales),
+        ...(two ? { blockScales: { codes: Array.from(two.codes), rowScales: Array.from(two.rowScales) } } : {}),
+        algorithm: { name: 'rtn' },
+        reason: kept ? (t.first ? 'stem layer kept at 8 bits' : 'prediction layer kept at 8 bits') : `${scheme.name} weight bits`,
+      };
+    });
+  return { weights, float };
 }

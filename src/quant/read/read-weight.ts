@@ -7,7 +7,7 @@ import type { WeightDecision, WeightGranularity } from '../plan.js';
 import { roundHalfEven } from '../rounding.js';
 import { dequantizeCodes } from '../weights/codes.js';
 import { scaleLayout } from '../weights/layout.js';
-import { constantOf, traceWeight, type WeightTrace } from './weight-trace.js';
+import { constantOf, traceWeight, weightScaleOf, type WeightTrace } from './weight-trace.js';
 
 /**
  * Reads one weight's quantizer chain (found by weight-trace.ts) as a plan decision: bits, narrow range, granularity,
@@ -209,8 +209,10 @@ function readChain(
   const dq = graph.nodes[trace.dq!]!;
   const before = trace.chain.slice(0, trace.nodes.indexOf(trace.dq!)).filter((op) => !['Identity', 'Clip', 'QuantizeLinear'].includes(op));
   if (before.length > 0) return `${before[0]} between the stored codes and the DequantizeLinear`;
-  const scale = constantOf(graph, index, dq.inputs[1] ?? '');
-  if (!scale || scale.dtype !== DataType.FLOAT) return "the DequantizeLinear's scale is not a float32 constant";
+  const scaleRead = weightScaleOf(graph, index, dq.inputs[1] ?? '');
+  const scale = scaleRead?.tensor;
+  if (!scale || scale.dtype !== DataType.FLOAT)
+    return "the DequantizeLinear's scale is not a float32 constant (or two-level uint8 block scales)";
   const s = toFloat32(scale);
   if (s.some((v) => !(v > 0) || !Number.isFinite(v))) return 'a scale that is not positive';
   const zpT = dq.inputs[2] ? constantOf(graph, index, dq.inputs[2]) : undefined;
@@ -240,6 +242,7 @@ function readChain(
     granularity,
     scales: Array.from(s),
     ...(grid.zeroPoints ? { zeroPoints: grid.zeroPoints } : {}),
+    ...(scaleRead.blockScales && granularity.kind === 'blocked' ? { blockScales: scaleRead.blockScales } : {}),
     algorithm: { name: 'imported', from: trace.format },
     codes: Buffer.from(grid.codes.buffer, grid.codes.byteOffset, grid.codes.byteLength).toString('base64'),
     reason: `read from a ${trace.format} graph`,

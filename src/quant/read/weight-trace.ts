@@ -67,6 +67,34 @@ function prepend(walk: Walk, graph: Graph, i: number): void {
 
 const PASS_THROUGH = new Set(['Identity', 'Cast', 'Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze']);
 
+/**
+ * A weight DequantizeLinear's scale: a float constant, or two-level block scales — a DequantizeLinear of uint8
+ * codes [rows, blocks] against float32 row scales (axis 0, zero point 0) — evaluated exactly as that node computes
+ * them, with the codes and row scales for a plan's `blockScales`.
+ */
+export function weightScaleOf(
+  graph: Graph,
+  index: GraphIndex,
+  name: string,
+): { tensor: Tensor; blockScales?: { codes: number[]; rowScales: number[] } } | undefined {
+  const c = constantOf(graph, index, name);
+  if (c) return { tensor: c };
+  const dq = producerOf(graph, index, name);
+  if (dq?.opType !== 'DequantizeLinear' || dq.inputs[2]) return undefined;
+  const codes = constantOf(graph, index, dq.inputs[0] ?? '');
+  const rowScales = constantOf(graph, index, dq.inputs[1] ?? '');
+  if (codes?.dtype !== DataType.UINT8 || codes.dims.length !== 2 || rowScales?.dtype !== DataType.FLOAT) return undefined;
+  const axis = getInt(dq, 'axis', 1);
+  const rows = codes.dims[0]!;
+  if ((axis !== 0 && axis !== -2) || elementCount(rowScales.dims) !== rows) return undefined;
+  const q = Array.from(toIntegers(codes), Number);
+  const s = toFloat32(rowScales);
+  const blocks = codes.dims[1]!;
+  const values = q.map((v, i) => Math.fround(v * s[Math.floor(i / blocks)]!));
+  const tensor: Tensor = { ...rowScales, name, dims: [...codes.dims], data: new Uint8Array(Float32Array.from(values).buffer) };
+  return { tensor, blockScales: { codes: q, rowScales: Array.from(s) } };
+}
+
 /** A constant tensor behind `name`: an initializer or a Constant node's `value`. */
 export function constantOf(graph: Graph, index: GraphIndex, name: string): Tensor | undefined {
   const init = index.initializers.get(name);
@@ -189,7 +217,7 @@ function hasNonZeroIntegers(t: Tensor): boolean {
 function traceDequantize(graph: Graph, index: GraphIndex, dqAt: number, walk: Walk): WeightTrace | undefined {
   const dq = graph.nodes[dqAt]!;
   prepend(walk, graph, dqAt);
-  const scale = dq.inputs[1] ? constantOf(graph, index, dq.inputs[1]) : undefined;
+  const scale = dq.inputs[1] ? weightScaleOf(graph, index, dq.inputs[1])?.tensor : undefined;
   const x = walkUp(graph, index, dq.inputs[0] ?? '', walk);
   let clip: [number, number] | undefined;
   let stored = constantOf(graph, index, x.name);

@@ -32,6 +32,8 @@ const rows: VariantRow[] = [
     name: 'w4a8',
     kind: 'ptq',
     status: 'done',
+    scheme: 'w4a8',
+    format: 'int4',
     map: 0.55,
     map50: 0.86,
     latencyMs: latency(7),
@@ -76,6 +78,7 @@ async function input(): Promise<ReportInput> {
       images: 2,
       layers: [
         { node: 'conv0', params: 432, sqnrDb: 20, noise: 0.01, noisePerMParam: 23 },
+        { node: LONG, params: 64, sqnrDb: 25, noise: 0.003, noisePerMParam: 47 },
         { node: 'conv1', params: 100, sqnrDb: null as unknown as number, noise: 0, noisePerMParam: 0 },
       ],
     },
@@ -94,8 +97,13 @@ async function input(): Promise<ReportInput> {
       threads: 0,
     },
     config: { variants: ['fp32', 'w4a8'] },
+    facts: [{ id: 'w4a8', blocked: true, weightZeroPoints: true, activationZeroPoints: true, plan: 'run/plans/w4a8.json' }],
+    ep: 'cpu',
+    model: 'model.onnx',
   };
 }
+
+const LONG = '/model.23/one2one_cv3.0/one2one_cv3.0.1/one2one_cv3.0.1.1/conv/Conv';
 
 test('chart ticks cover the data', () => {
   assert.deepEqual(niceTicks(0, 3.33), [0, 1, 2, 3, 4]);
@@ -119,12 +127,32 @@ test('report.html is self-contained: no script, no link, no URL but data: URIs; 
   assert.match(html, /∞/);
 });
 
+test('report.html says which variant to ship per target and why; sensitivity has units and full layer names', async () => {
+  const html = reportHtml(await input());
+  assert.match(html, /<h2>Which variant to ship<\/h2>/);
+  assert.match(html, /<b>CPU \(ORT CPU EP\)<\/b>: <b>w4a8<\/b> — 0\.50 MB, mAP50-95 0\.5500 \(−6\.00 pts vs FP\)\. Why: the only variant/);
+  assert.match(html, /<b>CUDA \(ORT CUDA EP\)<\/b>: <b>w4a8<\/b>.*blocked INT4 DequantizeLinear/);
+  assert.match(
+    html,
+    /<b>TensorRT \(ORT TensorRT EP\)<\/b>: none of this run's variants runs there as built\. Build one: <code>yoloq quantize --model model\.onnx --scheme w4a8 --target tensorrt/,
+  );
+  assert.match(html, /mAP50-95 change vs FP \(points; 1 point = 0\.01 mAP\)/);
+  // The sensitivity axis has its unit; a long layer name is shortened in the chart, whole in its <title> and the table.
+  assert.match(html, /relative output noise with only this layer at 4 bits \(% of the output signal power\)/);
+  assert.match(html, />0\.0 %<\/text>/);
+  assert.ok(html.includes(`<title>${LONG}: 0.300 %`));
+  assert.ok(html.includes(`<td>${LONG}</td>`));
+  assert.ok(html.includes('…'));
+});
+
 test('report.html renders in headless Chromium with no console error', {
   skip: chromiumAvailable() ? false : 'skipped: /usr/bin/chromium is absent (apt-get install -y chromium)',
 }, async () => {
   const file = join(dir, 'report.html');
   writeFileSync(file, reportHtml(await input()));
   const r = await renderPage(file);
+  // YOLOQ_REPORT_SCREENSHOT=file.png keeps the screenshot to look at.
+  if (process.env.YOLOQ_REPORT_SCREENSHOT) writeFileSync(process.env.YOLOQ_REPORT_SCREENSHOT, r.png);
   assert.deepEqual(r.errors, []);
   assert.deepEqual(r.requests, []);
   const stats = await sharp(r.png).stats();

@@ -133,8 +133,8 @@ test('clip search never does worse than max-abs on the weighted rounding error',
   w[0] = 2; // an outlier: clipping it pays off
   const diag = new Float64Array(k).fill(1);
   const g = { kind: 'per-channel', axis: 0 } as const;
-  const searched = searchScales(w, rows, k, diag, { bits: 4, narrow: true, granularity: g });
-  const plain = searchScales(w, rows, k, diag, { bits: 4, narrow: true, granularity: g, clipRatios: [1] });
+  const searched = searchScales(w, rows, k, diag, { bits: 4, narrow: true, granularity: g }).scales;
+  const plain = searchScales(w, rows, k, diag, { bits: 4, narrow: true, granularity: g, clipRatios: [1] }).scales;
   assert.ok(searched[0]! <= plain[0]!);
 });
 

@@ -122,7 +122,6 @@ const train = join(sharedDataDir, 'coco', 'train209', 'images');
 
 test('yolox_nano W4A8 with equalization: plan records it, a saved plan re-applies byte for byte', {
   skip: existsSync(yolox) && existsSync(train) ? false : `skipped: ${sharedDataDir} is absent`,
-  timeout: 300_000,
 }, async () => {
   const bytes = readFileSync(yolox);
   const { plan, work } = await makePlan(bytes, { scheme: 'w4a8', calibration: { images: train, count: 4 }, equalize: true });

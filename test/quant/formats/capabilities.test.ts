@@ -34,7 +34,8 @@ const plan = (weights: WeightDecision[]): QuantPlan => ({
 });
 
 test('the format table: one row per format, capabilities as data, opsets as the ONNX spec gives them', () => {
-  assert.deepEqual(FORMAT_NAMES, ['qcdq', 'qdq', 'int4', 'int4-cuda']);
+  assert.deepEqual(FORMAT_NAMES, ['qcdq', 'qdq', 'int4', 'int4-cuda', 'int4-compact']);
+  assert.equal(FORMAT_CAPABILITIES['int4-compact'].scaleLevels, 2);
   for (const n of FORMAT_NAMES) {
     assert.equal(FORMATS[n].name, n);
     assert.ok(Object.isFrozen(FORMATS[n]) && Object.isFrozen(FORMATS[n].capabilities));
@@ -51,7 +52,7 @@ test('--format and --cuda-layout resolve to one row; --cuda-layout without int4 
   assert.equal(formatFromOptions('int4', true), 'int4-cuda');
   assert.equal(formatFromOptions('int4-cuda', true), 'int4-cuda');
   assert.throws(() => formatFromOptions('qdq', true), isInput(/--cuda-layout applies to --format int4 only/));
-  assert.throws(() => formatFromOptions('int3'), isInput(/--format int3: expected one of qcdq, qdq, int4, int4-cuda/));
+  assert.throws(() => formatFromOptions('int3'), isInput(/--format int3: expected one of qcdq, qdq, int4, int4-cuda, int4-compact/));
 });
 
 test('a request a format cannot carry is refused naming the option and the formats that can', () => {
@@ -59,7 +60,7 @@ test('a request a format cannot carry is refused naming the option and the forma
   assert.throws(
     () => checkFormatRequest('qcdq', FORMAT_CAPABILITIES, { granularity: block16 }),
     isInput(
-      /^--granularity block:16: --format qcdq cannot carry blocked scales .* use --format int4 or int4-cuda, or --granularity per-channel$/,
+      /^--granularity block:16: --format qcdq cannot carry blocked scales .* use --format int4 or int4-cuda or int4-compact, or --granularity per-channel$/,
     ),
   );
   assert.throws(() => checkFormatRequest('qdq', FORMAT_CAPABILITIES, { granularity: block16 }), isInput(/--format qdq/));

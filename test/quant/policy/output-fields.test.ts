@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DataType } from '../../../src/onnx/ir/dtypes.js';
 import type { Model } from '../../../src/onnx/ir/graph.js';
 import { buildTinyDetector } from '../../../src/examples/tiny-detector.js';
-import { outputFields } from '../../../src/quant/policy/output-fields.js';
+import { outputFields, type OutputFields } from '../../../src/quant/policy/output-fields.js';
 import { FieldNoise } from '../../../src/quant/policy/sensitivity.js';
 
 /** The tiny detector's graph with the image input and one output of the given shapes (only the signature matters). */
@@ -20,25 +20,34 @@ function withSignature(input: number[], output: number[]): Model {
   };
 }
 
-const groups = (f: ReturnType<typeof outputFields>, n: number) => Array.from({ length: n }, (_, k) => f!.groupOf(k));
+const groups = (f: ReturnType<typeof outputFields>, n: number) => Array.from({ length: n }, (_, k) => (f as OutputFields).groupOf(k));
 
 test('output fields: box / objectness / classes for YOLOX and YOLOv5, box / classes for YOLOv8 (axis 1) and a cut end-to-end graph', () => {
-  const yolox = outputFields(withSignature([1, 3, 416, 416], [1, 3549, 85]), false);
+  const yolox = outputFields(withSignature([1, 3, 416, 416], [1, 3549, 85]), false) as OutputFields;
   assert.equal(yolox!.axis, 2);
   assert.equal(yolox!.output, 'out');
   assert.deepEqual(groups(yolox, 8), [0, 0, 0, 0, 1, 2, 2, 2]);
   assert.equal(yolox!.pixelBoxes, undefined, 'YOLOX boxes are grid-relative: pooled');
-  const v5 = outputFields(withSignature([1, 3, 640, 640], [1, 25200, 85]), false);
+  const v5 = outputFields(withSignature([1, 3, 640, 640], [1, 25200, 85]), false) as OutputFields;
   assert.deepEqual(groups(v5, 6), [0, 0, 0, 0, 1, 2]);
   assert.deepEqual(v5!.pixelBoxes, { objectness: true, firstClass: 5 });
-  const v8 = outputFields(withSignature([1, 3, 640, 640], [1, 84, 8400]), false);
+  const v8 = outputFields(withSignature([1, 3, 640, 640], [1, 84, 8400]), false) as OutputFields;
   assert.equal(v8!.axis, 1);
   assert.deepEqual(groups(v8, 6), [0, 0, 0, 0, 1, 1]);
   assert.deepEqual(v8!.pixelBoxes, { objectness: false, firstClass: 4 });
   // A cut YOLOv10 graph would pass for YOLOX by shape; the caller's cut flag decides.
-  const cut = outputFields(withSignature([1, 3, 640, 640], [1, 8400, 84]), true);
+  const cut = outputFields(withSignature([1, 3, 640, 640], [1, 8400, 84]), true) as OutputFields;
   assert.deepEqual([cut!.axis, ...groups(cut, 6)], [2, 0, 0, 0, 0, 1, 1]);
-  assert.equal(outputFields(buildTinyDetector('float'), false), undefined, 'not a YOLO output: per-column fallback');
+  assert.equal(outputFields(buildTinyDetector('float'), false), 'per-tensor', 'an output no family describes: every output tensor whole');
+});
+
+test('field noise per tensor: each output one group, relative noise averaged over the outputs', () => {
+  const m = new FieldNoise('per-tensor');
+  // Output a: Σd² = 0.25 + 0.01, Σref² = 4 + 0.01 + 9; output b: Σd² = 1, Σref² = 100.
+  m.add('a', Float32Array.from([2, 0.1, 3]), Float32Array.from([2.5, 0.2, 3]), [1, 3]);
+  m.add('b', Float32Array.from([10, 0]), Float32Array.from([11, 0]), [1, 1, 2]);
+  const want = (0.26 / 13.01 + 1 / 100) / 2;
+  assert.ok(Math.abs(m.relative() - want) < 1e-9, `${m.relative()} vs ${want}`);
 });
 
 test('field noise: hand-computed pooling per group, per column without fields, fields on axis 1', () => {

@@ -12,9 +12,7 @@ import { seededRandom } from '../../../src/quant/rounding.js';
 import { SCHEMES } from '../../../src/quant/scheme.js';
 import { repoRoot } from '../../helpers/paths.js';
 
-test('NMS-free YOLOv10 (embedded default): sensitivity is measured before the top-k and does not saturate', {
-  timeout: 120_000,
-}, async () => {
+test('NMS-free YOLOv10 (embedded default): sensitivity is measured before the top-k and does not saturate', async () => {
   const work = modelFromBytes(readFileSync(join(repoRoot, 'assets', 'default', 'shapes-yolov10.onnx')));
   const candidates = planWeightsRtn(findQuantTargets(work), SCHEMES.w4a16).weights.filter((d) => d.bits <= 4 && d.opType === 'Conv');
   const cut = sensitivityGraph(work, candidates);
