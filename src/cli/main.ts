@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { classifyError } from '../errors.js';
-import { helpText, parseCommandArgs, type Command } from './command.js';
+import { helpText, parseCommandArgs } from './command.js';
 import { terminalIo } from './progress.js';
 import { COMMANDS } from './commands/index.js';
 

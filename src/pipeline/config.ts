@@ -130,7 +130,8 @@ export function parseVariants(list: string, ep: EpName, target?: TargetRow): Var
 /** Options as the command line or a YAML file give them, before validation (YAML keys may be camelCase or kebab-case). */
 export type RawOptions = Record<string, YamlValue | undefined>;
 
-const KEYS = [
+/** Every run option a YAML file or the command line may give (kebab-case; `output` is `-o` on the command line). */
+export const RUN_OPTION_KEYS = [
   'model',
   'coco',
   'images',
@@ -169,7 +170,8 @@ export function readConfigFile(path: string): RawOptions {
   const out: RawOptions = {};
   for (const [k, v] of Object.entries(parseYamlLite(text, path))) {
     const key = kebab(k);
-    if (!(KEYS as readonly string[]).includes(key)) throw new InputError(`${path}: unknown key ${k} (known: ${KEYS.join(', ')})`);
+    if (!(RUN_OPTION_KEYS as readonly string[]).includes(key))
+      throw new InputError(`${path}: unknown key ${k} (known: ${RUN_OPTION_KEYS.join(', ')})`);
     out[key] = Array.isArray(v) ? v.join(',') : v;
   }
   return out;

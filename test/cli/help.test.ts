@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import { COMMANDS } from '../../src/cli/commands/index.js';
 
-const command = (name: string) => COMMANDS.find((c) => c.name === name)!;
 import assert from 'node:assert/strict';
-import { helpText, type Command } from '../../src/cli/command.js';
+import { helpText } from '../../src/cli/command.js';
 import { DEFAULTS } from '../../src/pipeline/config.js';
+
+const command = (name: string) => COMMANDS.find((c) => c.name === name)!;
 
 /** The options a help line introduces: the flags before its description ("  --algo A, --budget B  …" → algo, budget). */
 function introduced(line: string): string[] {

@@ -9,7 +9,7 @@ import { buildTinyDetector } from '../../src/examples/tiny-detector.js';
 import { inspectModel } from '../../src/inspect/inspect-model.js';
 import { loadModel, modelToBytes } from '../../src/onnx/serde/model-io.js';
 import { seededRandom } from '../../src/util/seeded-random.js';
-import { parseCommandArgs, type Command } from '../../src/cli/command.js';
+import { parseCommandArgs } from '../../src/cli/command.js';
 import { runCli } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/paths.js';
 

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
 import { InputError } from '../../errors.js';
-import { readConfigFile, resolveConfig, type RawOptions } from '../../pipeline/config.js';
+import { readConfigFile, resolveConfig, RUN_OPTION_KEYS, type RawOptions } from '../../pipeline/config.js';
 import { PACKAGE_ROOT } from '../../pipeline/inputs.js';
 import { stageKey } from '../../pipeline/run-folder.js';
 import { runPipeline } from '../../pipeline/run-pipeline.js';
@@ -8,29 +8,8 @@ import { SUMMARY_COLUMNS, summaryCells } from '../../pipeline/summary.js';
 import { stringOpt, type Command } from '../command.js';
 import { formatTable } from '../../util/format-table.js';
 
-const STRING_OPTIONS = [
-  'config',
-  'model',
-  'coco',
-  'images',
-  'max-images',
-  'calib',
-  'calib-count',
-  'seed',
-  'variants',
-  'recipe',
-  'ep',
-  'target',
-  'threads',
-  'warmup',
-  'runs',
-  'sensitivity-images',
-  'overlay-images',
-  'qat-steps',
-  'synthetic-val',
-  'synthetic-calib',
-  'synthetic-seed',
-] as const;
+/** The string options of `run`: its config file, and every run option but `output` (which is `-o`). */
+const STRING_OPTIONS = ['config', ...RUN_OPTION_KEYS.filter((k) => k !== 'output')] as const;
 
 /** The default run folder: runs/<model stem>-<hash of the configuration>, so the same command resumes the same run. */
 function defaultOutput(model: string | undefined, cfg: object): string {
