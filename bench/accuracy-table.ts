@@ -141,6 +141,7 @@ log(
 );
 log('|---|---|---|---|---|---|---|---|---|');
 for (const m of models) {
+  if (!MODELS[m]) throw new Error(`--models ${m}: expected one of ${Object.keys(MODELS).join(', ')}`);
   await ensureExported(m);
   const bytes = readFileSync(MODELS[m]!);
   const fp = await mAP(MODELS[m]!);
