@@ -39,3 +39,16 @@ def test_nested_outputs_and_feature_taps():
     got = taps.take()
     taps.close()
     assert set(got) == {"0"} and feature_distillation(got, {"0": got["0"] + 1}) > 0
+
+
+def test_pixel_sized_box_channels_give_a_finite_gradient():
+    # YOLOv10's end-to-end output [B, 300, 6]: x1, y1, x2, y2 in pixels, a score, a class index. With box values near
+    # 250 the straight-through clamp rounded to 0 and log(0) made every gradient NaN (the embedded default's QAT).
+    g = torch.Generator().manual_seed(2)
+    t = torch.cat(
+        [torch.rand(2, 300, 4, generator=g) * 256, torch.rand(2, 300, 1, generator=g), torch.randint(0, 5, (2, 300, 1), generator=g)], -1
+    )
+    s = (t + torch.randn(t.shape, generator=g)).requires_grad_(True)
+    loss = output_distillation(s, t)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(s.grad).all() and s.grad[..., :4].abs().sum() > 0

@@ -13,6 +13,7 @@ import os
 import sys
 import traceback
 
+from . import distributed
 from .config import PTQ_STEPS, SUPPORTED, RunConfig, scheme_for
 from .events import InputError, Reporter
 
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calib-count", type=int, default=64)
     p.add_argument("--gptq-count", type=int, default=32)
     p.add_argument("--steps", type=int, default=0, help="QAT steps (0: PTQ only)")
-    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--batch", type=int, default=4, help="global batch; under torchrun split evenly over the ranks")
     p.add_argument("--lr", type=float, default=1e-3, help="weights and biases, relative to each tensor's mean magnitude")
     p.add_argument("--scale-lr", type=float, default=1e-3, help="quantizer scales, relative to each one's magnitude")
     p.add_argument("--ema-decay", type=float, default=0.999)
@@ -66,6 +67,7 @@ def parse_config(argv: list[str]) -> tuple[RunConfig, bool]:
         raise InputError("--resume and --stop-after need --checkpoint")
     if a.stop_after is not None and a.stop_after < 1:
         raise InputError("--stop-after must be ≥ 1")
+    distributed.check_config(distributed.from_environment(), a.batch, a.device)
     out_dir = os.path.dirname(os.path.abspath(a.output))
     if not os.path.isdir(out_dir):
         raise InputError(f"-o {a.output}: folder {out_dir} does not exist")
@@ -106,8 +108,20 @@ def _quiet_environment() -> None:
     warnings.filterwarnings("ignore", category=FutureWarning)
 
 
+class _Silent:
+    """The event stream of ranks other than 0: the TS side reads one protocol stream, rank 0's."""
+
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
-    rep = Reporter(sys.stdout)
+    dist = distributed.from_environment()
+    rep = Reporter(sys.stdout if dist.main else _Silent())
+    prefix = f"[rank {dist.rank}] " if dist.active else ""
     try:
         if argv is None:
             argv = sys.argv[1:]
@@ -116,19 +130,29 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         cfg, verbose = parse_config(argv)
         logging.basicConfig(
-            level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+            level=logging.INFO if verbose else logging.WARNING,
+            stream=sys.stderr,
+            format=f"{prefix}%(levelname)s %(name)s: %(message)s",
         )
         _quiet_environment()
         from .pipeline import run
 
         with contextlib.redirect_stdout(sys.stderr):  # third-party prints must not corrupt the protocol
-            result = run(cfg, rep)
-        rep.result(**result)
+            result = run(cfg, rep, dist)
+        if result is not None:
+            rep.result(**result)
         return 0
     except InputError as e:
-        rep.error(str(e), kind="input")
+        _fail(rep, prefix, str(e), "input")
         return 2
     except Exception as e:  # noqa: BLE001 - reported through the protocol, traceback on stderr
         traceback.print_exc(file=sys.stderr)
-        rep.error(f"{type(e).__name__}: {e}".splitlines()[0], kind="internal")
+        _fail(rep, prefix, f"{type(e).__name__}: {e}".splitlines()[0], "internal", traceback.format_exc())
         return 1
+
+
+def _fail(rep: Reporter, prefix: str, message: str, kind: str, callstack: str = "") -> None:
+    rep.error(message, kind=kind)
+    if prefix:
+        print(f"{prefix}error: {message}", file=sys.stderr, flush=True)
+        distributed.record_failure(message, kind, callstack)

@@ -1,8 +1,10 @@
 """Export the trained model as QCDQ ONNX (opset 13) in the output layout yoloq's TS families read, then run it once
-in ONNX Runtime against the PyTorch model.
+in ONNX Runtime against the PyTorch model. The file appears only when both succeeded (temp file, then rename).
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import torch
@@ -37,6 +39,41 @@ def export_model(model: torch.nn.Module, source: Source, example: torch.Tensor, 
     """Export to `path`; returns ORT-vs-PyTorch agreement on `example` (SQNR in dB of the raw output)."""
     import onnxruntime as ort
 
+    tmp = f"{path}.{os.getpid()}.tmp"  # same folder, so the rename is atomic; the exporter creates it
+    try:
+        result = _export_and_compare(model, source, example, tmp, ort)
+        _describe_like_source(tmp, source, result["outputShape"])
+        os.replace(tmp, path)
+        return result
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _describe_like_source(path: str, source: Source, output_shape: list[int]) -> None:
+    """What yoloq's TS side reads to recognise the detector: an ONNX source's metadata (ultralytics' end2end, names,
+    stride) and, for a model with a fixed input, the output's fixed shape (a batch-freed Reshape, see
+    sources.free_batch_reshapes, leaves it symbolic in the export). The file is rewritten only when one is missing."""
+    import onnx
+
+    proto = onnx.load(path)
+    changed = False
+    have = {p.key for p in proto.metadata_props}
+    for key, value in source.metadata.items():
+        if key not in have:
+            proto.metadata_props.add(key=key, value=value)
+            changed = True
+    fixed_input = all(d.HasField("dim_value") for d in proto.graph.input[0].type.tensor_type.shape.dim)
+    dims = proto.graph.output[0].type.tensor_type.shape.dim
+    if fixed_input and len(dims) == len(output_shape) and not all(d.HasField("dim_value") for d in dims):
+        for d, n in zip(dims, output_shape):
+            d.dim_value = int(n)
+        changed = True
+    if changed:
+        onnx.save(proto, path)
+
+
+def _export_and_compare(model, source: Source, example: torch.Tensor, path: str, ort) -> dict:
     model = model.cpu()
     example = example.cpu()
     prepare_for_export(model, source)

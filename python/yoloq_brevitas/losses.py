@@ -30,8 +30,11 @@ def output_distillation(s: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     dims = [d for d in range(t.dim()) if d != axis]
     prob = (t.amin(dim=dims, keepdim=True) >= 0) & (t.amax(dim=dims, keepdim=True) <= 1)
     eps = 1e-6
-    # Clamp the value for the logs but pass the gradient straight through, so a saturated score can recover.
-    sp, tp = s + (s.clamp(eps, 1 - eps) - s).detach(), t.clamp(eps, 1 - eps)
+    # Clamp the value for the logs but pass the gradient straight through, so a saturated score can recover. Box
+    # channels never reach the logs: at pixel magnitudes (YOLOv10's x1..y2 up to the input size) s + (c − s) rounds
+    # to 0 in float32, log(0) = −inf, and the masked-out entry's backward is 0·∞ = NaN in every weight.
+    s_prob = torch.where(prob, s, torch.full_like(s, 0.5))
+    sp, tp = s_prob + (s_prob.clamp(eps, 1 - eps) - s_prob).detach(), t.clamp(eps, 1 - eps)
     bce = -(tp * torch.log(sp) + (1 - tp) * torch.log(1 - sp)) + (tp * torch.log(tp) + (1 - tp) * torch.log(1 - tp))
     var = t.var(dim=dims, keepdim=True)
     reg_var = var[~prob].mean() if bool((~prob).any()) else var.mean()

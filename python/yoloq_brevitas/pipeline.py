@@ -1,4 +1,10 @@
-"""One run of the stage: load → fold BN → topology → surgery → PTQ → QAT → export, reporting each stage."""
+"""One run of the stage: load → fold BN → topology → surgery → PTQ → QAT → export, reporting each stage.
+
+Under torchrun (distributed.py) every rank runs all of it up to the end of QAT: the PTQ initialisation runs on every
+rank with the same images and is deterministic, and DistributedDataParallel's construction broadcasts rank 0's
+parameters and buffers besides, so quantizer state is identical everywhere. Rank 0 alone writes checkpoints and
+exports; the other ranks return None.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ import time
 import numpy as np
 import torch
 
-from . import ptq
+from . import distributed, ptq
 from .config import RunConfig
 from .data import load_image_set, seeded_order
 from .events import InputError, Reporter
@@ -65,17 +71,19 @@ def _quantize(src, images, cfg: RunConfig, device, rep: Reporter, folded: int):
     return src.model.to(device), summary
 
 
-def _initialise(model, images, cfg: RunConfig, device, rep: Reporter, fingerprint: dict) -> tuple[TrainState, bool]:
-    """PTQ initialisation, or the state of an interrupted run when resuming; returns (train state, resumed)."""
+def _initialise(model, images, cfg: RunConfig, device, rep: Reporter, fingerprint: dict, dist: distributed.Dist) -> tuple[TrainState, bool]:
+    """PTQ initialisation, or the state of an interrupted run when resuming; returns (train state, resumed).
+    Whether there is a checkpoint to resume from is rank 0's answer (only rank 0 writes them)."""
     progress = rep.progress
-    if cfg.resume and cfg.checkpoint and os.path.isfile(cfg.checkpoint):
+    found = bool(cfg.resume and cfg.checkpoint and dist.main and os.path.isfile(cfg.checkpoint))
+    if cfg.resume and cfg.checkpoint and distributed.broadcast_flag(found, dist):
         # The PTQ result is inside the checkpoint; one calibration pass initialises lazy quantizer state first, and
         # the biases bias correction would have added exist before the state is loaded.
         ptq.calibrate(model, images, [0], device, lambda *a, **k: None)
         if "bias-correction" in cfg.ptq:
             ptq.add_missing_biases(model)
         try:
-            state = load_checkpoint(cfg.checkpoint, model, cfg, fingerprint)
+            state = load_checkpoint(cfg.checkpoint, model, cfg, fingerprint, dist)
         except ValueError as e:
             raise InputError(str(e)) from e
         progress("resume", state.step, cfg.steps)
@@ -93,13 +101,24 @@ def _initialise(model, images, cfg: RunConfig, device, rep: Reporter, fingerprin
     return TrainState(0, make_optimizer(model, cfg), Ema(model, cfg.ema_decay)), False
 
 
-def run(cfg: RunConfig, rep: Reporter) -> dict:
-    """The whole stage; returns the fields of the result event."""
+def run(cfg: RunConfig, rep: Reporter, dist: distributed.Dist = distributed.SINGLE) -> dict | None:
+    """The whole stage; returns the fields of the result event (None on ranks other than 0)."""
     t0 = time.monotonic()
     seed_everything(cfg.seed)
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
-    device = pick_device(cfg.device)
+    if not dist.active:
+        return _run(cfg, rep, dist, pick_device(cfg.device), t0)
+    device = distributed.pick_device(dist, cfg.device)
+    dist = distributed.start(dist, device)
+    # Not in a `finally`: a failing rank keeps its connections until it has recorded its error and exits, so its
+    # peers fail after it and launch.py names it as the first failure.
+    result = _run(cfg, rep, dist, device, t0)
+    distributed.stop(dist)
+    return result
+
+
+def _run(cfg: RunConfig, rep: Reporter, dist: distributed.Dist, device: torch.device, t0: float) -> dict | None:
     images = load_image_set(cfg.data)
     src = load_source(cfg.model)
     if src.input_hw and src.input_hw != images.hw:
@@ -123,12 +142,15 @@ def run(cfg: RunConfig, rep: Reporter) -> dict:
         "loss": loss_kind,
         "ptq": list(cfg.ptq),
     }
-    state, resumed = _initialise(model, images, cfg, device, rep, fingerprint)
+    state, resumed = _initialise(model, images, cfg, device, rep, fingerprint, dist)
     train_stats = None
     if cfg.steps > 0:
-        ckpt_fn = (lambda s: save_checkpoint(cfg.checkpoint, model, s, fingerprint)) if cfg.checkpoint else None
+        write = cfg.checkpoint and dist.main
+        ckpt_fn = (lambda s: save_checkpoint(cfg.checkpoint, model, s, fingerprint)) if write else None
         layers = [d["name"] for d in summary["decisions"]]
-        train_stats = train(model, teacher, images, cfg, loss_kind, device, state, rep.progress, ckpt_fn, layers)
+        train_stats = train(model, teacher, images, cfg, loss_kind, device, state, rep.progress, ckpt_fn, layers, dist)
+    if not dist.main:
+        return None
     rep.progress("export", 0, 1)
     exported = export_model(model, src, images.batch([0]), cfg.output)
     rep.progress("export", 1, 1)
@@ -148,4 +170,5 @@ def run(cfg: RunConfig, rep: Reporter) -> dict:
         "inputHw": list(images.hw),
         **exported,
         "surgery": summary,
+        **({"distributed": {"worldSize": dist.world, "backend": dist.backend}} if dist.active else {}),
     }

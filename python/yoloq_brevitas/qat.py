@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from . import distributed
 from .config import RunConfig
 from .data import ImageSet, seeded_order
 from .losses import FeatureTaps, distillation_loss, feature_distillation, ultralytics_loss
@@ -95,10 +96,14 @@ def save_checkpoint(path: str, model: nn.Module, state: TrainState, fingerprint:
     os.replace(tmp, path)
 
 
-def load_checkpoint(path: str, model: nn.Module, cfg: RunConfig, fingerprint: dict) -> TrainState:
+def load_checkpoint(
+    path: str, model: nn.Module, cfg: RunConfig, fingerprint: dict, dist: distributed.Dist = distributed.SINGLE
+) -> TrainState:
     """Restore the model, then build the optimizer on the restored parameters (Brevitas' state loading may replace
-    quantizer Parameter objects, so an optimizer made before would update orphans) and restore its state."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    quantizer Parameter objects, so an optimizer made before would update orphans) and restore its state. Under
+    torchrun rank 0 reads the file and sends it to the others. The fingerprint holds the global batch, not the
+    number of ranks, so a run may resume on another number of processes."""
+    ckpt = distributed.load_from_rank0(path, dist)
     if ckpt.get("fingerprint") != fingerprint:
         raise ValueError(f"{path} was written by a different run (model, scheme or schedule differ): {ckpt.get('fingerprint')}")
     model.load_state_dict(ckpt["model"])
@@ -119,49 +124,57 @@ def train(
     progress,
     checkpoint_fn=None,
     layers: list[str] | None = None,
+    dist: distributed.Dist = distributed.SINGLE,
 ) -> dict:
     """Run QAT from `state.step` to cfg.steps. Returns loss statistics; the EMA weights are left in `model`.
-    `layers`: the quantized Conv names, whose outputs distillation matches against the teacher's."""
+    `layers`: the quantized Conv names, whose outputs distillation matches against the teacher's. Under torchrun
+    each rank trains on its slice of every global batch (distributed.shard) through DistributedDataParallel, and the
+    reported loss is the mean over the ranks."""
     taps = (FeatureTaps(model, layers), FeatureTaps(teacher, layers)) if (loss_kind == "distill" and layers) else None
     try:
-        return _train(model, teacher, images, cfg, loss_kind, device, state, progress, checkpoint_fn, taps)
+        return _train(model, teacher, images, cfg, loss_kind, device, state, progress, checkpoint_fn, taps, dist)
     finally:
         if taps:
             taps[0].close()
             taps[1].close()
 
 
-def _train(model, teacher, images, cfg, loss_kind, device, state, progress, checkpoint_fn, taps) -> dict:
+def _train(model, teacher, images, cfg, loss_kind, device, state, progress, checkpoint_fn, taps, dist) -> dict:
     order = seeded_order(len(images), cfg.steps * cfg.batch, cfg.seed)
     params = [p for p in model.parameters() if p.requires_grad]
     first_loss = last_loss = None
     model.train()
+    net = distributed.wrap(model, dist, device)
     if teacher is not None:
         teacher.train()  # same head output format as the student; BN is folded, so no statistics move
     end = cfg.steps if cfg.stop_after is None else min(cfg.steps, cfg.stop_after)
     while state.step < end:
-        idx = order[state.step * cfg.batch : (state.step + 1) * cfg.batch]
+        idx = distributed.shard(order[state.step * cfg.batch : (state.step + 1) * cfg.batch], dist)
+        distributed.maybe_fail(dist, state.step + 1)
         torch.manual_seed(cfg.seed * 1_000_003 + state.step)  # per step, so a resumed run draws the same numbers
         lr_f = _set_lr(state.optimizer, cfg, state.step)
         if loss_kind == "labels":
             batch = {k: v.to(device) for k, v in images.ultralytics_batch(idx).items()}
-            loss = ultralytics_loss(model, batch, model(batch["img"]))
+            loss = ultralytics_loss(model, batch, net(batch["img"]))
         else:
             x = images.batch(idx).to(device)
             with torch.no_grad():
                 target = teacher(x)
-            loss = distillation_loss(model(x), target)
+            loss = distillation_loss(net(x), target)
             if taps:
                 loss = loss + feature_distillation(taps[0].take(), taps[1].take())
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"QAT step {state.step + 1}: loss is {loss.item()}")
+        mean_loss = distributed.mean_across(loss, dist)  # every rank sees the same value, so all stop together
+        if not torch.isfinite(mean_loss):
+            raise FloatingPointError(f"QAT step {state.step + 1}: loss is {mean_loss.item()}")
         state.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 10.0)
+        norm = torch.nn.utils.clip_grad_norm_(params, 10.0)
+        if not torch.isfinite(norm):  # a NaN gradient would turn every weight into NaN, found only at export
+            raise FloatingPointError(f"QAT step {state.step + 1}: the gradient is not finite (loss {mean_loss.item()})")
         state.optimizer.step()
         state.ema.update(model)
         state.step += 1
-        last_loss = float(loss.detach())
+        last_loss = float(mean_loss)
         first_loss = last_loss if first_loss is None else first_loss
         progress("qat", state.step, cfg.steps, loss=last_loss, lr=cfg.lr * lr_f)
         if checkpoint_fn and (state.step % cfg.checkpoint_every == 0 or state.step == end):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -29,6 +29,8 @@ class Source:
     #: (H, W) the model is exported at; None when the data folder decides.
     input_hw: tuple[int, int] | None
     description: str
+    #: An ONNX source's metadata_props (ultralytics' names, stride, end2end, ...), carried into the export.
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 def _ultralytics_family(model: torch.nn.Module) -> str:
@@ -107,6 +109,45 @@ def load_yolov5(path: str) -> Source:
     return Source(model, "yolov5", "yolov5", None, f"{os.path.basename(path)} (YOLOv5 checkpoint)")
 
 
+def free_batch_reshapes(proto) -> int:
+    """Let a batch-1 export train on batches: a Reshape whose target shape is a constant starting with 1 and whose
+    input's leading dimension is 1 (the batch of a model exported at batch 1, e.g. ultralytics' attention
+    `view(B, heads, C, N)` folded to [1, 1, 128, 64]) gets 0 there instead, ONNX's "copy this dimension from the
+    input". At batch 1 that is the same shape; at batch B it keeps B. Returns the Reshapes changed."""
+    import onnx
+    from onnx import numpy_helper
+
+    try:
+        inferred = onnx.shape_inference.infer_shapes(proto)
+    except Exception:  # noqa: BLE001 - without shapes nothing is changed
+        return 0
+    leading = {}
+    for vi in [*inferred.graph.value_info, *inferred.graph.input]:
+        d = vi.type.tensor_type.shape.dim
+        if len(d):
+            leading[vi.name] = d[0].dim_value if d[0].HasField("dim_value") else None
+    inits = {t.name: t for t in proto.graph.initializer}
+    consts = {n.output[0]: n for n in proto.graph.node if n.op_type == "Constant" and n.attribute and n.attribute[0].name == "value"}
+    changed = 0
+    for node in proto.graph.node:
+        if node.op_type != "Reshape" or len(node.input) < 2 or leading.get(node.input[0]) != 1:
+            continue
+        if any(a.name == "allowzero" and a.i == 1 for a in node.attribute):
+            continue
+        src = inits.get(node.input[1]) or (consts[node.input[1]].attribute[0].t if node.input[1] in consts else None)
+        if src is None:
+            continue
+        shape = numpy_helper.to_array(src).copy()
+        if shape.ndim != 1 or len(shape) < 2 or shape[0] != 1:
+            continue
+        shape[0] = 0
+        name = f"{node.input[1]}__batch_free_{changed}"
+        proto.graph.initializer.append(numpy_helper.from_array(shape, name))
+        node.input[1] = name
+        changed += 1
+    return changed
+
+
 def load_onnx(path: str) -> Source:
     from onnx2torch import convert
 
@@ -124,13 +165,16 @@ def load_onnx(path: str) -> Source:
         raise InputError(f"{path}: input {inputs[0].name} has shape {dims}, expected [1, 3, H, W]")
     if inputs[0].type.tensor_type.elem_type != onnx.TensorProto.FLOAT:
         raise InputError(f"{path}: input {inputs[0].name} is not FLOAT: give an FP32 ONNX model")
+    if dims[0] == 1:
+        free_batch_reshapes(proto)
     try:
         model = convert(proto)
     except Exception as e:  # noqa: BLE001
         raise InputError(f"{path}: onnx2torch cannot convert it ({e})") from e
     model = model.float()
     hw = (dims[2], dims[3]) if dims[2] and dims[3] else None
-    return Source(model, "onnx", None, hw, f"{os.path.basename(path)} (ONNX through onnx2torch)")
+    meta = {p.key: p.value for p in proto.metadata_props}
+    return Source(model, "onnx", None, hw, f"{os.path.basename(path)} (ONNX through onnx2torch)", meta)
 
 
 def load_source(path: str) -> Source:

@@ -10,7 +10,8 @@ import { stageEnv, type PythonEnv } from './venv.js';
  * Progress goes to `onProgress`, stderr lines and stray stdout lines to `onLog`, and the result event is returned.
  * Failures are one line each: an error event of kind "input" (the stage's exit code 2) becomes an InputError with
  * the stage's message, as does an interpreter that cannot start; anything else is an Error naming the stage and its
- * last stderr lines.
+ * last stderr lines. Under torchrun (torchrun.ts) the last error event is the launcher's, naming the rank that failed
+ * first, so it is the one reported.
  */
 export interface StageOptions {
   /** The module run with `python -m` (default yoloq_brevitas). */
@@ -23,12 +24,37 @@ export interface StageOptions {
   env?: Record<string, string>;
 }
 
-/** How a failure names the stage: "Brevitas stage", or `python -m <module>` for another module. */
+/** How a failure names the stage: "Brevitas stage" (also under its torchrun launcher), or `python -m <module>`. */
 function stageName(module: string | undefined): string {
-  return module === undefined || module === 'yoloq_brevitas' ? 'Brevitas stage' : `python -m ${module}`;
+  return module === undefined || module === 'yoloq_brevitas' || module === 'yoloq_brevitas.launch'
+    ? 'Brevitas stage'
+    : `python -m ${module}`;
 }
 
 export async function runPythonStage(py: PythonEnv, args: readonly string[], options: StageOptions = {}): Promise<ResultEvent> {
+  const { code, result, tail } = await runStageProcess(py, args, options);
+  if (code !== 0 || !result)
+    throw new Error(
+      `${stageName(options.module)} exited with code ${code} and no result${tail.length ? `: ${tail.slice(-3).join(' | ')}` : ''}`,
+    );
+  return result;
+}
+
+/**
+ * `runPythonStage` for a process that reports no result when it succeeds: the torchrun launcher on a node other
+ * than node 0 (only global rank 0 exports). Failures are the same.
+ */
+export async function runPythonWorkers(py: PythonEnv, args: readonly string[], options: StageOptions = {}): Promise<void> {
+  const { code, tail } = await runStageProcess(py, args, options);
+  if (code !== 0)
+    throw new Error(`${stageName(options.module)} exited with code ${code}${tail.length ? `: ${tail.slice(-3).join(' | ')}` : ''}`);
+}
+
+async function runStageProcess(
+  py: PythonEnv,
+  args: readonly string[],
+  options: StageOptions,
+): Promise<{ code: number | null; result: ResultEvent | undefined; tail: string[] }> {
   const module = options.module ?? 'yoloq_brevitas';
   const child = spawn(py.python, ['-m', module, ...args], {
     env: stageEnv(py, options.env),
@@ -57,7 +83,5 @@ export async function runPythonStage(py: PythonEnv, args: readonly string[], opt
   const name = stageName(options.module);
   if (error?.kind === 'input') throw new InputError(oneLine(error.message));
   if (error) throw new Error(`${name} failed: ${oneLine(error.message)}`);
-  if (code !== 0 || !result)
-    throw new Error(`${name} exited with code ${code} and no result${tail.length ? `: ${tail.slice(-3).join(' | ')}` : ''}`);
-  return result;
+  return { code, result, tail };
 }

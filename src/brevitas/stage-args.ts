@@ -17,6 +17,8 @@ export const STAGE_SCHEMES = ['w4a8', 'w4a16'] as const satisfies readonly Schem
 export type StageScheme = (typeof STAGE_SCHEMES)[number];
 export const STAGE_LOSSES = ['auto', 'labels', 'distill'] as const;
 export const WEIGHT_SCALINGS = ['stats', 'mse'] as const;
+/** The stage's --batch default (python/yoloq_brevitas/cli.py); with several processes it is the global batch. */
+export const STAGE_DEFAULT_BATCH = 4;
 /** PTQ initialisation steps, in the order they run. */
 export const PTQ_STEPS = ['calibrate', 'gptq', 'bias-correction'] as const;
 export type PtqStep = (typeof PTQ_STEPS)[number];

@@ -122,6 +122,14 @@ function byCodeUnits(a: string, b: string): number {
  * Image files in `dir` (by extension, case-insensitive), as full paths sorted by their path relative to `dir`
  * in code-unit order, independent of locale and file-system order. A missing folder is an InputError.
  */
+function isFileThroughLink(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export function listImages(dir: string, options: ListImagesOptions = {}): string[] {
   let st;
   try {
@@ -134,8 +142,10 @@ export function listImages(dir: string, options: ListImagesOptions = {}): string
   const entries = readdirSync(dir, { recursive: options.recursive ?? false, withFileTypes: true });
   const files: string[] = [];
   for (const e of entries) {
-    if (!e.isFile() || !exts.has(extname(e.name).toLowerCase())) continue;
-    files.push(join(e.parentPath ?? dir, e.name));
+    if (!exts.has(extname(e.name).toLowerCase())) continue;
+    const path = join(e.parentPath ?? dir, e.name);
+    // A folder of symlinks to images (a subset made with ln -s) is a folder of images; a dangling link is left out.
+    if (e.isFile() || (e.isSymbolicLink() && isFileThroughLink(path))) files.push(path);
   }
   return files.sort((a, b) => byCodeUnits(relative(dir, a), relative(dir, b)));
 }

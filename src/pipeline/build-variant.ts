@@ -12,6 +12,7 @@ import type { VariantSpec } from './config.js';
 import type { OnProgress } from '../util/progress.js';
 import { observerCounts } from '../quant/plan-observers.js';
 import type { ObserverName } from '../quant/plan.js';
+import { createStageTimer, type StageTiming } from '../quant/stage-timer.js';
 
 /**
  * Build one variant's model file from the source model, with the library calls `yoloq quantize` makes
@@ -46,6 +47,8 @@ export interface BuildRecord {
   /** Calibration images that could not be read and were skipped ("path: reason"). */
   skippedImages?: string[];
   seconds: number;
+  /** Where the build's time went (src/quant/stage-timer.ts): in the build record and the run log, never the plan. */
+  stages?: StageTiming[];
 }
 
 /**
@@ -68,7 +71,7 @@ export function targetPlanRequest(req: Partial<PlanRequest>, target: TargetName 
     },
     ...(t?.symmetricWeights ? { asymWeights: false } : {}),
     ...(t?.actMode === 'symmetric' ? { activationMode: 'symmetric' as const } : {}),
-    ...(t?.placement === 'tensorrt' ? { placement: 'tensorrt' as const } : {}),
+    ...(t && t.placement !== 'default' ? { placement: t.placement } : {}),
   };
 }
 
@@ -86,17 +89,21 @@ export async function buildPtqVariant(
   const scheme = SCHEMES[spec.scheme];
   const recipe = recipeFor(ctx.recipe, scheme.weightBits);
   const needsCalibration = schemeNeedsCalibration(scheme) || recipe.algorithm !== 'rtn' || recipe.budget !== undefined;
+  const timer = createStageTimer();
   const { plan, work, calibration } = await makePlan(ctx.sourceBytes, {
     scheme: scheme.name,
     threads: ctx.threads,
+    timer,
     ...targetPlanRequest(recipePlanRequest(recipe, FORMAT_CAPABILITIES[spec.format]), ctx.target, spec.format),
     ...(needsCalibration && ctx.calibration ? { calibration: ctx.calibration } : {}),
     ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
   });
   const actDtype = scheme.activations === 'float' ? (ctx.target ? TARGETS[ctx.target].actDtype : actDtypeFor(ctx.ep)) : undefined;
-  const model = applyPlan(work, plan, { format: spec.format, ...(actDtype ? { actDtype } : {}) });
-  saveModel(model, out.onnx);
-  writePlanFiles(out.plan, plan);
+  const model = await timer.time('export', async () => applyPlan(work, plan, { format: spec.format, ...(actDtype ? { actDtype } : {}) }));
+  await timer.time('write', async () => {
+    saveModel(model, out.onnx);
+    writePlanFiles(out.plan, plan);
+  });
   return {
     scheme: scheme.name,
     format: spec.format,
@@ -109,6 +116,7 @@ export async function buildPtqVariant(
     ...(plan.activations.length > 0 ? { observers: observerCounts(plan) } : {}),
     ...(calibration && calibration.skipped.length > 0 ? { skippedImages: [...calibration.skipped] } : {}),
     seconds: (performance.now() - t0) / 1000,
+    stages: timer.stages(),
   };
 }
 

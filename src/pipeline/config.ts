@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { FORMAT_NAMES, isFormatName, type FormatName } from '../export/formats.js';
-import { targetByName, type TargetName, type TargetRow } from '../export/targets.js';
+import { targetByName, targetFormat, type TargetName, type TargetRow } from '../export/targets.js';
 import { isRecipeName, type RecipeName } from '../quant/algorithms/recipe.js';
-import { SCHEMES, schemeNeedsCalibration, type SchemeName } from '../quant/scheme.js';
+import { schemeNeedsCalibration, type SchemeName } from '../quant/scheme.js';
 import { isEpName, type EpName } from '../runtime/ep-table.js';
 import { parseYamlLite, type YamlValue } from './yaml-lite.js';
 import { parseStrictNumber } from '../util/parse-number.js';
@@ -43,6 +43,8 @@ export interface RunConfig {
   /** A deployment target (src/export/targets.ts): the variants' formats and quantization choices for that runtime. */
   target?: TargetName;
   threads: number;
+  /** ORT sessions evaluating at once, each in a worker thread (src/eval/predict-pool.ts); the same bytes for any count. */
+  workers: number;
   warmup: number;
   runs: number;
   /** Images the per-layer sensitivity is measured on (0: skip it). */
@@ -65,6 +67,7 @@ export const DEFAULTS: Readonly<Omit<RunConfig, 'variants'>> = Object.freeze({
   recipe: 'default',
   ep: 'cpu',
   threads: 0,
+  workers: 1,
   warmup: 5,
   runs: 30,
   sensitivityImages: 8,
@@ -94,6 +97,7 @@ function isVariantName(s: string): s is VariantName {
 /** The EP a target runs on when --ep is not given. */
 const TARGET_EP: Readonly<Record<TargetName, EpName>> = Object.freeze({
   'ort-cpu': 'cpu',
+  'ort-cpu-integer': 'cpu',
   'ort-cuda': 'cuda',
   tensorrt: 'tensorrt',
   brevitas: 'cpu',
@@ -115,7 +119,7 @@ export function parseVariants(list: string, ep: EpName, target?: TargetRow): Var
     else if (name === 'qat-w4a8') spec = { id: 'qat-w4a8', name, kind: 'qat', scheme: 'w4a8' };
     else {
       const scheme = name as SchemeName;
-      const byTarget = target ? (SCHEMES[scheme].weightBits <= 4 ? target.format.w4 : target.format.w8) : undefined;
+      const byTarget = target ? targetFormat(target, scheme) : undefined;
       const asked = (format ?? byTarget ?? DEFAULT_FORMATS[ep][scheme]) as FormatName;
       const fmt: FormatName = ep === 'cuda' && asked === 'int4' ? 'int4-cuda' : asked;
       spec = { id: fmt === (byTarget ?? DEFAULT_FORMATS[ep][scheme]) ? name : `${name}-${fmt}`, name, kind: 'ptq', scheme, format: fmt };
@@ -144,6 +148,7 @@ export const RUN_OPTION_KEYS = [
   'ep',
   'target',
   'threads',
+  'workers',
   'warmup',
   'runs',
   'sensitivity-images',
@@ -233,6 +238,7 @@ export function resolveConfig(raw: RawOptions): RunConfig & { output?: string } 
     ep,
     ...(target ? { target: target.name } : {}),
     threads: int(raw, 'threads', DEFAULTS.threads, 0),
+    workers: int(raw, 'workers', DEFAULTS.workers, 1),
     warmup: int(raw, 'warmup', DEFAULTS.warmup, 0),
     runs: int(raw, 'runs', DEFAULTS.runs, 1),
     sensitivityImages: int(raw, 'sensitivity-images', DEFAULTS.sensitivityImages, 0),

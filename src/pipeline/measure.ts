@@ -1,8 +1,8 @@
 import { statSync } from 'node:fs';
 import { evaluateModel, type EvalSetSpec } from '../eval/evaluate-model.js';
 import type { CocoClassAp } from '../eval/coco/index.js';
+import { streamPathFor } from '../eval/detection-stream.js';
 import { inspectModel } from '../inspect/inspect-model.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
 import { loadModel } from '../onnx/serde/model-io.js';
 import { benchmark, type LatencyStats } from '../runtime/bench.js';
 import type { EpName } from '../runtime/ep-table.js';
@@ -72,6 +72,8 @@ export interface MeasureOptions {
   onProgress?: OnProgress;
   /** Unreadable evaluation images are errors, not skips. */
   strict?: boolean;
+  /** ORT sessions predicting at once in the evaluation (default 1). */
+  workers?: number;
 }
 
 export async function measureAccuracy(
@@ -81,15 +83,19 @@ export async function measureAccuracy(
   o: MeasureOptions,
   deps: MeasureDeps = LIBRARY_MEASURES,
 ): Promise<EvalRecord> {
+  // An evaluation the run was interrupted in continues from its stream; one made for other inputs starts over.
   const ev = await deps.evaluateModel(model, set, {
     ep: o.ep,
     threads: o.threads,
+    ...(o.workers && o.workers > 1 ? { workers: o.workers } : {}),
+    stream: streamPathFor(detectionsPath),
+    resume: 'if-match',
+    detectionsPath,
     raw: false,
     postprocess: { ...EVAL_POSTPROCESS },
     ...(o.strict ? { strict: true } : {}),
     onProgress: (p) => o.onProgress?.('evaluating', p.done, p.total, p.skipped ? `${p.skipped} skipped` : undefined),
   });
-  writeFileAtomic(detectionsPath, JSON.stringify(ev.detections));
   const r = ev.result;
   return {
     statNames: [...r.statNames],

@@ -2,6 +2,7 @@ import { join, relative } from 'node:path';
 import { oneLine } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { buildFloatVariant, buildPtqVariant, type BuildRecord } from './build-variant.js';
+import { stagesInline } from '../quant/stage-timer.js';
 import type { RunConfig, VariantSpec } from './config.js';
 import type { RunInputs } from './inputs.js';
 import { measureAccuracy, measureLatency, measureSize, type BenchRecord, type EvalRecord, type MeasureDeps } from './measure.js';
@@ -91,7 +92,7 @@ async function build(spec: VariantSpec, c: VariantContext): Promise<BuildRecord>
   c.event(
     'build',
     'ran',
-    `${record.seconds.toFixed(1)} s${record.skippedImages?.length ? `; ${skippedImagesLine('calibration', record.skippedImages)}` : ''}`,
+    `${record.seconds.toFixed(1)} s${record.stages?.length ? `: ${stagesInline(record.stages)}` : ''}${record.skippedImages?.length ? `; ${skippedImagesLine('calibration', record.skippedImages)}` : ''}`,
   );
   return record;
 }
@@ -111,7 +112,7 @@ async function evaluate(spec: VariantSpec, sha: string, c: VariantContext): Prom
     c.paths.onnx(spec.id),
     c.inputs.evalSet,
     detections,
-    { ep: c.cfg.ep, threads: c.cfg.threads, onProgress: c.progress, ...(c.strict ? { strict: true } : {}) },
+    { ep: c.cfg.ep, threads: c.cfg.threads, workers: c.cfg.workers, onProgress: c.progress, ...(c.strict ? { strict: true } : {}) },
     c.deps,
   );
   writeStage(rec, key, r);

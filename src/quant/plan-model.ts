@@ -6,9 +6,10 @@ import { correctPlan } from './algorithms/correction.js';
 import { runWeightAlgorithm, type AlgorithmOptions, type WeightAlgorithm } from './algorithms/index.js';
 import { searchActivationRanges } from './algorithms/range-search.js';
 import type { Simulate } from './algorithms/simulate.js';
-import { planActivations } from './calibration/activation-plan.js';
+import { planActivations, type ActivationPlacement } from './calibration/activation-plan.js';
 import { shareGroupScales } from './calibration/trt-placement.js';
 import { applyEqualization, planEqualization } from './calibration/equalization.js';
+import { RememberedFeeds } from './calibration/collect.js';
 import { openCalibration, type Calibration, type CalibrationSource } from './calibration/samples.js';
 import type { ActivationMode } from './observers/activation-range.js';
 import type { EqualizationDecision, ObserverName, QuantPlan } from './plan.js';
@@ -18,6 +19,7 @@ import { findQuantTargets } from './policy/targets.js';
 import { planWeightsRtn, type WeightPolicyOptions } from './policy/weight-policy.js';
 import { SCHEMES, schemeNeedsCalibration, type SchemeName } from './scheme.js';
 import { workingGraph } from './working-graph.js';
+import { createStageTimer, type StageTimer, type StageTiming } from './stage-timer.js';
 
 /** The library side of `yoloq quantize`'s deciding half: FP model bytes → plan. Exporting is src/export's. */
 
@@ -31,8 +33,8 @@ export interface PlanRequest {
   percentile?: number;
   /** A8: quantize the SiLU path too (all-integer Conv → SiLU chains on ORT CPU). */
   siluPath?: boolean;
-  /** A8: 'tensorrt' adds NVIDIA's Q/DQ placement (src/quant/calibration/trt-placement.ts). Default 'default'. */
-  placement?: 'default' | 'tensorrt';
+  /** A8: where activations get Q/DQ (src/quant/calibration/activation-plan.ts, ActivationPlacement). Default 'default'. */
+  placement?: ActivationPlacement;
   threads?: number;
   /** Weight rounding algorithm (default rtn); gptq needs `calibration`. */
   algorithm?: WeightAlgorithm;
@@ -54,6 +56,8 @@ export interface PlanRequest {
   /** Layers whose weight or bias holds NaN/Inf: refused (default) or kept float (see policy/non-finite.ts). */
   nonFinite?: NonFinitePolicy;
   onProgress?: (stage: string, done: number, total: number) => void;
+  /** Records each stage's seconds (a command passes its own to time its export too); default: a fresh timer. */
+  timer?: StageTimer;
 }
 
 /** What the deciding side needs from the emitting side, handed in by the caller (src/workflow/quantize.ts). */
@@ -72,6 +76,8 @@ export interface PlannedModel {
    * family-agnostic output measure for a model whose output fits no YOLO family.
    */
   notes: string[];
+  /** Where the time went, stage by stage (src/quant/stage-timer.ts); never part of the plan. */
+  stages: StageTiming[];
 }
 
 function needCalibration(calibration: Calibration | undefined, why: string): Calibration {
@@ -81,20 +87,39 @@ function needCalibration(calibration: Calibration | undefined, why: string): Cal
 
 export async function planModel(modelBytes: Uint8Array, req: PlanRequest, services: PlanServices): Promise<PlannedModel> {
   const scheme = SCHEMES[req.scheme];
-  let work = workingGraph(modelFromBytes(modelBytes));
-  // Non-finite weights are refused (or set aside) before any image is read.
-  const nonFiniteFloat = screenNonFinite(work, findQuantTargets(work), req.nonFinite ?? 'refuse');
-  const calibration = req.calibration ? openCalibration(work, req.calibration) : undefined;
-  if (nonFiniteFloat.length > 0 && calibration) await probeFiniteOutputs(work, calibration.set.feeds(), nonFiniteFloat, req.threads);
+  const timer = req.timer ?? createStageTimer();
+  const prepared = await timer.time('read model', async () => {
+    const work = workingGraph(modelFromBytes(modelBytes));
+    // Non-finite weights are refused (or set aside) before any image is read.
+    const nonFiniteFloat = screenNonFinite(work, findQuantTargets(work), req.nonFinite ?? 'refuse');
+    const calibration = req.calibration ? openCalibration(work, req.calibration) : undefined;
+    return { work, nonFiniteFloat, calibration };
+  });
+  let work = prepared.work;
+  const { nonFiniteFloat, calibration } = prepared;
+  if (nonFiniteFloat.length > 0 && calibration)
+    await timer.time('non-finite probe', () => probeFiniteOutputs(work, calibration.set.feeds(), nonFiniteFloat, req.threads), {
+      images: feedCount(calibration.set),
+    });
   const notes = calibration?.note ? [calibration.note] : [];
   let equalization: EqualizationDecision[] = [];
-  if (req.equalize && scheme.activations === 'int8') {
+  // In an all-integer chain the equalized value's input is itself quantized per tensor (the SiLU output), and a
+  // depthwise filter's per-channel scales absorb any per-channel factor: equalizing would buy nothing there and
+  // leave a float Mul in the chain (docs/runtime-reality.md).
+  if (req.equalize && scheme.activations === 'int8' && req.placement !== 'ort-integer') {
     const calib = needCalibration(calibration, 'range equalization needs calibration images (--calib)');
-    equalization = await planEqualization(work, calib.set.feeds(), {
-      threads: req.threads,
-      onProgress: (done) => req.onProgress?.('equalizing', done, calib.set.paths.length - calib.set.skipped.length),
-      ...(req.equalizeAlpha !== undefined ? { alpha: req.equalizeAlpha } : {}),
-    });
+    const images = feedCount(calib.set);
+    const eqWork = work;
+    equalization = await timer.time(
+      'equalization',
+      () =>
+        planEqualization(eqWork, calib.set.feeds(), {
+          threads: req.threads,
+          onProgress: (done) => req.onProgress?.('equalizing', done, images),
+          ...(req.equalizeAlpha !== undefined ? { alpha: req.equalizeAlpha } : {}),
+        }),
+      { images },
+    );
     work = applyEqualization(work, equalization);
   }
   const setAside = new Set(nonFiniteFloat.map((f) => f.node));
@@ -103,11 +128,12 @@ export async function planModel(modelBytes: Uint8Array, req: PlanRequest, servic
   const float = [...nonFiniteFloat, ...rtn.float];
   let decisions = rtn.weights;
   if (req.budget !== undefined && req.budget < 1 && scheme.weightBits === 4) {
-    const budgeted = await applyBudget(work, targets, rtn.weights, {
-      budget: req.budget,
-      inputs: await sensitivityInputs(calibration),
-      threads: req.threads,
-      onProgress: req.onProgress,
+    const budget = req.budget;
+    const budgetWork = work;
+    const budgeted = await timer.time('sensitivity', async () => {
+      const inputs = await sensitivityInputs(calibration);
+      timer.addImages(inputs.length);
+      return applyBudget(budgetWork, targets, rtn.weights, { budget, inputs, threads: req.threads, onProgress: req.onProgress });
     });
     decisions = budgeted.decisions;
     if (budgeted.note) notes.push(budgeted.note);
@@ -118,16 +144,21 @@ export async function planModel(modelBytes: Uint8Array, req: PlanRequest, servic
     ...(req.asymWeights ? { asymmetric: true } : {}),
     ...(req.refine ? { refine: req.refine } : {}),
   };
-  const weights = await runWeightAlgorithm(req.algorithm ?? 'rtn', {
-    work,
-    targets,
-    decisions,
-    calibration,
-    threads: req.threads,
-    onProgress: req.onProgress,
-    ...req.algorithmOptions,
-    gptq,
-  });
+  const algorithm = req.algorithm ?? 'rtn';
+  const weightWork = work;
+  const weights = await timer.time(`weights (${algorithm})`, () =>
+    runWeightAlgorithm(algorithm, {
+      work: weightWork,
+      targets,
+      decisions,
+      calibration,
+      threads: req.threads,
+      onProgress: req.onProgress,
+      timer,
+      ...req.algorithmOptions,
+      gptq,
+    }),
+  );
   let plan: QuantPlan = {
     yoloqPlan: 1,
     scheme: scheme.name,
@@ -142,27 +173,43 @@ export async function planModel(modelBytes: Uint8Array, req: PlanRequest, servic
     const set = calib.set;
     const observer = req.observer ?? 'minmax';
     // The images a pass feeds (a skipped image's replacement is listed beside it): the progress total.
-    const total = set.paths.length - set.skipped.length;
-    plan.activations = await planActivations(work, weights, set.feeds(), {
-      observer,
-      mode: req.activationMode ?? 'asymmetric',
-      percentile: req.percentile,
-      threads: req.threads,
-      siluPath: req.siluPath ?? false,
-      placement: req.placement ?? 'default',
-      onProgress: (done) => req.onProgress?.('calibrating', done, total),
-    });
+    const total = feedCount(set);
+    const calWork = work;
+    // Calibration's histograms serve range search too: one ORT pass over the set instead of two.
+    const setFeeds = new RememberedFeeds(() => set.feeds());
+    plan.activations = await timer.time(
+      'calibration',
+      () =>
+        planActivations(calWork, weights, setFeeds, {
+          observer,
+          mode: req.activationMode ?? 'asymmetric',
+          percentile: req.percentile,
+          threads: req.threads,
+          siluPath: req.siluPath ?? false,
+          placement: req.placement ?? 'default',
+          onProgress: (done) => req.onProgress?.('calibrating', done, total),
+        }),
+      { images: total },
+    );
     if (req.rangeSearch) {
       const scoring = calib.draw({ count: 16 });
       const searched = total + scoring.paths.length;
       req.onProgress?.('range search', 0, searched);
-      plan.activations = await searchActivationRanges(work, weights, plan.activations, set.feeds(), scoring.feeds(), {
-        mode: req.activationMode ?? 'asymmetric',
-        threads: req.threads,
-        onProgress: (done) => req.onProgress?.('range search', done, searched),
-      });
+      const planned = plan.activations;
+      plan.activations = await timer.time(
+        'range search',
+        () =>
+          searchActivationRanges(calWork, weights, planned, setFeeds, scoring.feeds(), {
+            mode: req.activationMode ?? 'asymmetric',
+            threads: req.threads,
+            onProgress: (done) => req.onProgress?.('range search', done, searched),
+          }),
+        // The histograms come from calibration's pass (RememberedFeeds): only the scoring images are read again.
+        { images: scoring.paths.length },
+      );
       // Range search picks each value's range alone; a group (TensorRT placement) takes its members' widest again.
-      if (req.placement === 'tensorrt') plan.activations = shareGroupScales(plan.activations, req.activationMode ?? 'asymmetric');
+      if (req.placement !== undefined && req.placement !== 'default')
+        plan.activations = shareGroupScales(plan.activations, req.activationMode ?? 'asymmetric');
     }
     plan.calibration = {
       source: calib.label,
@@ -178,14 +225,28 @@ export async function planModel(modelBytes: Uint8Array, req: PlanRequest, servic
       'error correction needs calibration images (--calib): it compares float and quantized layer inputs',
     );
     const hessianImages = req.algorithmOptions?.hessianImages;
-    plan = await correctPlan(work, plan, targets, () => (hessianImages ? calib.draw({ count: hessianImages }) : calib.set).feeds(), {
-      simulate: services.simulate,
-      chunk: req.correct,
-      refine: gptq.refine,
-      threads: req.threads,
-      onProgress: req.onProgress,
-    });
+    const correctSet = hessianImages ? calib.draw({ count: hessianImages }) : calib.set;
+    const uncorrected = plan;
+    const correctWork = work;
+    const chunk = req.correct;
+    plan = await timer.time(
+      'error correction',
+      () =>
+        correctPlan(correctWork, uncorrected, targets, () => correctSet.feeds(), {
+          simulate: services.simulate,
+          chunk,
+          refine: gptq.refine,
+          threads: req.threads,
+          onProgress: req.onProgress,
+        }),
+      { images: feedCount(correctSet) },
+    );
   }
   assertFinitePlan(plan);
-  return { plan, work, ...(calibration ? { calibration } : {}), notes };
+  return { plan, work, ...(calibration ? { calibration } : {}), notes, stages: timer.stages() };
+}
+
+/** The images a pass over `set` feeds (a skipped image's replacement is listed beside it). */
+function feedCount(set: { paths: readonly string[]; skipped: readonly string[] }): number {
+  return set.paths.length - set.skipped.length;
 }

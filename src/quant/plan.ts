@@ -50,8 +50,23 @@ export interface ImportedRecord {
   from: string;
 }
 
+/**
+ * Codes re-rounded by block reconstruction (src/quant/learned, python/yoloq_brevitas/learned): each weight's rounding
+ * learned against its block's float output, starting from `base`'s codes on `base`'s grid (scales unchanged).
+ */
+export interface LearnedRoundingRecord {
+  name: 'learned-rounding';
+  base: AlgorithmRecord;
+  iterations: number;
+  batch: number;
+  images: number;
+  seed: number;
+  /** Probability of dropping an activation's quantization during learning (QDrop; 0 for A16 plans). */
+  qdrop: number;
+}
+
 /** Which algorithm chose a weight's scales and codes, as a typed record (not a settings string). */
-export type AlgorithmRecord = ({ name: 'rtn' } | GptqRecord | ImportedRecord) & { correction?: CorrectionRecord };
+export type AlgorithmRecord = ({ name: 'rtn' } | GptqRecord | ImportedRecord | LearnedRoundingRecord) & { correction?: CorrectionRecord };
 
 /**
  * A granularity as asked for before any layer is known (`--granularity`, recipes, the run config): the same kinds
@@ -193,8 +208,9 @@ function checkWeight(w: Partial<WeightDecision>, i: number): void {
   }
   if (w.blockScales !== undefined) checkBlockScales(w as WeightDecision, at);
   const a = w.algorithm as Partial<AlgorithmRecord> | undefined;
-  if (!a || typeof a !== 'object' || !['rtn', 'gptq', 'imported'].includes(a.name as string))
-    fail(`${at}.algorithm must be {"name": "rtn" | "gptq" | "imported", …}`);
+  if (!a || typeof a !== 'object' || !['rtn', 'gptq', 'imported', 'learned-rounding'].includes(a.name as string))
+    fail(`${at}.algorithm must be {"name": "rtn" | "gptq" | "imported" | "learned-rounding", …}`);
+  if (a.name === 'learned-rounding' && typeof w.codes !== 'string') fail(`${at}: learned rounding needs explicit "codes"`);
   if (a.name === 'imported' && typeof w.codes !== 'string') fail(`${at}: an imported weight needs explicit "codes"`);
   if (w.bias !== undefined && (w.opType !== 'Conv' || !isNumArray(w.bias) || w.bias.length !== w.shape[0]))
     fail(`${at}.bias must be one number per output channel of a Conv`);

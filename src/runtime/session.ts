@@ -8,7 +8,7 @@ import { EP_TABLE, type EpName } from './ep-table.js';
 import type { HostDType, HostTensor } from './host-tensor.js';
 
 /**
- * The ONNX Runtime backend: the only module (with placement.ts and bench.ts beside it) that imports
+ * The ONNX Runtime backend: the only module (with placement.ts, bench.ts and optimized-graph.ts beside it) that imports
  * onnxruntime-node. A `ModelSession` takes and returns `HostTensor`s, so callers never see ort.Tensor.
  */
 

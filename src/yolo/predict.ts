@@ -93,63 +93,126 @@ export function toCocoDetections(
   });
 }
 
+/** One image to predict: its position in the caller's list and its path. */
+export interface PredictTask {
+  index: number;
+  path: string;
+}
+
+/** What `predictEach` reports per image: its detections (no image_id), or why it was skipped. */
+export type ImageOutcome =
+  | ({ index: number; ok: true } & Omit<ImagePrediction, 'imageId'>)
+  | { index: number; ok: false; path: string; reason: string };
+
+export interface PredictEachOptions extends Omit<PredictOptions, 'imageId' | 'onProgress'> {
+  /** Called once per task, in the order the tasks came, before the next task is run. */
+  onImage: (outcome: ImageOutcome) => void | Promise<void>;
+}
+
+/** What `predictEach` learnt about the model. */
+export interface PredictModelInfo {
+  family: FamilyName;
+  familyReason: string;
+  input: ModelInputSpec;
+  /** Summed session.run time, ms. */
+  inferenceMs: number;
+}
+
+/**
+ * The streaming core of `predict`: tasks come from `next` (undefined ends), outcomes go to `onImage`, and nothing
+ * per image is kept. The next task is fetched and its image decoded (sharp, off the JS thread) while the current
+ * one runs. `next` may be asynchronous (a worker thread asks its parent for work).
+ */
+export async function predictEach(
+  model: string | Uint8Array,
+  next: () => PredictTask | undefined | Promise<PredictTask | undefined>,
+  options: PredictEachOptions,
+): Promise<PredictModelInfo> {
+  const { orientation, categories, onImage, strict, ...detectorOptions } = options;
+  const detector = await Detector.create(model, detectorOptions);
+  const categoryOf = categoryTable(categories, detector.model.numClasses);
+  const info: PredictModelInfo = {
+    family: detector.model.family,
+    familyReason: detector.model.reason,
+    input: detector.model.input,
+    inferenceMs: 0,
+  };
+  type Pending = { task: PredictTask; image: Promise<ImageLoadResult> } | undefined;
+  const fetch = async (): Promise<Pending> => {
+    const task = await next();
+    return task && { task, image: loadImage(task.path, orientation === undefined ? {} : { orientation }) };
+  };
+  try {
+    let pending = fetch();
+    for (let cur = await pending; cur !== undefined; cur = await pending) {
+      const loaded = await cur.image;
+      pending = fetch();
+      const { index, path } = cur.task;
+      if (!loaded.ok) {
+        if (strict) throw new InputError(`cannot read ${path}: ${loaded.reason} (--strict)`);
+        await onImage({ index, ok: false, path, reason: loaded.reason });
+        continue;
+      }
+      const { detections, inferenceMs } = await detector.detect(loaded.image);
+      info.inferenceMs += inferenceMs;
+      await onImage({
+        index,
+        ok: true,
+        path,
+        width: loaded.image.width,
+        height: loaded.image.height,
+        reoriented: loaded.image.reoriented,
+        detections: toCocoDetections(detections, categoryOf),
+        ...(loaded.warning !== undefined ? { warning: loaded.warning } : {}),
+      });
+    }
+    // A decode started for a task that never ran must not outlive the call as an unhandled rejection.
+    await pending.then((p) => p?.image).catch(() => undefined);
+  } finally {
+    await detector.dispose();
+  }
+  return info;
+}
+
 export async function predict(
   model: string | Uint8Array,
   imagePaths: readonly string[],
   options: PredictOptions = {},
 ): Promise<PredictResult> {
   const start = performance.now();
-  const { orientation, categories, imageId, onProgress, strict, ...detectorOptions } = options;
-  const detector = await Detector.create(model, detectorOptions);
-  const categoryOf = categoryTable(categories, detector.model.numClasses);
-  const result: PredictResult = {
-    family: detector.model.family,
-    familyReason: detector.model.reason,
-    input: detector.model.input,
-    images: [],
-    skipped: [],
-    counts: { total: imagePaths.length, predicted: 0, skipped: 0, reoriented: 0, detections: 0 },
-    timing: { totalMs: 0, inferenceMs: 0 },
-  };
-  const load = (i: number): Promise<ImageLoadResult> | undefined => {
-    const p = imagePaths[i];
-    return p === undefined ? undefined : loadImage(p, orientation === undefined ? {} : { orientation });
-  };
-  try {
-    let next = load(0);
-    for (let i = 0; i < imagePaths.length; i++) {
-      const loaded = await next!;
-      next = load(i + 1);
-      const path = imagePaths[i]!;
-      if (!loaded.ok) {
-        if (strict) throw new InputError(`cannot read ${path}: ${loaded.reason} (--strict)`);
-        result.skipped.push({ path, reason: loaded.reason });
-        result.counts.skipped++;
+  const { imageId, onProgress, ...rest } = options;
+  const images: ImagePrediction[] = [];
+  const skipped: Array<{ path: string; reason: string }> = [];
+  const counts = { total: imagePaths.length, predicted: 0, skipped: 0, reoriented: 0, detections: 0 };
+  let cursor = 0;
+  const info = await predictEach(model, () => (cursor < imagePaths.length ? { index: cursor, path: imagePaths[cursor++]! } : undefined), {
+    ...rest,
+    onImage: (o) => {
+      if (!o.ok) {
+        skipped.push({ path: o.path, reason: o.reason });
+        counts.skipped++;
       } else {
-        const { detections, inferenceMs } = await detector.detect(loaded.image);
-        const id = imageId?.(path, i);
-        const entry: ImagePrediction = {
-          path,
-          width: loaded.image.width,
-          height: loaded.image.height,
-          reoriented: loaded.image.reoriented,
-          detections: toCocoDetections(detections, categoryOf, id),
-        };
-        if (id !== undefined) entry.imageId = id;
-        if (loaded.warning !== undefined) entry.warning = loaded.warning;
-        result.images.push(entry);
-        result.counts.predicted++;
-        result.counts.detections += detections.length;
-        if (loaded.image.reoriented) result.counts.reoriented++;
-        result.timing.inferenceMs += inferenceMs;
+        const { index, ok: _ok, ...im } = o;
+        const id = imageId?.(o.path, index);
+        const entry: ImagePrediction =
+          id === undefined ? im : { ...im, imageId: id, detections: im.detections.map((d) => ({ image_id: id, ...d })) };
+        images.push(entry);
+        counts.predicted++;
+        counts.detections += im.detections.length;
+        if (im.reoriented) counts.reoriented++;
       }
-      onProgress?.({ done: i + 1, total: imagePaths.length, skipped: result.counts.skipped, path });
-    }
-  } finally {
-    await detector.dispose();
-  }
-  result.timing.totalMs = performance.now() - start;
-  return result;
+      onProgress?.({ done: o.index + 1, total: imagePaths.length, skipped: counts.skipped, path: o.path });
+    },
+  });
+  return {
+    family: info.family,
+    familyReason: info.familyReason,
+    input: info.input,
+    images,
+    skipped,
+    counts,
+    timing: { totalMs: performance.now() - start, inferenceMs: info.inferenceMs },
+  };
 }
 
 /** All detections of a prediction as one COCO results array (entries without an image id are left out). */

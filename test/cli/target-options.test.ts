@@ -39,5 +39,5 @@ test('an explicit option the target cannot take is refused before any work', () 
   refused({ target: 'tensorrt', granularity: 'block:16' }, /--granularity block:16: --target tensorrt/);
   refused({ target: 'tensorrt', 'act-mode': 'asymmetric' }, /--act-mode asymmetric/);
   refused({ target: 'ort-cpu', 'cuda-layout': true }, /--cuda-layout: --target ort-cpu writes --format int4/);
-  refused({ target: 'jetson' }, /--target jetson: expected one of ort-cpu, ort-cuda, tensorrt, brevitas/);
+  refused({ target: 'jetson' }, /--target jetson: expected one of ort-cpu, ort-cpu-integer, ort-cuda, tensorrt, brevitas/);
 });

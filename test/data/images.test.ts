@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -79,6 +79,21 @@ test('listImages is sorted by code units, filters by extension, optionally recur
   ]);
   assert.throws(() => listImages(join(dir, 'nope')), InputError);
   assert.throws(() => listImages(join(dir, 'b.jpg')), InputError);
+});
+
+test('listImages takes symlinks to image files and leaves out dangling ones and links to folders', () => {
+  const src = mkdtempSync(join(tmpdir(), 'yoloq-list-src-'));
+  const dir = mkdtempSync(join(tmpdir(), 'yoloq-list-links-'));
+  writeFileSync(join(src, 'real.jpg'), '');
+  mkdirSync(join(src, 'folder.jpg'));
+  symlinkSync(join(src, 'real.jpg'), join(dir, 'a.jpg'));
+  symlinkSync(join(src, 'missing.jpg'), join(dir, 'b.jpg'));
+  symlinkSync(join(src, 'folder.jpg'), join(dir, 'c.jpg'));
+  writeFileSync(join(dir, 'd.jpg'), '');
+  assert.deepEqual(
+    listImages(dir).map((p) => p.slice(dir.length + 1)),
+    ['a.jpg', 'd.jpg'],
+  );
 });
 
 test('a truncated JPEG is reported as unreadable, not decoded with grey rows', async () => {

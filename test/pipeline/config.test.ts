@@ -99,6 +99,7 @@ test('numbers are strict, and --max-images 0 is refused as in `yoloq eval` (not 
     ['calib-count', ' 2 '],
     ['runs', '1e1'],
     ['warmup', ''],
+    ['workers', '0'],
   ] as const) {
     assert.throws(
       () => resolveConfig({ [key]: value }),
@@ -108,6 +109,8 @@ test('numbers are strict, and --max-images 0 is refused as in `yoloq eval` (not 
   }
   assert.equal(resolveConfig({ 'max-images': '5', 'calib-count': 12 }).maxImages, 5);
   assert.equal(resolveConfig({}).maxImages, undefined);
+  assert.equal(resolveConfig({}).workers, 1);
+  assert.equal(resolveConfig({ workers: '2' }).workers, 2);
 });
 
 test("--target: variants take the target row's formats and its EP; a contradicting --ep is refused", async () => {

@@ -9,7 +9,7 @@ import type { FindingSink } from '../finding.js';
  * What one runtime will refuse or run slowly, as rules over a graph. Each rule states its source; `yoloq check
  * --target T` runs the rules of T after the generic checks.
  */
-export type RuntimeName = 'ort-cpu' | 'ort-cuda' | 'tensorrt' | 'brevitas';
+export type RuntimeName = 'ort-cpu' | 'ort-cpu-integer' | 'ort-cuda' | 'tensorrt' | 'brevitas';
 
 interface RuleContext {
   graph: Graph;
@@ -141,6 +141,6 @@ export function checkTarget(
   const ctx = { graph, index, sink };
   if (target === 'tensorrt') tensorrtRules(ctx);
   else if (target === 'ort-cuda') ortCudaRules(ctx);
-  else if (target === 'ort-cpu') ortCpuRules(ctx, types);
+  else if (target === 'ort-cpu' || target === 'ort-cpu-integer') ortCpuRules(ctx, types);
   else brevitasRules(ctx);
 }

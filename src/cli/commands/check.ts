@@ -7,7 +7,7 @@ import { onePositional, stringOpt, type Command } from '../command.js';
 export const checkCommand: Command = {
   name: 'check',
   summary: 'find what ONNX Runtime would reject, before it does',
-  usage: 'yoloq check <model.onnx> [--target ort-cpu|ort-cuda|tensorrt|brevitas] [--json]',
+  usage: 'yoloq check <model.onnx> [--target ort-cpu|ort-cpu-integer|ort-cuda|tensorrt|brevitas] [--json]',
   options: { target: { type: 'string' } },
   details: [
     'Checks dangling inputs, cycles, duplicate names, opset imports and op versions, IR version, initializer sizes,',
@@ -15,7 +15,8 @@ export const checkCommand: Command = {
     'each finding names its node.',
     '--target T adds what that runtime refuses or runs slowly: tensorrt (non-zero zero points, block quantization of',
     'a weight that is not 2-D, INT4 weights on a Conv), ort-cuda (per-axis INT4 DequantizeLinear: only blocked runs),',
-    'ort-cpu (FP16 Convs, INT4 weights plain ORT dequantizes on every run), brevitas (INT4 instead of int8 + Clip).',
+    'ort-cpu and ort-cpu-integer (FP16 Convs, INT4 weights plain ORT dequantizes on every run), brevitas (INT4 instead',
+    'of int8 + Clip).',
     'Exit code: 0 when the model passes (warnings allowed), 2 when it has errors or cannot be read.',
     '',
   ],

@@ -5,12 +5,15 @@ import { checkDistinctPaths, checkOutputPath, writeOutputs } from '../../io/atom
 import { inlineExternalData } from '../../onnx/serde/external-data.js';
 import { loadModel, modelToBytes, stageModel } from '../../onnx/serde/model-io.js';
 import { sidecarPath, stagePlanFiles } from '../../quant/plan-file.js';
-import { onePositional, stringOpt, type Command } from '../command.js';
+import { prepareForOrtCpu } from '../../runtime/prepare-model.js';
+import { onePositional, stringOpt, type Command, type CommandIo, type ParsedArgs } from '../command.js';
 
 export const convertCommand: Command = {
   name: 'convert',
-  summary: "read a QCDQ/QDQ model (yoloq's or Brevitas') into a QuantPlan and write it as native INT4, weights bit-exact",
-  usage: 'yoloq convert --to int4 <model.onnx> -o out.onnx [--cuda-layout] [--plan plan.json] [--float float.onnx]',
+  summary:
+    "read a QCDQ/QDQ model (yoloq's or Brevitas') into a QuantPlan and write it as native INT4, weights bit-exact; or write the file yoloq loads on ORT CPU",
+  usage:
+    'yoloq convert --to int4 <model.onnx> -o out.onnx [--cuda-layout] [--plan plan.json] [--float float.onnx]\n       yoloq convert --to ort-cpu <model.onnx> -o out.onnx',
   options: {
     to: { type: 'string' },
     'cuda-layout': { type: 'boolean' },
@@ -29,12 +32,19 @@ export const convertCommand: Command = {
     '                      edit it and re-apply with `yoloq apply --plan FILE.json <float>`',
     "  --float FILE        also write the float model the plan applies to (its SHA-256 is the plan's modelSha256)",
     '',
+    "--to ort-cpu writes the model exactly as yoloq hands it to ONNX Runtime's CPU EP (eval, bench and run without",
+    '--raw), for plain ORT: integer-Conv weight zero points folded into int8 codes (the fast QLinearConv path), INT4',
+    'weights of integer Convs widened to INT8, the other INT4 weights dequantized once to float. Outputs equal a',
+    "yoloq session's bit for bit; the file is larger than INT4. A model needing none of this is written unchanged.",
+    '',
   ],
   async run(args, io) {
     const path = onePositional(this, args, 'model file');
-    if (stringOpt(args, 'to') !== 'int4') throw new InputError('--to int4 is the only conversion (give --to int4)');
+    const to = stringOpt(args, 'to');
+    if (to !== 'int4' && to !== 'ort-cpu') throw new InputError(`--to ${to ?? '(missing)'}: expected int4 or ort-cpu`);
     const out = stringOpt(args, 'output');
     if (!out) throw new InputError('give the output file with -o');
+    if (to === 'ort-cpu') return convertForOrtCpu(path, out, args, io);
     const planPath = stringOpt(args, 'plan');
     const floatPath = stringOpt(args, 'float');
     checkOutputPath(out, '-o');
@@ -83,3 +93,25 @@ export const convertCommand: Command = {
     return 0;
   },
 };
+
+/** `--to ort-cpu`: the model as prepareModel hands it to ORT, written atomically. */
+function convertForOrtCpu(path: string, out: string, args: ParsedArgs, io: CommandIo): number {
+  for (const o of ['plan', 'float', 'cuda-layout'])
+    if (args.values[o] !== undefined) throw new InputError(`--${o} applies to --to int4 only`);
+  checkOutputPath(out, '-o');
+  checkDistinctPaths([
+    ['the model', path],
+    ['-o', out],
+  ]);
+  const source = loadModel(path);
+  inlineExternalData(source);
+  const prepared = prepareForOrtCpu(source);
+  writeOutputs((batch) => stageModel(batch, prepared.model, out));
+  const summary = { input: path, output: out, to: 'ort-cpu', changed: prepared.modified, prepared: prepared.note };
+  io.out(
+    args.values.json
+      ? JSON.stringify(summary, null, 2)
+      : `${out}: ${prepared.modified ? prepared.note : 'nothing to prepare; written unchanged'}`,
+  );
+  return 0;
+}

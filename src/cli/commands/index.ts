@@ -6,6 +6,7 @@ import { convertCommand } from './convert.js';
 import { evalCommand } from './eval.js';
 import { exampleCommand } from './example.js';
 import { inspectCommand } from './inspect.js';
+import { learnCommand } from './learn.js';
 import { qatCommand } from './qat.js';
 import { quantizeCommand } from './quantize.js';
 import { runCommand } from './run.js';
@@ -23,5 +24,6 @@ export const COMMANDS: readonly Command[] = Object.freeze([
   applyCommand,
   convertCommand,
   qatCommand,
+  learnCommand,
   exampleCommand,
 ]);

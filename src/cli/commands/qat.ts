@@ -3,9 +3,10 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { InputError } from '../../errors.js';
 import { postStage, type PostStageResult } from '../../brevitas/post-stage.js';
 import { skippedImagesLine } from '../../data/skipped.js';
-import { runPythonStage } from '../../brevitas/run-stage.js';
+import { runPythonStage, runPythonWorkers } from '../../brevitas/run-stage.js';
 import {
   PTQ_STEPS,
+  STAGE_DEFAULT_BATCH,
   STAGE_LOSSES,
   STAGE_SCHEMES,
   WEIGHT_SCALINGS,
@@ -16,9 +17,11 @@ import {
   type PtqStep,
   type StageSettings,
 } from '../../brevitas/stage-args.js';
+import { checkLaunch, isDistributed, launchCommand, worldSize, type LaunchSettings } from '../../brevitas/torchrun.js';
 import { trainingImages } from '../../brevitas/training-data.js';
 import { writeImageTensors } from '../../brevitas/image-tensors.js';
 import { ensurePythonEnv } from '../../brevitas/venv.js';
+import type { ProgressEvent } from '../../brevitas/protocol.js';
 import { parseFamilyName } from '../../yolo/families/index.js';
 import { numberOpt, stringOpt, type Command, type CommandIo, type ParsedArgs } from '../command.js';
 import { checkOutputFolder, checkOutputPath } from '../../io/atomic-write.js';
@@ -97,6 +100,31 @@ function stageSettings(args: ParsedArgs): StageSettings {
   };
 }
 
+/** torchrun's settings from --nproc-per-node, --nnodes, --node-rank, --master-addr, --master-port, checked against
+ * the stage settings (global batch, device) before anything is written. */
+function launchSettings(args: ParsedArgs, settings: StageSettings): LaunchSettings {
+  const masterAddr = stringOpt(args, 'master-addr');
+  const masterPort = optionalNumber(args, 'master-port', { min: 1, max: 65535, integer: true });
+  const l: LaunchSettings = {
+    nprocPerNode: numberOpt(args, 'nproc-per-node', 1, { min: 1, max: 1024, integer: true }),
+    nnodes: numberOpt(args, 'nnodes', 1, { min: 1, max: 4096, integer: true }),
+    nodeRank: numberOpt(args, 'node-rank', 0, { min: 0, integer: true }),
+    ...(masterAddr !== undefined ? { masterAddr } : {}),
+    ...(masterPort !== undefined ? { masterPort } : {}),
+  };
+  checkLaunch(l, settings.batch ?? STAGE_DEFAULT_BATCH, settings.device);
+  return l;
+}
+
+/** What a node other than node 0 prints: its ranks trained, node 0 wrote the model. */
+export interface QatWorkerSummary {
+  node: number;
+  nodes: number;
+  processes: number;
+  output: null;
+  seconds: number;
+}
+
 export interface QatSummary {
   model: string;
   family: string;
@@ -160,6 +188,11 @@ export const qatCommand: Command = {
     'no-keep-first-last': { type: 'boolean' },
     device: { type: 'string' },
     threads: { type: 'string' },
+    'nproc-per-node': { type: 'string' },
+    nnodes: { type: 'string' },
+    'node-rank': { type: 'string' },
+    'master-addr': { type: 'string' },
+    'master-port': { type: 'string' },
     'work-dir': { type: 'string' },
     resume: { type: 'boolean' },
     'checkpoint-every': { type: 'string' },
@@ -179,14 +212,20 @@ export const qatCommand: Command = {
     '  --scheme S         w4a8 (default) | w4a16',
     '  --family F         output family when the file name cannot tell (.pt/.yaml): yolov8 | yolov10 | yolov5',
     '  --imgsz N          input size for .pt/.yaml sources (default 640)',
-    '  --steps N          QAT steps (default 100; 0 = Brevitas PTQ only); --batch N (default 4)',
+    '  --steps N          QAT steps (default 100; 0 = Brevitas PTQ only); --batch N (default 4), the global batch:',
+    '                     with several processes it is split evenly over them (a multiple of their number)',
     "  --lr X             learning rate of weights and biases, relative to each tensor's mean magnitude (default 1e-3);",
     '                     --scale-lr X the same for quantizer scales (default 1e-3); --ema-decay X (default 0.999)',
     '  --ptq LIST         PTQ initialisation: calibrate,gptq,bias-correction (default all) or none',
     '  --calib-count N / --gptq-count N   images for calibration / GPTQ (64 / 32)',
     '  --weight-scaling   stats (max|w| init, default) | mse',
     '  --no-keep-first-last  stem and prediction Convs at 4 bits too (default keeps them at 8, as `yoloq quantize`)',
-    '  --device D         auto (CUDA when present) | cpu | cuda; --threads N for PyTorch',
+    '  --device D         auto (CUDA when present) | cpu | cuda; --threads N for PyTorch (per process)',
+    '  --nproc-per-node N data-parallel QAT: N processes on this machine under torchrun (DDP; nccl on GPUs, one per',
+    '                     GPU, gloo on the CPU); default 1, the plain single process. See docs/scale.md',
+    '  --nnodes M         machines taking part; run the same command on each with --node-rank R (0 … M−1) and',
+    '                     --master-addr A (node 0, reachable from all) [--master-port P, default 29500];',
+    '                     node 0 writes the outputs, the other nodes only train',
     '  --work-dir D       tensors and checkpoints (default <output>.work); --resume continues from its checkpoint',
     '  --checkpoint-every N  steps between checkpoints (default 50)',
     '  --loss L           auto (label-based with --labels and an ultralytics model, else distillation) | labels | distill',
@@ -199,18 +238,47 @@ export const qatCommand: Command = {
     const t0 = performance.now();
     const paths = outputPaths(args);
     const settings = stageSettings(args);
+    const launch = launchSettings(args, settings);
     const input = await resolveModelInput(modelOptions(args));
     const dataDir = join(paths.work, 'data');
-    const stageArgv = stageArgs(settings, input, dataDir, paths);
+    const stageArgv = stageArgs(
+      // Several processes: the global batch is passed explicitly, so every node splits the same number.
+      isDistributed(launch) ? { ...settings, batch: settings.batch ?? STAGE_DEFAULT_BATCH } : settings,
+      input,
+      dataDir,
+      paths,
+    );
+    const { module, args: argv } = launchCommand(launch, stageArgv);
     mkdirSync(paths.work, { recursive: true });
     const data = await prepareData(args, input, dataDir, io);
     const log = args.values.verbose ? (l: string) => io.err(l) : () => {};
     const py = await ensurePythonEnv({ onLog: (l) => io.progress('installing the Python stage', 0, 0, l.slice(0, 60)) });
-    const stage = await runPythonStage(py, stageArgv, {
-      onProgress: (e) =>
+    const stageOptions = {
+      module,
+      onProgress: (e: ProgressEvent) =>
         io.progress(`qat ${e.stage}`, e.step, e.total, typeof e.loss === 'number' ? `loss ${e.loss.toPrecision(4)}` : undefined),
       onLog: log,
-    });
+    };
+    if (launch.nodeRank > 0) {
+      // Only global rank 0 (on node 0) reports progress and writes outputs; this node's ranks just train.
+      io.progress(`qat: node ${launch.nodeRank} of ${launch.nnodes} training`, 0, 0);
+      await runPythonWorkers(py, argv, stageOptions);
+      io.progress('');
+      const w: QatWorkerSummary = {
+        node: launch.nodeRank,
+        nodes: launch.nnodes,
+        processes: worldSize(launch),
+        output: null,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      io.out(
+        args.values.json
+          ? JSON.stringify(w, null, 2)
+          : `node ${w.node} of ${w.nodes}: its ranks finished QAT; node 0 writes the model (${w.seconds.toFixed(1)} s)`,
+      );
+      return 0;
+    }
+    const stage = await runPythonStage(py, argv, stageOptions);
     const evalJson = stringOpt(args, 'eval');
     const evalImages = stringOpt(args, 'eval-images');
     const post = await postStage({

@@ -21,7 +21,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'the whole workflow: build every variant, evaluate mAP and latency, write a run folder, summary.md and report.html',
   usage:
-    'yoloq run [--config run.yaml] [--model m.onnx|m.pt] [--coco instances.json --images dir] [--calib dir] [--variants fp32,w8a16,w8a8,w4a16,w4a8,qat-w4a8] [--ep cpu|cuda|tensorrt] [--target ort-cpu|ort-cuda|tensorrt|brevitas] [-o runs/<id>]',
+    'yoloq run [--config run.yaml] [--model m.onnx|m.pt] [--coco instances.json --images dir] [--calib dir] [--variants fp32,w8a16,w8a8,w4a16,w4a8,qat-w4a8] [--ep cpu|cuda|tensorrt] [--target ort-cpu|ort-cpu-integer|ort-cuda|tensorrt|brevitas] [-o runs/<id>]',
   options: {
     ...Object.fromEntries(STRING_OPTIONS.map((k) => [k, { type: 'string' as const }])),
     output: { type: 'string', short: 'o' },
@@ -39,8 +39,11 @@ export const runCommand: Command = {
     '  --variants LIST     fp32,w8a16,w8a8,w4a16,w4a8 (default) and qat-w4a8 (Python stage); NAME:FORMAT picks qcdq|qdq|int4|int4-cuda|int4-compact',
     '  --recipe R          default (the default: GPTQ, sensitivity budget, searched ranges, error correction) | none (round-to-nearest)',
     '  --ep E, --threads N ONNX Runtime execution provider (cpu | cuda | tensorrt) and intra-op threads',
-    '  --target T          ort-cpu | ort-cuda | tensorrt | brevitas: every variant in the format and with the choices that',
-    '                      runtime needs (src/export/targets.ts); sets --ep (brevitas: cpu). summary.md names the target',
+    '  --workers N         ORT sessions evaluating at once, each in a worker thread (default 1; same results for any N',
+    '                      with --threads given; docs/evaluation.md)',
+    '  --target T          ort-cpu | ort-cpu-integer | ort-cuda | tensorrt | brevitas: every variant in the format and with',
+    '                      the choices that runtime needs (src/export/targets.ts); sets --ep (brevitas: cpu). summary.md',
+    '                      names the target',
     '  --warmup N, --runs N  latency benchmark runs (default 5 and 30)',
     '  --sensitivity-images N  images for the per-layer sensitivity in the report (8; 0 skips it); --overlay-images N (4)',
     '  --qat-steps N       QAT steps of qat-w4a8 (200)',

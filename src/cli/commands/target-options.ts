@@ -1,5 +1,6 @@
 import { InputError } from '../../errors.js';
-import { targetByName, type TargetRow } from '../../export/targets.js';
+import type { FormatName } from '../../export/formats.js';
+import { targetByName, targetFormat, type TargetRow } from '../../export/targets.js';
 import { formatGranularity } from '../../quant/plan.js';
 import { SCHEMES, type SchemeName } from '../../quant/scheme.js';
 import { stringOpt, type ParsedArgs } from '../command.js';
@@ -19,7 +20,7 @@ export function applyTargetDefaults(args: ParsedArgs, scheme: SchemeName, which:
     if (given === undefined) args.values[option] = value;
     else if (refuse?.(given)) throw new InputError(`--${option} ${given}: --target ${t.name} needs --${option} ${value} (${t.summary})`);
   };
-  set('format', s.weightBits <= 4 ? t.format.w4 : t.format.w8, (f) => f !== t.format.w4 && f !== t.format.w8);
+  set('format', targetFormat(t, scheme), (f) => ![t.format.w4, t.format.w8, t.format.w4a8].includes(f as FormatName));
   if (args.values['cuda-layout'] && t.format.w4 !== 'int4-cuda')
     throw new InputError(`--cuda-layout: --target ${t.name} writes --format ${t.format.w4}`);
   if (s.activations === 'float') set('act-dtype', t.actDtype);

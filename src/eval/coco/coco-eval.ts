@@ -7,6 +7,7 @@
  * error, as in pycocotools.
  */
 import { type CocoAccumulated, type PrecisionDims, accumulate } from './accumulate.js';
+import type { DetectionColumns } from './detection-columns.js';
 import { evaluateImages } from './evaluate.js';
 import { type CocoParams, type ResolvedCocoParams, resolveCocoParams } from './params.js';
 import { type CocoClassAp, perClassAp } from './per-class.js';
@@ -33,10 +34,14 @@ export interface CocoEvalResult {
 }
 
 /**
- * Evaluate `dets` against `gt`. Boxes are `[x, y, w, h]` pixels; scores are any finite numbers (higher = more
+ * Evaluate `dets` (objects, or columns for a COCO-size set) against `gt`. Boxes are `[x, y, w, h]` pixels; scores are any finite numbers (higher = more
  * confident). Throws `InputError` on bad parameters or a detection on an unknown image.
  */
-export function evaluateCoco(gt: CocoGroundTruth, dets: readonly CocoDetection[], params: Partial<CocoParams> = {}): CocoEvalResult {
+export function evaluateCoco(
+  gt: CocoGroundTruth,
+  dets: readonly CocoDetection[] | DetectionColumns,
+  params: Partial<CocoParams> = {},
+): CocoEvalResult {
   const p = resolveCocoParams(gt, params);
   const acc: CocoAccumulated = accumulate(evaluateImages(gt, dets, p));
   return {

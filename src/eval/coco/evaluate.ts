@@ -3,6 +3,7 @@
  * range and IoU threshold, detections are matched greedily to ground truths in score order, and each detection ends
  * up a true positive, a false positive or ignored. Results are packed as bit masks over the IoU thresholds.
  */
+import { type DetectionColumns, isDetectionColumns, toDetectionColumns } from './detection-columns.js';
 import { boxIou } from './iou.js';
 import type { ResolvedCocoParams } from './params.js';
 import { type DetTable, type GtTable, prepareDetections, prepareGroundTruth } from './prepare.js';
@@ -159,9 +160,13 @@ function evaluateCell(s: Scratch, out: CocoEvalImages, gts: GtTable, dts: DetTab
  * Match detections to ground truth for every (category, image) cell and area range, at every IoU threshold.
  * Throws `InputError` for a detection on an image the ground truth does not have.
  */
-export function evaluateImages(gt: CocoGroundTruth, dets: readonly CocoDetection[], params: ResolvedCocoParams): CocoEvalImages {
+export function evaluateImages(
+  gt: CocoGroundTruth,
+  dets: readonly CocoDetection[] | DetectionColumns,
+  params: ResolvedCocoParams,
+): CocoEvalImages {
   const gts = prepareGroundTruth(gt, params);
-  const dts = prepareDetections(gt, dets, params);
+  const dts = prepareDetections(gt, isDetectionColumns(dets) ? dets : toDetectionColumns(dets), params);
   const I = params.imgIds.length;
   const K = params.catIds.length;
   const A = params.areaRng.length;

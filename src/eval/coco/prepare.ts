@@ -5,8 +5,9 @@
  */
 import { InputError } from '../../errors.js';
 import type { ResolvedCocoParams } from './params.js';
+import type { DetectionColumns } from './detection-columns.js';
 import { stableSortByScoreDesc } from './sort.js';
-import type { CocoDetection, CocoGroundTruth } from './types.js';
+import type { CocoGroundTruth } from './types.js';
 
 /** Ground truths grouped by cell; rows of one cell keep their order in the annotation list. */
 export interface GtTable {
@@ -84,26 +85,31 @@ export function prepareGroundTruth(gt: CocoGroundTruth, p: ResolvedCocoParams): 
   return { start, box, area, crowd, id };
 }
 
-function detectionCells(gt: CocoGroundTruth, dets: readonly CocoDetection[], p: ResolvedCocoParams): Int32Array {
+function detectionCells(gt: CocoGroundTruth, dets: DetectionColumns, p: ResolvedCocoParams): Int32Array {
   const known = new Set(gt.images.map((im) => im.id));
   const I = p.imgIds.length;
   const imgIndex = indexOf(p.imgIds);
   const catIndex = indexOf(p.catIds);
   const cellOf = new Int32Array(dets.length);
-  dets.forEach((d, n) => {
-    if (!known.has(d.imageId)) {
-      throw new InputError(`detection ${n} has image_id ${d.imageId}, which is not an image of the ground truth`);
+  const { box: b } = dets;
+  for (let n = 0; n < dets.length; n++) {
+    const imageId = dets.imageId[n]!;
+    if (!known.has(imageId)) {
+      throw new InputError(`detection ${n} has image_id ${imageId}, which is not an image of the ground truth`);
     }
-    const b = d.bbox;
     const finite =
-      Number.isFinite(d.score) && Number.isFinite(b[0]) && Number.isFinite(b[1]) && Number.isFinite(b[2]) && Number.isFinite(b[3]);
+      Number.isFinite(dets.score[n]) &&
+      Number.isFinite(b[4 * n]) &&
+      Number.isFinite(b[4 * n + 1]) &&
+      Number.isFinite(b[4 * n + 2]) &&
+      Number.isFinite(b[4 * n + 3]);
     if (!finite) {
-      throw new InputError(`detection ${n} (image_id ${d.imageId}) has a score or bbox value that is not a finite number`);
+      throw new InputError(`detection ${n} (image_id ${imageId}) has a score or bbox value that is not a finite number`);
     }
-    const i = imgIndex.get(d.imageId);
-    const k = catIndex.get(d.categoryId);
+    const i = imgIndex.get(imageId);
+    const k = catIndex.get(dets.categoryId[n]!);
     cellOf[n] = i === undefined || k === undefined ? -1 : k * I + i;
-  });
+  }
   return cellOf;
 }
 
@@ -113,12 +119,11 @@ function detectionCells(gt: CocoGroundTruth, dets: readonly CocoDetection[], p: 
  * or with a non-finite score or box value;
  * detections of categories outside catIds are dropped.
  */
-export function prepareDetections(gt: CocoGroundTruth, dets: readonly CocoDetection[], p: ResolvedCocoParams): DetTable {
+export function prepareDetections(gt: CocoGroundTruth, dets: DetectionColumns, p: ResolvedCocoParams): DetTable {
   const numCells = p.catIds.length * p.imgIds.length;
   const maxDet = p.maxDets[p.maxDets.length - 1]!;
   const { start: groupStart, order } = groupByCell(detectionCells(gt, dets, p), numCells);
-  const inputScore = new Float64Array(dets.length);
-  for (let n = 0; n < dets.length; n++) inputScore[n] = dets[n]!.score;
+  const inputScore = dets.score;
   const scratch = new Int32Array(order.length);
   const start = new Int32Array(numCells + 1);
   for (let c = 0; c < numCells; c++) {
@@ -135,14 +140,14 @@ export function prepareDetections(gt: CocoGroundTruth, dets: readonly CocoDetect
   for (let c = 0; c < numCells; c++) {
     const lo = groupStart[c]!;
     for (let s = start[c]!, r = 0; s < start[c + 1]!; s++, r++) {
-      const d = dets[order[lo + r]!]!;
-      const b = d.bbox;
-      box[4 * s] = b[0];
-      box[4 * s + 1] = b[1];
-      box[4 * s + 2] = b[2];
-      box[4 * s + 3] = b[3];
-      area[s] = b[2] * b[3];
-      score[s] = d.score;
+      const n = order[lo + r]!;
+      const b = dets.box;
+      box[4 * s] = b[4 * n]!;
+      box[4 * s + 1] = b[4 * n + 1]!;
+      box[4 * s + 2] = b[4 * n + 2]!;
+      box[4 * s + 3] = b[4 * n + 3]!;
+      area[s] = b[4 * n + 2]! * b[4 * n + 3]!;
+      score[s] = dets.score[n]!;
       rank[s] = r;
     }
   }

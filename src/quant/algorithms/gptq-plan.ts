@@ -4,6 +4,7 @@ import type { HostTensor } from '../../runtime/host-tensor.js';
 import type { WeightDecision } from '../plan.js';
 import type { QuantTarget } from '../policy/targets.js';
 import { BlockScaleRows } from '../weights/two-level.js';
+import { NO_TIMER, type StageTimer } from '../stage-timer.js';
 import { gptqQuantize } from './gptq.js';
 import { collectHessians, hessianSupported, type LayerHessian } from './hessian.js';
 
@@ -28,6 +29,8 @@ export interface GptqPlanOptions {
   /** How many inputs `feeds` yields: the total of the 'hessians' progress stage (one pass, one unit per image). */
   feedCount?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
+  /** Times the Hessian pass and the rounding as stages "hessians" and "gptq". */
+  timer?: StageTimer;
 }
 
 /** Whether a decision gets an asymmetric grid: asked for, and at most 4 bits (where half a grid costs the most). */
@@ -96,21 +99,29 @@ export async function planWeightsGptq(
   const planned = new Set(decisions.map((d) => d.node));
   const chosen = targets.filter((t) => planned.has(t.node) && hessianSupported(t));
   const cached = options.hessians;
+  const timer = options.timer ?? NO_TIMER;
   const hessians =
     cached && chosen.every((t) => cached.has(t.node))
       ? cached
-      : await collectHessians(work, chosen, feeds, {
-          threads: options.threads,
-          onProgress: (n) => options.onProgress?.('hessians', n, options.feedCount ?? 0),
-        });
+      : await timer.time(
+          'hessians',
+          () =>
+            collectHessians(work, chosen, feeds, {
+              threads: options.threads,
+              onProgress: (n) => options.onProgress?.('hessians', n, options.feedCount ?? 0),
+            }),
+          options.feedCount !== undefined ? { images: options.feedCount } : {},
+        );
   if (cached && hessians !== cached) for (const [k, v] of hessians) cached.set(k, v);
   const byNode = new Map(targets.map((t) => [t.node, t]));
   let done = 0;
-  return decisions.map((d) => {
-    const h = hessians.get(d.node);
-    const t = byNode.get(d.node);
-    options.onProgress?.('gptq', ++done, decisions.length);
-    if (!h || !t || h.count === 0) return d;
-    return gptqDecision(d, toFloat32(t.weight), h, options);
-  });
+  return timer.time('gptq', async () =>
+    decisions.map((d) => {
+      const h = hessians.get(d.node);
+      const t = byNode.get(d.node);
+      options.onProgress?.('gptq', ++done, decisions.length);
+      if (!h || !t || h.count === 0) return d;
+      return gptqDecision(d, toFloat32(t.weight), h, options);
+    }),
+  );
 }

@@ -3,6 +3,7 @@ import type { Model } from '../../onnx/ir/graph.js';
 import type { Calibration } from '../calibration/samples.js';
 import type { WeightDecision } from '../plan.js';
 import type { QuantTarget } from '../policy/targets.js';
+import type { StageTimer } from '../stage-timer.js';
 import { planWeightsGptq, type GptqPlanOptions } from './gptq-plan.js';
 
 /**
@@ -17,7 +18,7 @@ export function isWeightAlgorithm(s: string): s is WeightAlgorithm {
 }
 
 export interface AlgorithmOptions {
-  gptq?: Omit<GptqPlanOptions, 'threads' | 'onProgress' | 'feedCount'>;
+  gptq?: Omit<GptqPlanOptions, 'threads' | 'onProgress' | 'feedCount' | 'timer'>;
   /** Calibration images for the Hessians (default 64, the calibration source's own count). */
   hessianImages?: number;
   /** A caller-owned Hessian store for one model and calibration set, reused across plans (see GptqPlanOptions). */
@@ -31,6 +32,8 @@ export interface AlgorithmInput extends AlgorithmOptions {
   calibration?: Calibration;
   threads?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
+  /** Times the algorithm's own stages (GPTQ: Hessians, then rounding). */
+  timer?: StageTimer;
 }
 
 type Producer = (input: AlgorithmInput) => Promise<WeightDecision[]>;
@@ -45,6 +48,7 @@ const PRODUCERS: Readonly<Record<WeightAlgorithm, Producer>> = Object.freeze({
       threads: input.threads,
       feedCount: set.paths.length - set.skipped.length,
       onProgress: input.onProgress,
+      ...(input.timer ? { timer: input.timer } : {}),
       ...(input.hessians ? { hessians: input.hessians } : {}),
     });
   },

@@ -98,7 +98,9 @@ export async function searchActivationRanges(
     if (n.opType === 'Conv' && quantized.has(nodeLabel(n, i)) && n.inputs[0])
       consumers.set(n.inputs[0], [...(consumers.get(n.inputs[0]) ?? []), n]);
   });
-  const eligible = activations.filter((a) => a.readers !== 'all' && consumers.has(a.value));
+  // A value every reader sees quantized (SiLU path, integer chain, TensorRT groups) is scored by its quantized
+  // Convs too; group scales are shared again afterwards (plan-model.ts).
+  const eligible = activations.filter((a) => consumers.has(a.value));
   if (eligible.length === 0) return [...activations];
   let histImages = 0;
   const hists = await collectHistograms(
@@ -149,6 +151,8 @@ export async function searchActivationRanges(
   );
   return activations.map((a) => {
     const b = best.get(a.value);
-    return b ? { ...b, ...(a.group !== undefined ? { group: a.group } : {}) } : a;
+    return b
+      ? { ...b, ...(a.group !== undefined ? { group: a.group } : {}), ...(a.readers !== undefined ? { readers: a.readers } : {}) }
+      : a;
   });
 }

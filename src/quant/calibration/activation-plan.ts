@@ -4,13 +4,21 @@ import { activationQuantizer, type ActivationMode } from '../observers/activatio
 import { OBSERVERS } from '../observers/observers.js';
 import type { ActivationDecision, ObserverName, WeightDecision } from '../plan.js';
 import { collectHistograms } from './collect.js';
+import { ortIntegerPlacement } from './ort-placement.js';
 import { shareGroupScales, tensorrtPlacement } from './trt-placement.js';
+
+/**
+ * Where activations get Q/DQ beyond the quantized nodes' inputs: 'default' nowhere else; 'tensorrt' NVIDIA's
+ * placement (trt-placement.ts); 'ort-integer' every value of the chain between the first and last quantized Conv,
+ * so ORT's CPU EP runs it all in integer kernels (ort-placement.ts).
+ */
+export type ActivationPlacement = 'default' | 'tensorrt' | 'ort-integer';
 
 export interface ActivationPlanOptions {
   /** Also quantize each quantized Conv's SiLU (Sigmoid × Mul) path for an all-integer chain on ORT CPU. */
   siluPath?: boolean;
-  /** 'tensorrt': also Concat and MaxPool inputs and outputs (one scale each) and residual Add operands (trt-placement.ts). */
-  placement?: 'default' | 'tensorrt';
+  /** See ActivationPlacement; default 'default'. */
+  placement?: ActivationPlacement;
   observer: ObserverName;
   mode: ActivationMode;
   /** For the percentile observer; default 99.99. */
@@ -77,8 +85,13 @@ export async function planActivations(
 ): Promise<ActivationDecision[]> {
   const base = activationValues(model, weights);
   const silu = options.siluPath ? siluPathValues(model, weights) : [];
-  const placed = options.placement === 'tensorrt' ? tensorrtPlacement(model, weights) : [];
-  const groups = new Map(placed.map((p) => [p.value, p.group]));
+  const placed: Array<{ value: string; group?: string }> =
+    options.placement === 'tensorrt'
+      ? tensorrtPlacement(model, weights)
+      : options.placement === 'ort-integer'
+        ? ortIntegerPlacement(model, weights)
+        : [];
+  const groups = new Map(placed.flatMap((p) => (p.group === undefined ? [] : [[p.value, p.group] as const])));
   const all = new Set([...silu, ...placed.map((p) => p.value)]);
   const values = [...base, ...[...all].filter((v) => !base.includes(v))];
   const hists = await collectHistograms(model, values, feeds, { threads: options.threads, onProgress: options.onProgress });
@@ -86,10 +99,13 @@ export async function planActivations(
   const decisions = values.map((v): ActivationDecision => {
     const h = hists.get(v)!;
     if (h.total === 0) return activationQuantizer(v, [0, 0], [0, 0], options.observer, options.mode);
-    const range = OBSERVERS[options.observer](h, { percentile: options.percentile ?? 99.99, levels });
-    const d = activationQuantizer(v, [h.min, h.max], range, options.observer, options.mode);
+    // A chain value no quantized node reads (a Conv output before its SiLU, a Sigmoid output) is never scored by
+    // range search, and min/max there lets one outlier coarsen every value: its range minimizes the MSE instead.
+    const observer = base.includes(v) || options.observer !== 'minmax' ? options.observer : 'mse';
+    const range = OBSERVERS[observer](h, { percentile: options.percentile ?? 99.99, levels });
+    const d = activationQuantizer(v, [h.min, h.max], range, observer, options.mode);
     const group = groups.get(v);
     return all.has(v) ? { ...d, readers: 'all' as const, ...(group !== undefined ? { group } : {}) } : d;
   });
-  return placed.length > 0 ? shareGroupScales(decisions, options.mode) : decisions;
+  return groups.size > 0 ? shareGroupScales(decisions, options.mode) : decisions;
 }

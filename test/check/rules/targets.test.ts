@@ -47,7 +47,7 @@ function rules(model: Model, target: RuntimeName): string[] {
 }
 
 test('every target is a row of one table naming its format rows', () => {
-  assert.deepEqual(TARGET_NAMES, ['ort-cpu', 'ort-cuda', 'tensorrt', 'brevitas']);
+  assert.deepEqual(TARGET_NAMES, ['ort-cpu', 'ort-cpu-integer', 'ort-cuda', 'tensorrt', 'brevitas']);
   assert.equal(TARGETS.tensorrt.symmetricWeights, true);
   assert.equal(TARGETS['ort-cuda'].format.w4, 'int4-cuda');
 });
