@@ -13,7 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel } from '../src/onnx/serde/model-io.js';
@@ -37,7 +37,7 @@ const count = Number(values.images);
 
 /**
  * A folder of `n` calibration images: train209's, repeated under new names when n exceeds it — hard links, not
- * copies (yoloq's image listing takes regular files only, so symlinks would not be listed).
+ * copies.
  */
 function imageFolder(n: number): string {
   const src = resolve(values.shared!, 'coco/train209/images');
@@ -170,7 +170,12 @@ const flat = (stages: readonly StageTiming[], prefix = ''): Array<[string, Stage
 
 const images = imageFolder(count);
 const rows: Row[] = [];
-console.log(`quantize profile: w4a8, --format int4, ${count} calibration images; machine shared with other jobs (timings are loaded)`);
+// The load at the start says whether the timings below are an idle machine's: the bench cannot know it otherwise.
+console.log(
+  `quantize profile: w4a8, --format int4, ${count} calibration images; ${cpus().length} cores, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} at the start`,
+);
 for (const name of values.models!.split(',')) {
   const m = modelCase(name);
   const params = parameterCount(m.path);
