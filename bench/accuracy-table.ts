@@ -10,6 +10,7 @@ import type { LayerHessian } from '../src/quant/algorithms/hessian.js';
 import { fourBitShare } from '../src/quant/policy/sensitivity-budget.js';
 import { applyPlan, makePlan, type PlanRequest } from '../src/workflow/quantize.js';
 import type { SchemeName } from '../src/quant/scheme.js';
+import { benchArgs, benchNumber } from './bench-args.js';
 
 /**
  * The accuracy table of docs/accuracy.md: mAP50-95 (val100, pycocotools-exact) for FP32, RTN and each algorithm /
@@ -109,16 +110,25 @@ const VARIANTS: Variant[] = [
   { name: 'default compact:32 budget0.95', req: { ...compact(32), budget: 0.95 }, format: 'int4-compact' },
 ];
 
-function arg(name: string, fallback: string): string[] {
-  const i = process.argv.indexOf(`--${name}`);
-  return (i >= 0 ? process.argv[i + 1]! : fallback).split(',');
-}
-
-const models = arg('models', 'yolox_nano,yolov5n');
-const variants = arg('variants', VARIANTS.map((v) => v.name).join(','));
-const seeds = arg('seeds', '0,1').map(Number);
-const schemes = arg('schemes', 'w4a16,w4a8') as SchemeName[];
-const outFile = arg('out', '')[0];
+const { values: opts } = benchArgs(import.meta.url, {
+  models: { type: 'string', default: 'yolox_nano,yolov5n' },
+  variants: { type: 'string', default: VARIANTS.map((v) => v.name).join(',') },
+  seeds: { type: 'string', default: '0,1' },
+  schemes: { type: 'string', default: 'w4a16,w4a8' },
+  out: { type: 'string', default: '' },
+  person300: { type: 'boolean' },
+});
+const list = (s: string) => s.split(',').filter(Boolean);
+const models = list(opts.models);
+const variants = list(opts.variants);
+for (const v of variants)
+  if (!VARIANTS.some((x) => x.name === v)) {
+    console.error(`error: --variants ${v}: expected one of ${VARIANTS.map((x) => x.name).join(', ')}`);
+    process.exit(2);
+  }
+const seeds = list(opts.seeds).map((x) => benchNumber('seeds', x));
+const schemes = list(opts.schemes) as SchemeName[];
+const outFile = opts.out;
 mkdirSync(tmp, { recursive: true });
 
 async function mAP(path: string, set = EVAL): Promise<number> {
@@ -126,7 +136,7 @@ async function mAP(path: string, set = EVAL): Promise<number> {
   return ev.result.stats[0]!;
 }
 /** `--person300`: also score every model on person300 (person AP), printed as a second table. */
-const withPerson = process.argv.includes('--person300');
+const withPerson = Boolean(opts.person300);
 const personRows: string[] = [];
 
 const rows: string[] = [];

@@ -14,10 +14,10 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { readCocoDetections, readCocoGroundTruth } from '../src/data/coco-json.js';
 import { evaluateCoco } from '../src/eval/coco/index.js';
 import { seededRandom } from '../src/util/seeded-random.js';
+import { benchArgs } from './bench-args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, here.includes(join('dist', 'bench')) ? '../..' : '..');
@@ -133,13 +133,11 @@ function report(rows: Timing[], ours: Timing): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      images: { type: 'string', default: '5000' },
-      seed: { type: 'string', default: '1' },
-      runs: { type: 'string', default: '3' },
-      python: { type: 'string' },
-    },
+  const { values } = benchArgs(import.meta.url, {
+    images: { type: 'string', default: '5000' },
+    seed: { type: 'string', default: '1' },
+    runs: { type: 'string', default: '3' },
+    python: { type: 'string' },
   });
   const numImages = Number(values.images);
   const seed = Number(values.seed);

@@ -3,6 +3,7 @@ import { modelFromBytes } from '../src/onnx/serde/model-io.js';
 import { planEqualization } from '../src/quant/calibration/equalization.js';
 import { calibrationSet } from '../src/quant/calibration/samples.js';
 import { workingGraph } from '../src/workflow/quantize.js';
+import { benchArgs, benchNumber } from './bench-args.js';
 
 /**
  * How unevenly the channels of each depthwise Conv input span their range: widest channel / median channel
@@ -10,9 +11,10 @@ import { workingGraph } from '../src/workflow/quantize.js';
  * depthwise input equalization (docs/accuracy.md).
  * Usage: node dist/bench/depthwise-ranges.js [model.onnx] [calib dir] [images]
  */
-const model = process.argv[2] ?? '../shared/data/models/yolox_nano.onnx';
-const calib = process.argv[3] ?? '../shared/data/coco/train209/images';
-const images = Number(process.argv[4] ?? 8);
+const { positionals } = benchArgs(import.meta.url, {}, true);
+const model = positionals[0] ?? '../shared/data/models/yolox_nano.onnx';
+const calib = positionals[1] ?? '../shared/data/coco/train209/images';
+const images = benchNumber('images', positionals[2] ?? '8', 1);
 const work = workingGraph(modelFromBytes(readFileSync(model)));
 const decisions = await planEqualization(work, calibrationSet(work, { images: calib, count: images }).feeds(), { minRatio: 0 });
 const byValue = new Map(decisions.map((d) => [d.value, Math.max(...d.scales)]));

@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './bench-args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, here.includes(join('dist', 'bench')) ? '../..' : '..');
@@ -119,15 +119,13 @@ function pycocotoolsStats(python: string | undefined, gt: string, dets: string):
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      sizes: { type: 'string', default: '100,1000' },
-      workers: { type: 'string', default: '1' },
-      threads: { type: 'string', default: '0' },
-      model: { type: 'string', default: join(shared, 'models', 'yolox_nano.onnx') },
-      keep: { type: 'string' },
-      python: { type: 'string' },
-    },
+  const { values } = benchArgs(import.meta.url, {
+    sizes: { type: 'string', default: '100,1000' },
+    workers: { type: 'string', default: '1' },
+    threads: { type: 'string', default: '0' },
+    model: { type: 'string', default: join(shared, 'models', 'yolox_nano.onnx') },
+    keep: { type: 'string' },
+    python: { type: 'string' },
   });
   if (!existsSync('/usr/bin/time')) throw new Error('this bench needs /usr/bin/time (GNU time) for the peak RSS');
   if (!existsSync(values.model)) throw new Error(`${values.model} is absent (the shared data, or --model)`);

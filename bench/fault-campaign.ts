@@ -15,20 +15,18 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseTempName } from '../src/io/atomic-write.js';
 import { loadModel, saveModel } from '../src/onnx/serde/model-io.js';
 import { readPlanFiles } from '../src/quant/plan-file.js';
+import { benchArgs } from './bench-args.js';
 
-const { values } = parseArgs({
-  options: {
-    only: { type: 'string' },
-    kills: { type: 'string', default: '12' },
-    model: { type: 'string', default: '../shared/data/models/yolox_nano.onnx' },
-    calib: { type: 'string', default: '../shared/data/coco/train209/images' },
-    coco: { type: 'string', default: '../shared/data/coco/val100/instances_val100.json' },
-    images: { type: 'string', default: '../shared/data/coco/val100/images' },
-  },
+const { values } = benchArgs(import.meta.url, {
+  only: { type: 'string' },
+  kills: { type: 'string', default: '12' },
+  model: { type: 'string', default: '../shared/data/models/yolox_nano.onnx' },
+  calib: { type: 'string', default: '../shared/data/coco/train209/images' },
+  coco: { type: 'string', default: '../shared/data/coco/val100/instances_val100.json' },
+  images: { type: 'string', default: '../shared/data/coco/val100/images' },
 });
 const only = values.only ? new Set(values.only.split(',')) : undefined;
 const MODEL = resolve(values.model!);

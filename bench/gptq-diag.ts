@@ -7,14 +7,19 @@ import { calibrationSet } from '../src/quant/calibration/samples.js';
 import { findQuantTargets } from '../src/quant/policy/targets.js';
 import { workingGraph } from '../src/workflow/quantize.js';
 import { dequantizeCodes, maxAbsScales, quantizeCodes } from '../src/quant/weights/codes.js';
+import { benchArgs, benchNumber } from './bench-args.js';
 
-/** Per-layer Hessian-predicted output error of RTN vs GPTQ (4-bit per-channel), to see where GPTQ helps. */
-const work = workingGraph(modelFromBytes(readFileSync(process.argv[2] ?? '../shared/data/models/yolox_nano.onnx')));
+/**
+ * Per-layer Hessian-predicted output error of RTN vs GPTQ (4-bit per-channel), to see where GPTQ helps.
+ * Usage: node dist/bench/gptq-diag.js [model.onnx] [calibration images]
+ */
+const { positionals } = benchArgs(import.meta.url, {}, true);
+const work = workingGraph(modelFromBytes(readFileSync(positionals[0] ?? '../shared/data/models/yolox_nano.onnx')));
 const targets = findQuantTargets(work);
 const hs = await collectHessians(
   work,
   targets,
-  calibrationSet(work, { images: '../shared/data/coco/train209/images', count: Number(process.argv[3] ?? 16) }).feeds(),
+  calibrationSet(work, { images: '../shared/data/coco/train209/images', count: benchNumber('images', positionals[1] ?? '16', 1) }).feeds(),
 );
 for (const t of targets) {
   const h = hs.get(t.node);

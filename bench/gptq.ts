@@ -2,19 +2,19 @@ import { readFileSync } from 'node:fs';
 import { parseGranularity } from '../src/quant/plan.js';
 import { RECIPES } from '../src/quant/algorithms/recipe.js';
 import { makePlan } from '../src/workflow/quantize.js';
+import { benchArgs, benchNumber } from './bench-args.js';
 
 /**
  * GPTQ wall time on a real model (default yolov5n, 64 calibration images from train209), by stage, with the
  * default recipe's GPTQ settings (asymmetric 4-bit grids; `--plain`: symmetric; `--refine N`: N refinement sweeps).
  * Usage: node dist/bench/gptq.js [model.onnx] [calib dir] [granularity per-channel|block:N] [--plain] [--refine N]
  */
-const plain = process.argv.includes('--plain');
-const ri = process.argv.indexOf('--refine');
-const refine = ri >= 0 ? Number(process.argv[ri + 1]) : 0;
-process.argv = process.argv.filter((a, i) => a !== '--plain' && !(ri >= 0 && (i === ri || i === ri + 1)));
-const model = process.argv[2] ?? '../shared/data/models/yolov5n_fp16.onnx';
-const calib = process.argv[3] ?? '../shared/data/coco/train209/images';
-const g = process.argv[4] ?? 'per-channel';
+const args = benchArgs(import.meta.url, { plain: { type: 'boolean' }, refine: { type: 'string', default: '0' } }, true);
+const plain = Boolean(args.values.plain);
+const refine = benchNumber('refine', args.values.refine);
+const model = args.positionals[0] ?? '../shared/data/models/yolov5n_fp16.onnx';
+const calib = args.positionals[1] ?? '../shared/data/coco/train209/images';
+const g = args.positionals[2] ?? 'per-channel';
 const granularity = parseGranularity(g);
 const stages = new Map<string, number>();
 const t0 = performance.now();

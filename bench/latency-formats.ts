@@ -8,17 +8,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { saveModel } from '../src/onnx/serde/model-io.js';
 import { applyPlan, makePlan } from '../src/workflow/quantize.js';
+import { benchArgs } from './bench-args.js';
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '50' },
-    threads: { type: 'string', default: '2' },
-    'calib-count': { type: 'string', default: '16' },
-    shared: { type: 'string', default: '../shared/data' },
-  },
+const { values } = benchArgs(import.meta.url, {
+  runs: { type: 'string', default: '50' },
+  threads: { type: 'string', default: '2' },
+  'calib-count': { type: 'string', default: '16' },
+  shared: { type: 'string', default: '../shared/data' },
 });
 const shared = values.shared!;
 const train = join(shared, 'coco', 'train209', 'images');

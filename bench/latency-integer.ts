@@ -11,24 +11,22 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { FORMAT_CAPABILITIES } from '../src/export/formats.js';
 import { saveModel } from '../src/onnx/serde/model-io.js';
 import { recipeFor, recipePlanRequest } from '../src/quant/algorithms/recipe.js';
 import { optimizedGraph } from '../src/runtime/optimized-graph.js';
 import { prepareForOrtCpu, prepareModel } from '../src/runtime/prepare-model.js';
 import { applyPlan, makePlan } from '../src/workflow/quantize.js';
+import { benchArgs } from './bench-args.js';
 
-const { values } = parseArgs({
-  options: {
-    runs: { type: 'string', default: '30' },
-    rounds: { type: 'string', default: '3' },
-    threads: { type: 'string', default: '2' },
-    'calib-count': { type: 'string', default: '16' },
-    shared: { type: 'string', default: '../shared/data' },
-    models: { type: 'string', default: 'yolox_nano.onnx,yolov5n_fp16.onnx,/tmp/yoloq-accuracy/yolov10n.onnx' },
-    out: { type: 'string', default: '/tmp/yoloq-latency-integer' },
-  },
+const { values } = benchArgs(import.meta.url, {
+  runs: { type: 'string', default: '30' },
+  rounds: { type: 'string', default: '3' },
+  threads: { type: 'string', default: '2' },
+  'calib-count': { type: 'string', default: '16' },
+  shared: { type: 'string', default: '../shared/data' },
+  models: { type: 'string', default: 'yolox_nano.onnx,yolov5n_fp16.onnx,/tmp/yoloq-accuracy/yolov10n.onnx' },
+  out: { type: 'string', default: '/tmp/yoloq-latency-integer' },
 });
 const shared = values.shared!;
 const cli = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');

@@ -7,7 +7,6 @@
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { evaluateModel } from '../src/eval/evaluate-model.js';
 import { inspectModel } from '../src/inspect/inspect-model.js';
 import { modelToBytes, saveModel } from '../src/onnx/serde/model-io.js';
@@ -19,14 +18,13 @@ import { modelFromBytes } from '../src/onnx/serde/model-io.js';
 import { floatPrecisionPass } from '../src/onnx/passes/float-precision.js';
 import { applyPass } from '../src/onnx/passes/pass-manager.js';
 import { DataType } from '../src/onnx/ir/dtypes.js';
+import { benchArgs } from './bench-args.js';
 
-const { values } = parseArgs({
-  options: {
-    'calib-count': { type: 'string', default: '64' },
-    json: { type: 'string' },
-    shared: { type: 'string', default: '../shared/data' },
-    'sizes-only': { type: 'boolean' },
-  },
+const { values } = benchArgs(import.meta.url, {
+  'calib-count': { type: 'string', default: '64' },
+  json: { type: 'string' },
+  shared: { type: 'string', default: '../shared/data' },
+  'sizes-only': { type: 'boolean' },
 });
 // --sizes-only: file sizes and 4-bit shares without SQNR and mAP (file layout changes do not move the numerics).
 const sizesOnly = Boolean(values['sizes-only']);

@@ -4,7 +4,10 @@
  * ratio. Each run is a child process (as a user runs it) under /usr/bin/time for its peak RSS.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/quantize-profile.js [--models yolox_nano,yolov5n,yolov10m-random]
- *       [--recipes none,default] [--images 64] [--no-ort] [--json out.json]
+ *       [--recipes none,default] [--images 64] [--no-ort] [--json out.json] [--plans DIR]
+ *
+ * --plans DIR keeps each run's plan as DIR/<model>-<recipe>.plan.json, so a speed change can be checked to leave
+ * the plans byte-identical (sha256sum DIR/* before and after).
  *
  * yolov10m-random is a random-init YOLOv10m export made by python/golden/make_random_yolo.py (no download) into a temp
  * folder: its BatchNorm statistics are random, so its activations may be degenerate — fine for timing only.
@@ -15,25 +18,24 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadModel } from '../src/onnx/serde/model-io.js';
 import type { StageTiming } from '../src/quant/stage-timer.js';
+import { benchArgs, benchNumber } from './bench-args.js';
 
-const { values } = parseArgs({
-  options: {
-    models: { type: 'string', default: 'yolox_nano,yolov5n,yolov10m-random' },
-    recipes: { type: 'string', default: 'none,default' },
-    images: { type: 'string', default: '64' },
-    shared: { type: 'string', default: '../shared/data' },
-    python: { type: 'string', default: 'python/.venv/bin/python' },
-    'no-ort': { type: 'boolean' },
-    'model-dir': { type: 'string' },
-    json: { type: 'string' },
-  },
+const { values } = benchArgs(import.meta.url, {
+  models: { type: 'string', default: 'yolox_nano,yolov5n,yolov10m-random' },
+  recipes: { type: 'string', default: 'none,default' },
+  images: { type: 'string', default: '64' },
+  shared: { type: 'string', default: '../shared/data' },
+  python: { type: 'string', default: 'python/.venv/bin/python' },
+  'no-ort': { type: 'boolean' },
+  'model-dir': { type: 'string' },
+  json: { type: 'string' },
+  plans: { type: 'string' },
 });
 
 const work = mkdtempSync(join(tmpdir(), 'yoloq-qprofile-'));
-const count = Number(values.images);
+const count = benchNumber('images', values.images, 1);
 
 /**
  * A folder of `n` calibration images: train209's, repeated under new names when n exceeds it — hard links, not
@@ -134,6 +136,7 @@ function quantize(m: ModelCase, recipe: string, images: string, n: number): Omit
     recipe,
     '-o',
     out,
+    ...(values.plans ? ['--plan', join(resolve(values.plans), `${m.name}-${recipe}.plan.json`)] : []),
     '--json',
   ];
   const t0 = performance.now();
@@ -168,6 +171,7 @@ function ortStatic(m: ModelCase, images: string, n: number): { seconds: number; 
 const flat = (stages: readonly StageTiming[], prefix = ''): Array<[string, StageTiming]> =>
   stages.flatMap((s) => [[`${prefix}${s.name}`, s] as [string, StageTiming], ...flat(s.stages ?? [], `${prefix}  `)]);
 
+if (values.plans) mkdirSync(values.plans, { recursive: true });
 const images = imageFolder(count);
 const rows: Row[] = [];
 // The load at the start says whether the timings below are an idle machine's: the bench cannot know it otherwise.

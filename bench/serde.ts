@@ -6,13 +6,13 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { GraphBuilder } from '../src/onnx/ir/builder.js';
 import { DataType } from '../src/onnx/ir/dtypes.js';
 import { loadModel, saveModel } from '../src/onnx/serde/model-io.js';
 import { seededRandom } from '../src/quant/rounding.js';
+import { benchArgs } from './bench-args.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+const { values } = benchArgs(import.meta.url, { runs: { type: 'string', default: '5' } });
 const runs = Number(values.runs);
 
 function buildLargeModel(): ReturnType<GraphBuilder['model']> {

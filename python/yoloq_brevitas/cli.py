@@ -25,12 +25,12 @@ class _ArgParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _ArgParser(prog="python -m yoloq_brevitas", description="Brevitas PTQ + QAT of a YOLO detector, exported as QCDQ ONNX.")
-    p.add_argument("--model", required=True, help="ultralytics .pt or model YAML (e.g. yolov10m.yaml), YOLOv5 .pt, or FP32 .onnx")
-    p.add_argument("--data", required=True, help="folder with images.npy + meta.json (+ labels.json), written by `yoloq qat`")
+    p.add_argument("--model", help="ultralytics .pt or model YAML (e.g. yolov10m.yaml), YOLOv5 .pt, or FP32 .onnx")
+    p.add_argument("--data", help="folder with images.npy + meta.json (+ labels.json), written by `yoloq qat`")
     p.add_argument("-o", "--output", required=True, help="QCDQ ONNX file to write")
     p.add_argument("--scheme", default="w4a8", help=f"{' or '.join(SUPPORTED)}: a row of the scheme table ($YOLOQ_SCHEMES)")
     p.add_argument("--weight-scaling", default="stats", choices=["stats", "mse"], help="init of the learned scales")
-    p.add_argument("--ptq", default=",".join(PTQ_STEPS), help=f"comma list of {', '.join(PTQ_STEPS)}, or none")
+    p.add_argument("--ptq", help=f"comma list of {', '.join(PTQ_STEPS)}, or none (default: all; none with --from-plan)")
     p.add_argument("--calib-count", type=int, default=64)
     p.add_argument("--gptq-count", type=int, default=32)
     p.add_argument("--steps", type=int, default=0, help="QAT steps (0: PTQ only)")
@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=int, default=50)
     p.add_argument("--resume", action="store_true", help="continue from --checkpoint when it exists")
     p.add_argument("--stop-after", type=int, help="stop after this many steps (checkpointed), to train in chunks")
+    p.add_argument(
+        "--from-plan",
+        metavar="JOB",
+        help="job folder written by `yoloq qat --from-plan` (float.onnx, plan.json, blocks.json, images): build the "
+        "Brevitas model from the yoloq plan in it (no surgery, no PTQ); it is also the model and the data",
+    )
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("-v", "--verbose", action="store_true")
@@ -54,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_config(argv: list[str]) -> tuple[RunConfig, bool]:
     a = build_parser().parse_args(argv)
     scheme = scheme_for(a.scheme)
+    if a.ptq is None:
+        a.ptq = "none" if a.from_plan is not None else ",".join(PTQ_STEPS)
     ptq = tuple(s for s in a.ptq.split(",") if s and s != "none")
     bad = [s for s in ptq if s not in PTQ_STEPS]
     if bad:
@@ -67,6 +75,16 @@ def parse_config(argv: list[str]) -> tuple[RunConfig, bool]:
         raise InputError("--resume and --stop-after need --checkpoint")
     if a.stop_after is not None and a.stop_after < 1:
         raise InputError("--stop-after must be ≥ 1")
+    if a.from_plan is not None:
+        if not os.path.isdir(a.from_plan):
+            raise InputError(f"--from-plan {a.from_plan}: no such folder")
+        if ptq:
+            raise InputError(f"--from-plan: the plan is the initialisation; --ptq {a.ptq} cannot run on it (use --ptq none)")
+        if a.model or a.data:
+            raise InputError("--from-plan: the job folder is the model and the data; drop --model and --data")
+        a.model, a.data = os.path.join(a.from_plan, "float.onnx"), a.from_plan
+    elif not a.model or not a.data:
+        raise InputError("--model and --data are required (or --from-plan JOB)")
     distributed.check_config(distributed.from_environment(), a.batch, a.device)
     out_dir = os.path.dirname(os.path.abspath(a.output))
     if not os.path.isdir(out_dir):
@@ -94,6 +112,7 @@ def parse_config(argv: list[str]) -> tuple[RunConfig, bool]:
         stop_after=a.stop_after,
         device=a.device,
         threads=a.threads,
+        from_plan=a.from_plan,
     )
     return cfg, a.verbose
 

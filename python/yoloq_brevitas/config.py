@@ -124,4 +124,7 @@ class RunConfig:
     stop_after: int | None = None
     device: str = "auto"
     threads: int = 0
+    #: A job folder of `yoloq qat --from-plan` (src/quant/learned/job.ts): the model is built from the yoloq plan in
+    #: it (from_plan.py) instead of surgery + PTQ; `model` and `data` then name the job's float.onnx and the job.
+    from_plan: str | None = None
     extra: dict = field(default_factory=dict)

@@ -71,23 +71,51 @@ def _quantize(src, images, cfg: RunConfig, device, rep: Reporter, folded: int):
     return src.model.to(device), summary
 
 
+def _plan_digest(job: str) -> str:
+    """SHA-256 of the job's plan.json: a checkpoint resumes only on the plan it started from."""
+    import hashlib
+
+    with open(os.path.join(job, "plan.json"), "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def _from_plan(cfg: RunConfig, device, rep: Reporter):
+    """The Brevitas model of the yoloq plan in the job folder (from_plan.py); returns (model on device, summary)."""
+    from .from_plan import build_plan_model
+    from .learned.job import load_job
+
+    job = load_job(cfg.from_plan)
+    pm = build_plan_model(job.float_onnx, job.plan, job.activations)
+    rep.progress("surgery", 1, 1, **{k: v for k, v in pm.summary.items() if k != "decisions"})
+    return pm.model.to(device), pm.summary
+
+
+def _resumed(cfg, model, fingerprint, dist, progress):
+    """The training state a checkpoint holds (a checkpoint for another run is bad input), reported as resumed."""
+    try:
+        state = load_checkpoint(cfg.checkpoint, model, cfg, fingerprint, dist)
+    except ValueError as e:
+        raise InputError(str(e)) from e
+    progress("resume", state.step, cfg.steps)
+    return state, True
+
+
 def _initialise(model, images, cfg: RunConfig, device, rep: Reporter, fingerprint: dict, dist: distributed.Dist) -> tuple[TrainState, bool]:
     """PTQ initialisation, or the state of an interrupted run when resuming; returns (train state, resumed).
     Whether there is a checkpoint to resume from is rank 0's answer (only rank 0 writes them)."""
     progress = rep.progress
     found = bool(cfg.resume and cfg.checkpoint and dist.main and os.path.isfile(cfg.checkpoint))
     if cfg.resume and cfg.checkpoint and distributed.broadcast_flag(found, dist):
+        if cfg.from_plan:  # every quantizer already holds its plan values: nothing to initialise lazily
+            return _resumed(cfg, model, fingerprint, dist, progress)
         # The PTQ result is inside the checkpoint; one calibration pass initialises lazy quantizer state first, and
         # the biases bias correction would have added exist before the state is loaded.
         ptq.calibrate(model, images, [0], device, lambda *a, **k: None)
         if "bias-correction" in cfg.ptq:
             ptq.add_missing_biases(model)
-        try:
-            state = load_checkpoint(cfg.checkpoint, model, cfg, fingerprint, dist)
-        except ValueError as e:
-            raise InputError(str(e)) from e
-        progress("resume", state.step, cfg.steps)
-        return state, True
+        return _resumed(cfg, model, fingerprint, dist, progress)
+    if cfg.from_plan:  # the plan is the initialisation
+        return TrainState(0, make_optimizer(model, cfg), Ema(model, cfg.ema_decay)), False
     calib = seeded_order(len(images), min(cfg.calib_count, len(images)), cfg.seed + 1)
     steps = {
         "calibrate": lambda: ptq.calibrate(model, images, calib, device, progress),
@@ -127,11 +155,17 @@ def _run(cfg: RunConfig, rep: Reporter, dist: distributed.Dist, device: torch.de
         )
     rep.progress("load", 1, 1, source=src.description, family=src.family, images=len(images))
     loss_kind = choose_loss(cfg, src.kind, images.labels is not None)
-    folded = fold_batch_norms(src.model, src.kind)
-    teacher = None
-    if cfg.steps > 0 and loss_kind == "distill":  # the float model, BN folded, as the distillation target
-        teacher = copy.deepcopy(src.model).eval().to(device).requires_grad_(False)
-    model, summary = _quantize(src, images, cfg, device, rep, folded)
+    if cfg.from_plan:
+        # The plan was made on this float graph as it is (BN included), so nothing is folded; src.model is the
+        # float model and becomes the teacher.
+        model, summary = _from_plan(cfg, device, rep)
+        teacher = src.model.eval().to(device).requires_grad_(False) if cfg.steps > 0 and loss_kind == "distill" else None
+    else:
+        folded = fold_batch_norms(src.model, src.kind)
+        teacher = None
+        if cfg.steps > 0 and loss_kind == "distill":  # the float model, BN folded, as the distillation target
+            teacher = copy.deepcopy(src.model).eval().to(device).requires_grad_(False)
+        model, summary = _quantize(src, images, cfg, device, rep, folded)
     fingerprint = {
         "model": os.path.basename(cfg.model),
         "scheme": cfg.scheme.name,
@@ -141,6 +175,7 @@ def _run(cfg: RunConfig, rep: Reporter, dist: distributed.Dist, device: torch.de
         "weightScaling": cfg.weight_scaling,
         "loss": loss_kind,
         "ptq": list(cfg.ptq),
+        **({"fromPlan": _plan_digest(cfg.from_plan)} if cfg.from_plan else {}),
     }
     state, resumed = _initialise(model, images, cfg, device, rep, fingerprint, dist)
     train_stats = None
@@ -162,6 +197,7 @@ def _run(cfg: RunConfig, rep: Reporter, dist: distributed.Dist, device: torch.de
         "scheme": cfg.scheme.name,
         "weightScaling": cfg.weight_scaling,
         "ptq": list(cfg.ptq),
+        **({"fromPlan": True, "scheme": summary["scheme"]} if cfg.from_plan else {}),
         "qat": train_stats,
         "resumed": resumed,
         "device": str(device),

@@ -44,8 +44,9 @@ def plan_layers(infos: list[ConvInfo], scheme: Scheme, keep_first_last: bool = T
     return out
 
 
-def _quant_conv(conv: nn.Conv2d, bits: int, scaling: str) -> qnn.QuantConv2d:
-    q = qnn.QuantConv2d(
+def quant_conv_like(conv: nn.Conv2d, weight_quant, **kw) -> qnn.QuantConv2d:
+    """A Brevitas QuantConv2d with `conv`'s geometry, device and dtype (weights not copied)."""
+    return qnn.QuantConv2d(
         conv.in_channels,
         conv.out_channels,
         conv.kernel_size,
@@ -55,10 +56,15 @@ def _quant_conv(conv: nn.Conv2d, bits: int, scaling: str) -> qnn.QuantConv2d:
         groups=conv.groups,
         bias=conv.bias is not None,
         padding_mode=conv.padding_mode,
-        weight_quant=weight_quantizer(bits, scaling),
+        weight_quant=weight_quant,
         device=conv.weight.device,
         dtype=conv.weight.dtype,
+        **kw,
     )
+
+
+def _quant_conv(conv: nn.Conv2d, bits: int, scaling: str) -> qnn.QuantConv2d:
+    q = quant_conv_like(conv, weight_quantizer(bits, scaling))
     q.weight.data.copy_(conv.weight.data)
     if conv.bias is not None:
         q.bias.data.copy_(conv.bias.data)

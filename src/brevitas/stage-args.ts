@@ -101,6 +101,9 @@ export interface StageSettings {
   keepFirstLast?: boolean;
   /** Continue from the checkpoint in the work folder. */
   resume?: boolean;
+  /** A job folder (src/brevitas/plan-job.ts): the stage builds its model from the yoloq plan in it and takes its
+   * images from it, so no --model, --data or PTQ is passed. */
+  fromPlan?: string;
 }
 
 /** Numeric settings and their flags, in the order they are passed. */
@@ -118,7 +121,8 @@ const NUMERIC: ReadonlyArray<[keyof StageSettings, string]> = [
 
 /** The Python stage's command line for these settings; a device the stage cannot take is an InputError. */
 export function stageArgs(s: StageSettings, input: ModelInput, dataDir: string, paths: { qcdq: string; work: string }): string[] {
-  const out = ['--model', input.path, '--data', dataDir, '-o', paths.qcdq, '--checkpoint', join(paths.work, 'qat.ckpt')];
+  const source = s.fromPlan !== undefined ? ['--from-plan', s.fromPlan] : ['--model', input.path, '--data', dataDir];
+  const out = [...source, '-o', paths.qcdq, '--checkpoint', join(paths.work, 'qat.ckpt')];
   out.push('--steps', String(s.steps));
   for (const [key, flag] of NUMERIC) {
     const v = s[key];

@@ -6,18 +6,20 @@ import { writePlanFiles } from '../quant/plan-file.js';
 import { FORMAT_CAPABILITIES, type FormatName } from '../export/formats.js';
 import { TARGETS, type TargetName } from '../export/targets.js';
 import { applyPlan, makePlan, type ActivationDtype, type PlanRequest } from '../workflow/quantize.js';
-import { SCHEMES, schemeNeedsCalibration } from '../quant/scheme.js';
+import { SCHEMES, schemeNeedsCalibration, type SchemeName } from '../quant/scheme.js';
 import type { EpName } from '../runtime/ep-table.js';
 import type { VariantSpec } from './config.js';
 import type { OnProgress } from '../util/progress.js';
 import { observerCounts } from '../quant/plan-observers.js';
-import type { ObserverName } from '../quant/plan.js';
-import { createStageTimer, type StageTiming } from '../quant/stage-timer.js';
+import type { ObserverName, QuantPlan } from '../quant/plan.js';
+import type { LearnSummary } from './learned-variant.js';
+import { createStageTimer, type StageTimer, type StageTiming } from '../quant/stage-timer.js';
+import type { Model } from '../onnx/ir/graph.js';
 
 /**
  * Build one variant's model file from the source model, with the library calls `yoloq quantize` makes
  * (makePlan → applyPlan → saveModel, plan written with writePlanFiles: JSON + safetensors sidecar). The float variant is the source file itself,
- * copied. QAT variants are built by the Python stage (qat-stage.ts).
+ * copied. QAT variants are built by the Python stage (qat-variant.ts), learned-* variants by learned-variant.ts.
  */
 
 export interface BuildContext {
@@ -49,6 +51,8 @@ export interface BuildRecord {
   seconds: number;
   /** Where the build's time went (src/quant/stage-timer.ts): in the build record and the run log, never the plan. */
   stages?: StageTiming[];
+  /** Learned-* variants: where their plan came from and what learning did (learned-variant.ts). */
+  learned?: LearnSummary;
 }
 
 /**
@@ -80,40 +84,72 @@ export function actDtypeFor(ep: EpName): ActivationDtype {
   return ep === 'cpu' ? 'fp32' : 'fp16';
 }
 
+/** The plan a recipe makes for a scheme and format in this run (what `yoloq quantize` would make), timed on `timer`. */
+export async function variantPlan(
+  scheme: SchemeName,
+  format: FormatName,
+  recipeName: RecipeName,
+  ctx: BuildContext,
+  timer: StageTimer,
+): Promise<Awaited<ReturnType<typeof makePlan>>> {
+  const s = SCHEMES[scheme];
+  const recipe = recipeFor(recipeName, s.weightBits);
+  const needsCalibration = schemeNeedsCalibration(s) || recipe.algorithm !== 'rtn' || recipe.budget !== undefined;
+  return makePlan(ctx.sourceBytes, {
+    scheme,
+    threads: ctx.threads,
+    timer,
+    ...targetPlanRequest(recipePlanRequest(recipe, FORMAT_CAPABILITIES[format]), ctx.target, format),
+    ...(needsCalibration && ctx.calibration ? { calibration: ctx.calibration } : {}),
+    ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
+  });
+}
+
+/** Export `plan` on its working graph `work` in `format`, and write the model and the plan (timed as export, write). */
+export async function writeVariant(
+  work: Model,
+  plan: QuantPlan,
+  format: FormatName,
+  ctx: BuildContext,
+  timer: StageTimer,
+  out: { onnx: string; plan: string },
+): Promise<{ actDtype?: ActivationDtype }> {
+  const scheme = SCHEMES[plan.scheme];
+  const actDtype = scheme.activations === 'float' ? (ctx.target ? TARGETS[ctx.target].actDtype : actDtypeFor(ctx.ep)) : undefined;
+  const model = await timer.time('export', async () => applyPlan(work, plan, { format, ...(actDtype ? { actDtype } : {}) }));
+  await timer.time('write', async () => {
+    saveModel(model, out.onnx);
+    writePlanFiles(out.plan, plan);
+  });
+  return actDtype ? { actDtype } : {};
+}
+
+/** The build record fields that describe a plan. */
+export function planRecord(plan: QuantPlan): Pick<BuildRecord, 'weights' | 'activations' | 'keptFloat' | 'calibration' | 'observers'> {
+  return {
+    weights: plan.weights.length,
+    activations: plan.activations.length,
+    keptFloat: plan.float.length,
+    ...(plan.calibration ? { calibration: { images: plan.calibration.images, source: plan.calibration.source } } : {}),
+    ...(plan.activations.length > 0 ? { observers: observerCounts(plan) } : {}),
+  };
+}
+
 export async function buildPtqVariant(
   spec: Extract<VariantSpec, { kind: 'ptq' }>,
   ctx: BuildContext,
   out: { onnx: string; plan: string },
 ): Promise<BuildRecord> {
   const t0 = performance.now();
-  const scheme = SCHEMES[spec.scheme];
-  const recipe = recipeFor(ctx.recipe, scheme.weightBits);
-  const needsCalibration = schemeNeedsCalibration(scheme) || recipe.algorithm !== 'rtn' || recipe.budget !== undefined;
   const timer = createStageTimer();
-  const { plan, work, calibration } = await makePlan(ctx.sourceBytes, {
-    scheme: scheme.name,
-    threads: ctx.threads,
-    timer,
-    ...targetPlanRequest(recipePlanRequest(recipe, FORMAT_CAPABILITIES[spec.format]), ctx.target, spec.format),
-    ...(needsCalibration && ctx.calibration ? { calibration: ctx.calibration } : {}),
-    ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}),
-  });
-  const actDtype = scheme.activations === 'float' ? (ctx.target ? TARGETS[ctx.target].actDtype : actDtypeFor(ctx.ep)) : undefined;
-  const model = await timer.time('export', async () => applyPlan(work, plan, { format: spec.format, ...(actDtype ? { actDtype } : {}) }));
-  await timer.time('write', async () => {
-    saveModel(model, out.onnx);
-    writePlanFiles(out.plan, plan);
-  });
+  const { plan, work, calibration } = await variantPlan(spec.scheme, spec.format, ctx.recipe, ctx, timer);
+  const written = await writeVariant(work, plan, spec.format, ctx, timer, out);
   return {
-    scheme: scheme.name,
+    scheme: spec.scheme,
     format: spec.format,
-    ...(actDtype ? { actDtype } : {}),
+    ...written,
     recipe: ctx.recipe,
-    weights: plan.weights.length,
-    activations: plan.activations.length,
-    keptFloat: plan.float.length,
-    ...(plan.calibration ? { calibration: { images: plan.calibration.images, source: plan.calibration.source } } : {}),
-    ...(plan.activations.length > 0 ? { observers: observerCounts(plan) } : {}),
+    ...planRecord(plan),
     ...(calibration && calibration.skipped.length > 0 ? { skippedImages: [...calibration.skipped] } : {}),
     seconds: (performance.now() - t0) / 1000,
     stages: timer.stages(),

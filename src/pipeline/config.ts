@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
 import { FORMAT_NAMES, isFormatName, type FormatName } from '../export/formats.js';
 import { targetByName, targetFormat, type TargetName, type TargetRow } from '../export/targets.js';
-import { isRecipeName, type RecipeName } from '../quant/algorithms/recipe.js';
+import { isPlanRecipeName, type PlanRecipeName } from '../quant/algorithms/recipe.js';
+import { LEARN_DEFAULTS } from '../quant/learned/learn-stage.js';
 import { schemeNeedsCalibration, type SchemeName } from '../quant/scheme.js';
 import { isEpName, type EpName } from '../runtime/ep-table.js';
 import { parseYamlLite, type YamlValue } from './yaml-lite.js';
@@ -13,8 +14,24 @@ import { parseStrictNumber } from '../util/parse-number.js';
  * sources, later ones winning: the defaults below, `--config run.yaml`, then command-line options.
  */
 
-export const VARIANT_NAMES = Object.freeze(['fp32', 'w8a16', 'w8a8', 'w4a16', 'w4a8', 'qat-w4a8'] as const);
+export const VARIANT_NAMES = Object.freeze([
+  'fp32',
+  'w8a16',
+  'w8a8',
+  'w4a16',
+  'w4a8',
+  'qat-w4a8',
+  'learned-w4a16',
+  'learned-w4a8',
+] as const);
 export type VariantName = (typeof VARIANT_NAMES)[number];
+export type LearnedVariantName = Extract<VariantName, `learned-${string}`>;
+
+/** The scheme of each learned-rounding variant: the default recipe's plan of that scheme, then `yoloq learn`. */
+const LEARNED_SCHEMES: Readonly<Record<LearnedVariantName, 'w4a16' | 'w4a8'>> = Object.freeze({
+  'learned-w4a16': 'w4a16',
+  'learned-w4a8': 'w4a8',
+});
 
 /**
  * One variant to build: `name` or `name:format` on the command line (e.g. `w4a8:qcdq`). `id` is the file and table
@@ -23,7 +40,8 @@ export type VariantName = (typeof VARIANT_NAMES)[number];
 export type VariantSpec =
   | { id: string; name: 'fp32'; kind: 'float' }
   | { id: string; name: 'qat-w4a8'; kind: 'qat'; scheme: 'w4a8' }
-  | { id: string; name: SchemeName; kind: 'ptq'; scheme: SchemeName; format: FormatName };
+  | { id: string; name: SchemeName; kind: 'ptq'; scheme: SchemeName; format: FormatName }
+  | { id: string; name: LearnedVariantName; kind: 'learned'; scheme: 'w4a16' | 'w4a8'; format: FormatName };
 
 export interface RunConfig {
   /** An ONNX or ultralytics .pt model; undefined: the embedded default (assets/default). */
@@ -37,8 +55,11 @@ export interface RunConfig {
   calibCount: number;
   seed: number;
   variants: VariantSpec[];
-  /** `none` (round-to-nearest) or `default` (GPTQ, sensitivity budget, searched ranges); see quant/algorithms/recipe.ts. */
-  recipe: RecipeName;
+  /**
+   * The PTQ variants' recipe: `none` (round-to-nearest) or `default` (GPTQ, sensitivity budget, searched ranges); see
+   * quant/algorithms/recipe.ts. The learned-* variants always start from the default recipe's plan.
+   */
+  recipe: PlanRecipeName;
   ep: EpName;
   /** A deployment target (src/export/targets.ts): the variants' formats and quantization choices for that runtime. */
   target?: TargetName;
@@ -53,6 +74,8 @@ export interface RunConfig {
   overlayImages: number;
   /** QAT steps of the qat-w4a8 variant (the Python stage). */
   qatSteps: number;
+  /** Adam steps per block of the learned-* variants (`yoloq learn --iters`). */
+  learnIters: number;
   /** The synthetic set of the default run: image counts and seed. */
   syntheticVal: number;
   syntheticCalib: number;
@@ -73,6 +96,7 @@ export const DEFAULTS: Readonly<Omit<RunConfig, 'variants'>> = Object.freeze({
   sensitivityImages: 8,
   overlayImages: 4,
   qatSteps: 200,
+  learnIters: LEARN_DEFAULTS.iters,
   syntheticVal: 100,
   syntheticCalib: 64,
   syntheticSeed: 0,
@@ -118,11 +142,16 @@ export function parseVariants(list: string, ep: EpName, target?: TargetRow): Var
     if (name === 'fp32') spec = { id: 'fp32', name, kind: 'float' };
     else if (name === 'qat-w4a8') spec = { id: 'qat-w4a8', name, kind: 'qat', scheme: 'w4a8' };
     else {
-      const scheme = name as SchemeName;
+      const learned = Object.hasOwn(LEARNED_SCHEMES, name) ? LEARNED_SCHEMES[name as LearnedVariantName] : undefined;
+      const scheme = learned ?? (name as SchemeName);
+      // A learned variant is written in the format its scheme's PTQ variant gets, so the two compare file for file.
       const byTarget = target ? targetFormat(target, scheme) : undefined;
       const asked = (format ?? byTarget ?? DEFAULT_FORMATS[ep][scheme]) as FormatName;
       const fmt: FormatName = ep === 'cuda' && asked === 'int4' ? 'int4-cuda' : asked;
-      spec = { id: fmt === (byTarget ?? DEFAULT_FORMATS[ep][scheme]) ? name : `${name}-${fmt}`, name, kind: 'ptq', scheme, format: fmt };
+      const id = fmt === (byTarget ?? DEFAULT_FORMATS[ep][scheme]) ? name : `${name}-${fmt}`;
+      spec = learned
+        ? { id, name: name as LearnedVariantName, kind: 'learned', scheme: learned, format: fmt }
+        : { id, name: scheme, kind: 'ptq', scheme, format: fmt };
     }
     if (specs.some((s) => s.id === spec.id)) throw new InputError(`variant ${spec.id} is listed twice`);
     specs.push(spec);
@@ -154,6 +183,7 @@ export const RUN_OPTION_KEYS = [
   'sensitivity-images',
   'overlay-images',
   'qat-steps',
+  'learn-iters',
   'synthetic-val',
   'synthetic-calib',
   'synthetic-seed',
@@ -207,7 +237,8 @@ export function resolveConfig(raw: RawOptions): RunConfig & { output?: string } 
     throw new InputError(`--ep ${ep}: --target ${target.name} runs on the ${TARGET_EP[target.name]} EP`);
   }
   const recipe = str(raw, 'recipe') ?? DEFAULTS.recipe;
-  if (!isRecipeName(recipe)) throw new InputError(`recipe ${recipe}: expected none or default`);
+  if (!isPlanRecipeName(recipe))
+    throw new InputError(`recipe ${recipe}: expected none or default (learned rounding is the learned-w4a16 and learned-w4a8 variants)`);
   const model = str(raw, 'model');
   const coco = str(raw, 'coco');
   const images = str(raw, 'images');
@@ -220,6 +251,9 @@ export function resolveConfig(raw: RawOptions): RunConfig & { output?: string } 
   const variants = parseVariants(str(raw, 'variants') ?? DEFAULT_VARIANTS, ep, target);
   if (coco !== undefined && calib === undefined && variants.some((v) => v.kind !== 'float' && schemeNeedsCalibration(v.scheme))) {
     throw new InputError('the A8 variants need calibration images: give --calib dir (never the evaluation images)');
+  }
+  if (coco !== undefined && calib === undefined && variants.some((v) => v.kind === 'learned')) {
+    throw new InputError('the learned-* variants learn on calibration images: give --calib dir (never the evaluation images)');
   }
   // As in `yoloq eval`: at least 1 (leave the option out for every image; 0 is refused, never "all").
   const maxImages = int(raw, 'max-images', 0, 1);
@@ -244,6 +278,7 @@ export function resolveConfig(raw: RawOptions): RunConfig & { output?: string } 
     sensitivityImages: int(raw, 'sensitivity-images', DEFAULTS.sensitivityImages, 0),
     overlayImages: int(raw, 'overlay-images', DEFAULTS.overlayImages, 0),
     qatSteps: int(raw, 'qat-steps', DEFAULTS.qatSteps, 0),
+    learnIters: int(raw, 'learn-iters', DEFAULTS.learnIters, 0),
     syntheticVal: int(raw, 'synthetic-val', DEFAULTS.syntheticVal, 1),
     syntheticCalib: int(raw, 'synthetic-calib', DEFAULTS.syntheticCalib, 1),
     syntheticSeed: int(raw, 'synthetic-seed', DEFAULTS.syntheticSeed, 0),

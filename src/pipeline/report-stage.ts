@@ -25,7 +25,7 @@ export function variantFacts(paths: RunPaths, rows: readonly VariantRow[]): Vari
         // no build record (an older run folder): the row alone
       }
       const plan = paths.plan(r.id);
-      if (r.kind === 'ptq' && existsSync(plan)) {
+      if ((r.kind === 'ptq' || r.kind === 'learned') && existsSync(plan)) {
         try {
           Object.assign(facts, { plan }, planFacts(JSON.parse(readFileSync(plan, 'utf8'))));
         } catch {

@@ -8,6 +8,9 @@ import type { RunInputs } from './inputs.js';
 import { measureAccuracy, measureLatency, measureSize, type BenchRecord, type EvalRecord, type MeasureDeps } from './measure.js';
 import type { PythonProbe } from './python-stage.js';
 import { buildQatVariant } from './qat-variant.js';
+import { buildLearnedVariant } from './learned-variant.js';
+import { pythonEnvOf } from './python-stage.js';
+import { LEARN_DEFAULTS, learnImages, type LearnOptions } from '../quant/learned/learn-stage.js';
 import { recipeFor } from '../quant/algorithms/recipe.js';
 import { SCHEMES, schemeNeedsCalibration } from '../quant/scheme.js';
 import { sidecarPath } from '../quant/plan-file.js';
@@ -36,25 +39,51 @@ export interface VariantContext {
   event: (stage: string, action: 'ran' | 'reused' | 'skipped' | 'failed', detail?: string) => void;
 }
 
-async function build(spec: VariantSpec, c: VariantContext): Promise<BuildRecord> {
-  const onnx = c.paths.onnx(spec.id);
-  const rec = c.paths.metrics(spec.id, 'build');
-  const usesCalibration = spec.kind === 'qat' || (spec.kind === 'ptq' && (schemeNeedsCalibration(spec.scheme) || c.cfg.recipe !== 'none'));
-  const key = stageKey({
+/** What a variant's build depends on: the same key means the same files (the build is then reused). */
+function buildKey(spec: VariantSpec, c: VariantContext): string {
+  const planned = spec.kind === 'ptq' || spec.kind === 'learned';
+  const usesCalibration =
+    spec.kind === 'qat' ||
+    spec.kind === 'learned' ||
+    (spec.kind === 'ptq' && (schemeNeedsCalibration(spec.scheme) || c.cfg.recipe !== 'none'));
+  const recipe = spec.kind === 'learned' ? 'default' : c.cfg.recipe;
+  return stageKey({
     source: c.inputs.sourceSha256,
     spec,
-    recipe: spec.kind === 'ptq' ? { name: c.cfg.recipe, steps: recipeFor(c.cfg.recipe, SCHEMES[spec.scheme].weightBits) } : null,
+    recipe: planned ? { name: recipe, steps: recipeFor(recipe, SCHEMES[spec.scheme].weightBits) } : null,
     calib: usesCalibration ? c.inputs.calibKey : null,
     ep: c.cfg.ep,
     qatSteps: spec.kind === 'qat' ? c.cfg.qatSteps : null,
     // Only with a target, so runs without one keep their keys (and resume).
-    ...(c.cfg.target && spec.kind === 'ptq' ? { target: c.cfg.target } : {}),
+    ...(c.cfg.target && planned ? { target: c.cfg.target } : {}),
+    ...(spec.kind === 'learned' ? { learn: learnOptions(c), seed: c.cfg.seed } : {}),
   });
-  const done = readStage<BuildRecord>(
-    rec,
-    key,
-    spec.kind === 'ptq' ? [onnx, c.paths.plan(spec.id), sidecarPath(c.paths.plan(spec.id))] : [onnx],
-  );
+}
+
+function planFiles(spec: VariantSpec, c: VariantContext): string[] {
+  return spec.kind === 'ptq' || spec.kind === 'learned' ? [c.paths.plan(spec.id), sidecarPath(c.paths.plan(spec.id))] : [];
+}
+
+/** `yoloq learn`'s defaults, with the run's steps, seed and threads. */
+function learnOptions(c: VariantContext): LearnOptions {
+  const { count: _count, ...defaults } = LEARN_DEFAULTS;
+  return { ...defaults, iters: c.cfg.learnIters, seed: c.cfg.seed, threads: c.cfg.threads };
+}
+
+/** The run's PTQ variant of the same scheme and format, when the default recipe made its plan and it is built. */
+function reusablePlan(spec: Extract<VariantSpec, { kind: 'learned' }>, c: VariantContext): { id: string; path: string } | undefined {
+  if (c.cfg.recipe !== 'default') return undefined;
+  const ptq = c.cfg.variants.find((v) => v.kind === 'ptq' && v.scheme === spec.scheme && v.format === spec.format);
+  if (!ptq || !readStage(c.paths.metrics(ptq.id, 'build'), buildKey(ptq, c), [c.paths.onnx(ptq.id), ...planFiles(ptq, c)]))
+    return undefined;
+  return { id: ptq.id, path: c.paths.plan(ptq.id) };
+}
+
+async function build(spec: VariantSpec, c: VariantContext): Promise<BuildRecord> {
+  const onnx = c.paths.onnx(spec.id);
+  const rec = c.paths.metrics(spec.id, 'build');
+  const key = buildKey(spec, c);
+  const done = readStage<BuildRecord>(rec, key, [onnx, ...planFiles(spec, c)]);
   if (done) {
     c.event('build', 'reused');
     return done;
@@ -72,7 +101,20 @@ async function build(spec: VariantSpec, c: VariantContext): Promise<BuildRecord>
   let record: BuildRecord;
   if (spec.kind === 'float') record = buildFloatVariant(ctx, { onnx });
   else if (spec.kind === 'ptq') record = await buildPtqVariant(spec, ctx, { onnx, plan: c.paths.plan(spec.id) });
-  else {
+  else if (spec.kind === 'learned') {
+    const learn = learnOptions(c);
+    const calib = c.inputs.calibration!;
+    const base = reusablePlan(spec, c);
+    record = await buildLearnedVariant({
+      spec,
+      ctx,
+      out: { onnx, plan: c.paths.plan(spec.id) },
+      ...(base ? { basePlan: base } : {}),
+      python: { ...pythonEnvOf(c.repoRoot), python: c.python().python },
+      learn,
+      images: learnImages(calib.images, calib.count ?? c.cfg.calibCount, calib.seed ?? c.cfg.seed),
+    });
+  } else {
     record = await buildQatVariant({
       repoRoot: c.repoRoot,
       python: c.python().python,
@@ -89,10 +131,13 @@ async function build(spec: VariantSpec, c: VariantContext): Promise<BuildRecord>
     });
   }
   writeStage(rec, key, record);
+  const learned = record.learned
+    ? `; learned from ${record.learned.planFrom === 'built' ? 'its own plan' : `${record.learned.planFrom}'s plan`}, ${record.learned.changedWeights} weights re-rounded`
+    : '';
   c.event(
     'build',
     'ran',
-    `${record.seconds.toFixed(1)} s${record.stages?.length ? `: ${stagesInline(record.stages)}` : ''}${record.skippedImages?.length ? `; ${skippedImagesLine('calibration', record.skippedImages)}` : ''}`,
+    `${record.seconds.toFixed(1)} s${record.stages?.length ? `: ${stagesInline(record.stages)}` : ''}${learned}${record.skippedImages?.length ? `; ${skippedImagesLine('calibration', record.skippedImages)}` : ''}`,
   );
   return record;
 }
@@ -149,10 +194,11 @@ function skipped(spec: VariantSpec, status: 'skipped' | 'failed', reason: string
 }
 
 export async function runVariant(spec: VariantSpec, c: VariantContext): Promise<VariantRow> {
-  if (spec.kind === 'qat') {
+  if (spec.kind === 'qat' || spec.kind === 'learned') {
     const py = c.python();
     if (!py.ok) return skipped(spec, 'skipped', `Python stage not available: ${py.reason ?? 'unknown'}`);
-    if (!c.inputs.calibration) return skipped(spec, 'skipped', 'QAT needs calibration images (--calib)');
+    if (!c.inputs.calibration)
+      return skipped(spec, 'skipped', `${spec.kind === 'qat' ? 'QAT' : 'learned rounding'} needs calibration images (--calib)`);
   }
   let b: BuildRecord;
   try {

@@ -119,6 +119,11 @@ export function summaryMarkdown(rows: readonly VariantRow[], ctx: SummaryContext
     "- providers: distinct nodes per execution provider in ORT's optimized graph (from its profile); size: the ONNX file; 4-bit share: Conv weight parameters at 4 bits or fewer, as `yoloq inspect` counts them; bits/weight: all-in storage per Conv weight (codes, scales, zero points, 8-bit and float layers), as `yoloq inspect` reports it.",
     `- Weights: ${ctx.recipe === 'none' ? 'round-to-nearest, per-channel, first and prediction Convs kept at 8 bits' : `recipe ${ctx.recipe}`}; A8: per-tensor int8 activations.`,
   ];
+  const learned = rows.filter((r) => r.kind === 'learned');
+  if (learned.length > 0)
+    lines.push(
+      `- ${learned.map((r) => r.id).join(', ')}: the default recipe's plan, then learned rounding (\`yoloq learn\`) on the calibration images; plans/<id>.json is the learned plan.`,
+    );
   const a8 = rows.filter((r) => r.observers && Object.keys(r.observers).length > 0);
   if (a8.length > 0)
     lines.push(

@@ -50,3 +50,19 @@ test('the default recipe gives native INT4 blocked 4-bit scales and QCDQ/QDQ per
   assert.equal(activeRecipe(args({})), RECIPES.none);
   assert.equal(activeRecipe(args({ calib: 'x', scheme: 'w8a8' })), RECIPES.none);
 });
+
+test('--recipe learned: the default recipe then learned rounding (8-bit weights: round-to-nearest then learned rounding); it needs --calib', async () => {
+  const { recipeFor } = await import('../../src/quant/algorithms/recipe.js');
+  const { activeRecipe } = await import('../../src/cli/commands/quantize-recipe.js');
+  const { learnedRounding, ...plan } = RECIPES.learned;
+  assert.equal(learnedRounding, true);
+  assert.deepEqual(plan, RECIPES.default);
+  assert.equal(recipeFor('learned', 4), RECIPES.learned);
+  const { learnedRounding: eight, ...rtn } = recipeFor('learned', 8);
+  assert.equal(eight, true);
+  assert.deepEqual(rtn, RECIPES.none);
+  assert.equal(activeRecipe(args({ recipe: 'learned', calib: 'x', scheme: 'w8a16' })).algorithm, 'rtn');
+  assert.deepEqual(recipeRequest(args({ recipe: 'learned', calib: 'x' })), recipeRequest(args({ recipe: 'default', calib: 'x' })));
+  assert.throws(() => activeRecipe(args({ recipe: 'learned' })), /--recipe learned needs calibration images/);
+  assert.throws(() => activeRecipe(args({ calib: 'x', 'learn-lr': '0.1' })), /--learn-lr needs --recipe learned/);
+});

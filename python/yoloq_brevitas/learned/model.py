@@ -48,10 +48,11 @@ class QuantModel:
             a.enabled = on
 
 
-def _insert_activation(gm: fx.GraphModule, decision: dict, readers: list[str], index: int) -> ActivationQuant:
-    aq = ActivationQuant(decision)
+def insert_before_readers(gm: fx.GraphModule, value: str, readers: list[str], module: nn.Module, index: int) -> None:
+    """`module` on ONNX value `value`, read by exactly `readers` (node labels; where yoloq's exporters put the
+    Q/DQ pair), its other readers left on the float value."""
     name = f"yoloq_act_{index}"
-    gm.add_module(name, aq)
+    gm.add_module(name, module)
     wanted = {module_name(r) for r in readers}
     inserted: fx.Node | None = None
     for node in list(gm.graph.nodes):
@@ -59,8 +60,8 @@ def _insert_activation(gm: fx.GraphModule, decision: dict, readers: list[str], i
             continue
         mapping = gm.get_submodule(node.target).onnx_mapping
         args = list(node.args)
-        for i, (value, arg) in enumerate(zip(mapping.inputs, node.args)):
-            if value != decision["value"] or not isinstance(arg, fx.Node):
+        for i, (v, arg) in enumerate(zip(mapping.inputs, node.args)):
+            if v != value or not isinstance(arg, fx.Node):
                 continue
             if inserted is None:
                 with gm.graph.inserting_after(arg):
@@ -68,7 +69,12 @@ def _insert_activation(gm: fx.GraphModule, decision: dict, readers: list[str], i
             args[i] = inserted
         node.args = tuple(args)
     if inserted is None:
-        raise InputError(f"activation {decision['value']}: none of its readers {readers} read it in the converted model")
+        raise InputError(f"activation {value}: none of its readers {readers} read it in the converted model")
+
+
+def _insert_activation(gm: fx.GraphModule, decision: dict, readers: list[str], index: int) -> ActivationQuant:
+    aq = ActivationQuant(decision)
+    insert_before_readers(gm, decision["value"], readers, aq, index)
     return aq
 
 

@@ -1,21 +1,19 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { runPythonStage } from '../../brevitas/run-stage.js';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { trainingImages } from '../../brevitas/training-data.js';
-import { ensurePythonEnv } from '../../brevitas/venv.js';
 import { skippedImagesLine } from '../../data/skipped.js';
 import { InputError } from '../../errors.js';
 import { checkDistinctPaths, checkOutputFolder, checkOutputPath } from '../../io/atomic-write.js';
-import { mainGraph } from '../../onnx/ir/graph.js';
-import { toFloat32 } from '../../onnx/ir/tensor.js';
-import { modelFromBytes } from '../../onnx/serde/model-io.js';
-import { writeLearnJob } from '../../quant/learned/job.js';
-import { mergeLearnedCodes, readLearnedCodes } from '../../quant/learned/merge.js';
+import {
+  checkDevice,
+  formatLearnBlocks,
+  LEARN_DEFAULTS,
+  learnRounding,
+  type LearnOptions,
+  type LearnStageResult,
+} from '../../quant/learned/learn-stage.js';
 import { readPlanFiles, sidecarPath, writePlanFiles } from '../../quant/plan-file.js';
-import { planWorkingGraph } from '../../quant/working-graph.js';
 import { sha256 } from '../../util/sha256.js';
-import { detectFamily, modelSignature } from '../../yolo/detect.js';
 import { parseFamilyName } from '../../yolo/families/index.js';
 import { numberOpt, stringOpt, type Command, type ParsedArgs } from '../command.js';
 import { readModelBytes } from '../read-input.js';
@@ -26,92 +24,32 @@ import { readModelBytes } from '../read-input.js';
  * TS merges them into a new plan (scales unchanged) that `yoloq apply` exports in any format the plan fits.
  */
 
-interface BlockRecord {
-  name: string;
-  weights: number;
-  /** Absent when the block was not learned (`reason` says why). */
-  lossBefore?: number;
-  lossAfter?: number;
-  sqnrBefore?: number | null;
-  sqnrAfter?: number | null;
-  codesChanged?: number;
-  kept: 'learned' | 'plan';
-  reason?: string;
-  seconds: number;
-}
-
-interface StageResult {
-  iterations: number;
-  batch: number;
-  images: number;
-  seed: number;
-  qdrop: number;
-  device: string;
-  blocks: BlockRecord[];
-  seconds: number;
-}
-
-interface Settings {
-  iters: number;
-  batch: number;
-  count: number;
-  seed: number;
-  lr?: number;
-  qdrop?: number;
-  device: string;
-  threads: number;
-}
-
-function settings(args: ParsedArgs): Settings {
-  const device = stringOpt(args, 'device') ?? 'auto';
-  if (!/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw new InputError(`--device ${device}: expected auto, cpu, cuda or cuda:N`);
+/**
+ * The learning options as a command gives them: `yoloq learn --iters …`, or with `prefix` 'learn-' the
+ * `--learn-iters …` of `yoloq quantize --recipe learned`. --seed, --device and --threads are never prefixed.
+ */
+export function learnOptionsFrom(args: ParsedArgs, prefix: '' | 'learn-' = ''): LearnOptions {
+  const d = LEARN_DEFAULTS;
   const optional = (name: string, b: { min?: number; max?: number }) =>
     stringOpt(args, name) === undefined ? undefined : numberOpt(args, name, 0, b);
-  const lr = optional('lr', { min: Number.MIN_VALUE });
-  const qdrop = optional('qdrop', { min: 0, max: 0.99 });
+  const lr = optional(`${prefix}lr`, { min: Number.MIN_VALUE });
+  const qdrop = optional(`${prefix}qdrop`, { min: 0, max: 0.99 });
   return {
-    iters: numberOpt(args, 'iters', 200, { min: 0, integer: true }),
-    batch: numberOpt(args, 'batch', 4, { min: 1, integer: true }),
-    count: numberOpt(args, 'calib-count', 64, { min: 1, integer: true }),
-    seed: numberOpt(args, 'seed', 0, { min: 0, integer: true }),
-    threads: numberOpt(args, 'threads', 0, { min: 0, integer: true }),
-    device,
+    iters: numberOpt(args, `${prefix}iters`, d.iters, { min: 0, integer: true }),
+    batch: numberOpt(args, `${prefix}batch`, d.batch, { min: 1, integer: true }),
+    seed: numberOpt(args, 'seed', d.seed, { min: 0, integer: true }),
+    threads: numberOpt(args, 'threads', d.threads, { min: 0, integer: true }),
+    device: checkDevice(stringOpt(args, 'device') ?? d.device),
+    blockSize: numberOpt(args, `${prefix}block-size`, d.blockSize, { min: 1, integer: true }),
     ...(lr !== undefined ? { lr } : {}),
     ...(qdrop !== undefined ? { qdrop } : {}),
   };
 }
 
-function stageArgv(dir: string, s: Settings): string[] {
-  return [
-    '--job',
-    dir,
-    '--iters',
-    String(s.iters),
-    '--batch',
-    String(s.batch),
-    '--seed',
-    String(s.seed),
-    '--device',
-    s.device,
-    '--threads',
-    String(s.threads),
-    ...(s.lr !== undefined ? ['--lr', String(s.lr)] : []),
-    ...(s.qdrop !== undefined ? ['--qdrop', String(s.qdrop)] : []),
-  ];
-}
-
-function db(x: number | null | undefined): string {
-  return x === undefined ? '–' : x === null ? '∞' : x.toFixed(1);
-}
-
-function formatLearn(out: string, changed: number, r: StageResult): string {
-  const lines = r.blocks.map(
-    (b) =>
-      `  ${b.name.padEnd(28)} ${String(b.weights).padStart(2)} weights  SQNR ${db(b.sqnrBefore).padStart(5)} → ${db(b.sqnrAfter).padStart(5)} dB  ${b.codesChanged ?? 0} codes changed${b.kept === 'plan' ? ` (kept the plan: ${b.reason ?? 'no gain'})` : ''}`,
-  );
+function formatLearn(out: string, changed: number, r: LearnStageResult): string {
   return [
     `${out}: ${changed} weights re-rounded, ${r.iterations} steps per block on ${r.images} images (batch ${r.batch}, QDrop ${r.qdrop}, ${r.device})`,
-    ...lines,
+    ...formatLearnBlocks(r),
     `${r.seconds.toFixed(1)} s in the Python stage`,
   ].join('\n');
 }
@@ -181,61 +119,32 @@ export const learnCommand: Command = {
       ['--plan', planPath],
       ['-o', out],
     ]);
-    const s = settings(args);
-    const blockSize = numberOpt(args, 'block-size', 4, { min: 1, integer: true });
+    const options = learnOptionsFrom(args);
+    const count = numberOpt(args, 'calib-count', LEARN_DEFAULTS.count, { min: 1, integer: true });
     const workArg = stringOpt(args, 'work-dir');
     if (workArg) checkWorkDir(workArg);
+    const family = stringOpt(args, 'family');
+    const familyName = family ? parseFamilyName(family) : undefined;
     const plan = readPlanFiles(planPath);
     const bytes = readModelBytes(modelPath);
     if (plan.modelSha256 && plan.modelSha256 !== sha256(bytes))
       throw new InputError(`plan ${planPath} was made for another model than ${modelPath}`);
-    const model = modelFromBytes(bytes, modelPath);
-    const family = stringOpt(args, 'family');
-    const detected = detectFamily(modelSignature(model), family ? { family: parseFamilyName(family) } : {});
-    const set = await trainingImages({ images: calib, count: s.count, seed: s.seed });
-    const work = workArg ? resolve(workArg) : mkdtempSync(join(tmpdir(), 'yoloq-learn-'));
-    try {
-      const job = await writeLearnJob({
-        modelBytes: bytes,
-        plan,
-        images: set.paths,
-        letterbox: detected.adapter.letterboxOptions(detected.input),
-        family: detected.family,
-        dir: work,
-        blocks: { fallbackSize: blockSize },
-        onProgress: (d, t) => io.progress('preprocessing', d, t),
-      });
-      if (job.images.skipped.length) io.note(`yoloq: ${skippedImagesLine('calibration', job.images.skipped, { strictHint: false })}`);
-      const log = args.values.verbose ? (l: string) => io.err(l) : () => {};
-      const py = await ensurePythonEnv({ onLog: (l) => io.progress('installing the Python stage', 0, 0, l.slice(0, 60)) });
-      await runPythonStage(py, stageArgv(work, s), {
-        module: 'yoloq_brevitas.learned',
-        onProgress: (e) =>
-          io.progress(
-            'learning',
-            // "learn" events count steps over all blocks; "block" events count blocks.
-            e.stage === 'learn' ? e.step : e.step * Math.max(1, s.iters),
-            e.stage === 'learn' ? e.total : e.total * Math.max(1, s.iters),
-            typeof e.block === 'string' ? String(e.block) : undefined,
-          ),
-        onLog: log,
-      });
-      io.progress('');
-      const result = JSON.parse(readFileSync(join(work, 'result.json'), 'utf8')) as StageResult;
-      const learned = readLearnedCodes(readFileSync(join(work, 'codes.safetensors')));
-      const inits = new Map(mainGraph(planWorkingGraph(model, plan)).initializers.map((t) => [t.name, t]));
-      const merged = mergeLearnedCodes(
-        plan,
-        learned,
-        { iterations: result.iterations, batch: result.batch, images: result.images, seed: result.seed, qdrop: result.qdrop },
-        (name) => toFloat32(inits.get(name)!),
-      );
-      writePlanFiles(out, merged.plan);
-      const summary = { model: modelPath, plan: planPath, output: out, changedWeights: merged.changed, ...result };
-      io.out(args.values.json ? JSON.stringify(summary, null, 2) : formatLearn(out, merged.changed, result));
-      return 0;
-    } finally {
-      if (!workArg) rmSync(work, { recursive: true, force: true });
-    }
+    const set = await trainingImages({ images: calib, count, seed: options.seed });
+    const learned = await learnRounding({
+      modelBytes: bytes,
+      plan,
+      images: set.paths,
+      options,
+      ...(familyName ? { family: familyName } : {}),
+      ...(workArg ? { workDir: workArg } : {}),
+      onProgress: (stage, done, total, detail) => io.progress(stage, done, total, detail),
+      ...(args.values.verbose ? { onLog: (l: string) => io.err(l) } : {}),
+    });
+    io.progress('');
+    if (learned.skipped.length) io.note(`yoloq: ${skippedImagesLine('calibration', learned.skipped, { strictHint: false })}`);
+    writePlanFiles(out, learned.plan);
+    const summary = { model: modelPath, plan: planPath, output: out, changedWeights: learned.changed, ...learned.result };
+    io.out(args.values.json ? JSON.stringify(summary, null, 2) : formatLearn(out, learned.changed, learned.result));
+    return 0;
   },
 };

@@ -20,6 +20,7 @@ import {
 import { checkLaunch, isDistributed, launchCommand, worldSize, type LaunchSettings } from '../../brevitas/torchrun.js';
 import { trainingImages } from '../../brevitas/training-data.js';
 import { writeImageTensors } from '../../brevitas/image-tensors.js';
+import { readPlanForModel, writePlanJob } from '../../brevitas/plan-job.js';
 import { ensurePythonEnv } from '../../brevitas/venv.js';
 import type { ProgressEvent } from '../../brevitas/protocol.js';
 import { parseFamilyName } from '../../yolo/families/index.js';
@@ -136,18 +137,22 @@ export interface QatSummary {
   seconds: number;
 }
 
-async function prepareData(args: ParsedArgs, input: ModelInput, dir: string, io: CommandIo): Promise<{ count: number; boxes: number }> {
+/** --images (required), --count, --seed, --image-dir: which images the stage gets. */
+function imageSelection(args: ParsedArgs, what: string): { images: string; count: number; seed: number; imageDir?: string } {
   const images = stringOpt(args, 'images');
-  if (!images) throw new InputError('give training/calibration images with --images (a folder or a COCO instances JSON)');
-  const labels = stringOpt(args, 'labels');
+  if (!images) throw new InputError(`give ${what} with --images (a folder or a COCO instances JSON)`);
   const imageDir = stringOpt(args, 'image-dir');
-  const set = await trainingImages({
+  return {
     images,
     count: numberOpt(args, 'count', 256, { min: 1, integer: true }),
     seed: numberOpt(args, 'seed', 0, { min: 0, integer: true }),
     ...(imageDir ? { imageDir } : {}),
-    ...(labels ? { labels } : {}),
-  });
+  };
+}
+
+async function prepareData(args: ParsedArgs, input: ModelInput, dir: string, io: CommandIo): Promise<{ count: number; boxes: number }> {
+  const labels = stringOpt(args, 'labels');
+  const set = await trainingImages({ ...imageSelection(args, 'training/calibration images'), ...(labels ? { labels } : {}) });
   const r = await writeImageTensors({
     images: set.paths,
     letterbox: input.letterbox,
@@ -161,12 +166,56 @@ async function prepareData(args: ParsedArgs, input: ModelInput, dir: string, io:
   return { count: r.count, boxes: r.boxes };
 }
 
+/** Flags that choose what a plan already decides (or that only label-based QAT of a PyTorch source uses). */
+const PLAN_DECIDES = ['scheme', 'weight-scaling', 'calib-count', 'gptq-count', 'no-keep-first-last', 'labels'] as const;
+
+/** --from-plan: the plan, checked against --model and against what Brevitas can carry, before anything is written. */
+function fromPlanSettings(args: ParsedArgs, settings: StageSettings): ReturnType<typeof readPlanForModel> | undefined {
+  const planPath = stringOpt(args, 'from-plan');
+  if (planPath === undefined) return undefined;
+  const clash = PLAN_DECIDES.find((f) => args.values[f] !== undefined);
+  if (clash) throw new InputError(`--${clash}: --from-plan takes every quantization decision from the plan; drop --${clash}`);
+  if (settings.ptq?.length) throw new InputError(`--ptq ${settings.ptq.join(',')}: --from-plan starts from the plan (no Brevitas PTQ)`);
+  if (settings.loss === 'labels') throw new InputError('--loss labels: --from-plan trains an ONNX model, by distillation');
+  const model = stringOpt(args, 'model') ?? '';
+  if (!model.toLowerCase().endsWith('.onnx'))
+    throw new InputError('--from-plan: give the float ONNX model the plan was made for with --model');
+  return readPlanForModel(planPath, model);
+}
+
+async function preparePlanJob(
+  args: ParsedArgs,
+  input: ModelInput,
+  dir: string,
+  checked: NonNullable<ReturnType<typeof fromPlanSettings>>,
+  io: CommandIo,
+): Promise<{ count: number; boxes: number }> {
+  const set = await trainingImages(imageSelection(args, 'training images'));
+  const r = await writePlanJob(
+    {
+      modelPath: input.path,
+      planPath: stringOpt(args, 'from-plan')!,
+      images: set.paths,
+      letterbox: input.letterbox,
+      family: input.family,
+      dir,
+      onProgress: (d, t) => io.progress('preprocessing', d, t),
+    },
+    checked,
+  );
+  if (r.skipped.length) io.note(`yoloq: ${skippedImagesLine('training', r.skipped, { strictHint: false })}`);
+  return { count: r.count, boxes: 0 };
+}
+
 export const qatCommand: Command = {
   name: 'qat',
   summary: 'Brevitas PTQ + quantization-aware training in PyTorch (W4A8, W4A16), exported as QCDQ and INT4',
-  usage: 'yoloq qat --model <model.pt | model.yaml | model.onnx> --images <dir | instances.json> [options] -o out.onnx',
+  usage:
+    'yoloq qat --model <model.pt | model.yaml | model.onnx> --images <dir | instances.json> [options] -o out.onnx\n' +
+    '       yoloq qat --from-plan plan.json --model <float.onnx> --images <dir | instances.json> [options] -o out.onnx',
   options: {
     model: { type: 'string' },
+    'from-plan': { type: 'string' },
     images: { type: 'string' },
     'image-dir': { type: 'string' },
     labels: { type: 'string' },
@@ -205,6 +254,12 @@ export const qatCommand: Command = {
   details: [
     '  --model M          ultralytics .pt (YOLOv8/YOLOv10/YOLO11), an ultralytics YAML (e.g. yolov10m.yaml: random init),',
     '                     a YOLOv5-repo .pt (needs the yolov5 package), or any FP32 ONNX (through onnx2torch)',
+    "  --from-plan FILE   start from a yoloq plan (`yoloq quantize --plan`, `learn`, `convert --plan`) instead of Brevitas'",
+    "                     surgery and PTQ: each planned Conv becomes a Brevitas QuantConv2d with the plan's bits, scales,",
+    '                     zero points and codes, each activation decision a QuantIdentity with its scale and zero point,',
+    "                     on the plan's float graph (equalization, corrected biases); --model is that float ONNX. PTQ is",
+    '                     skipped; --steps 0 exports at once. Blocked granularity is refused (use per-channel, e.g.',
+    '                     `--target brevitas`); --scheme, --weight-scaling, --labels and the PTQ counts do not apply',
     '  --images P         training + calibration images: a folder, or a COCO instances JSON (images in --image-dir)',
     '  --count N          images drawn from --images with --seed (default 256)',
     "  --labels L         COCO instances JSON or a folder of YOLO txt labels: label-based QAT with ultralytics' loss",
@@ -237,10 +292,12 @@ export const qatCommand: Command = {
   async run(args, io) {
     const t0 = performance.now();
     const paths = outputPaths(args);
-    const settings = stageSettings(args);
+    const parsed = stageSettings(args);
+    const checked = fromPlanSettings(args, parsed);
+    const dataDir = join(paths.work, checked ? 'plan-job' : 'data');
+    const settings: StageSettings = checked ? { ...parsed, ptq: undefined, fromPlan: dataDir } : parsed;
     const launch = launchSettings(args, settings);
     const input = await resolveModelInput(modelOptions(args));
-    const dataDir = join(paths.work, 'data');
     const stageArgv = stageArgs(
       // Several processes: the global batch is passed explicitly, so every node splits the same number.
       isDistributed(launch) ? { ...settings, batch: settings.batch ?? STAGE_DEFAULT_BATCH } : settings,
@@ -250,7 +307,7 @@ export const qatCommand: Command = {
     );
     const { module, args: argv } = launchCommand(launch, stageArgv);
     mkdirSync(paths.work, { recursive: true });
-    const data = await prepareData(args, input, dataDir, io);
+    const data = checked ? await preparePlanJob(args, input, dataDir, checked, io) : await prepareData(args, input, dataDir, io);
     const log = args.values.verbose ? (l: string) => io.err(l) : () => {};
     const py = await ensurePythonEnv({ onLog: (l) => io.progress('installing the Python stage', 0, 0, l.slice(0, 60)) });
     const stageOptions = {
@@ -317,13 +374,16 @@ function formatQat(s: QatSummary): string {
     qat?: { steps: number; loss: string; firstLoss: number; lastLoss: number } | null;
     ortSqnrDb?: number;
     seconds?: number;
+    fromPlan?: boolean;
   };
   const lines = [
     `${s.output}: ${st.scheme ?? ''} QCDQ from ${s.model} (${s.family}), ${(s.post.inspect.bytes / 1e6).toFixed(2)} MB, ${s.post.inspect.percentConvParamsAt4Bits.toFixed(1)}% of Conv weight parameters at 4 bits`,
     `yoloq check: 0 errors, ${s.post.check.warnings} warnings; ONNX Runtime vs PyTorch SQNR ${st.ortSqnrDb?.toFixed(1) ?? 'exact'} dB`,
     st.qat
-      ? `QAT: ${st.qat.steps} steps (${st.qat.loss}) on ${s.images} images, loss ${st.qat.firstLoss.toPrecision(4)} → ${st.qat.lastLoss.toPrecision(4)}`
-      : `PTQ only on ${s.images} images`,
+      ? `QAT${st.fromPlan ? ' from the plan' : ''}: ${st.qat.steps} steps (${st.qat.loss}) on ${s.images} images, loss ${st.qat.firstLoss.toPrecision(4)} → ${st.qat.lastLoss.toPrecision(4)}`
+      : st.fromPlan
+        ? 'the plan exported as it is (--steps 0)'
+        : `PTQ only on ${s.images} images`,
   ];
   if (s.post.int4)
     lines.push(`${s.post.int4.path}: native INT4, ${s.post.int4.converted} weights converted, ${s.post.int4.kept} kept at 8 bits`);

@@ -8,9 +8,16 @@ import { numberOpt, stringOpt, type ParsedArgs } from '../command.js';
 export function activeRecipe(args: ParsedArgs): Recipe {
   const recipe = stringOpt(args, 'recipe') ?? (stringOpt(args, 'calib') ? 'default' : 'none');
   if (!isRecipeName(recipe)) throw new InputError(`--recipe ${recipe}: expected ${Object.keys(RECIPES).join(', ')}`);
+  if (recipe === 'learned' && !stringOpt(args, 'calib'))
+    throw new InputError('--recipe learned needs calibration images (--calib): it learns the rounding on them');
+  const stray = LEARN_OPTIONS.find((o) => stringOpt(args, o) !== undefined);
+  if (recipe !== 'learned' && stray) throw new InputError(`--${stray} needs --recipe learned`);
   const scheme = stringOpt(args, 'scheme');
   return recipeFor(recipe, scheme === 'w8a8' || scheme === 'w8a16' ? 8 : 4);
 }
+
+/** The options of the learned-rounding stage, taken only with `--recipe learned`. */
+export const LEARN_OPTIONS = Object.freeze(['learn-iters', 'learn-batch', 'learn-lr', 'learn-qdrop', 'learn-block-size', 'device']);
 
 /**
  * `--recipe`, `--algo`, `--budget`, `--correct` → the PlanRequest fields they set. A recipe gives defaults; the

@@ -5,19 +5,22 @@ import { FORMAT_CAPABILITIES, formatFromOptions, type FormatName } from '../../e
 import { inspectModel } from '../../inspect/inspect-model.js';
 import { checkDistinctPaths, checkOutputPath, writeOutputs } from '../../io/atomic-write.js';
 import type { Model } from '../../onnx/ir/graph.js';
-import { modelSizeOnDisk, modelToBytes, stageModel } from '../../onnx/serde/model-io.js';
+import { modelFromBytes, modelSizeOnDisk, modelToBytes, stageModel } from '../../onnx/serde/model-io.js';
 import type { CalibrationSource } from '../../quant/calibration/samples.js';
 import { checkFormatRequest } from '../../quant/formats/capabilities.js';
 import { isObserverName } from '../../quant/observers/observers.js';
 import { parseGranularity, type GranularityRequest, type QuantPlan } from '../../quant/plan.js';
 import { sidecarPath, stagePlanFiles } from '../../quant/plan-file.js';
-import { applyPlan, makePlan, type ActivationDtype } from '../../workflow/quantize.js';
+import { applyPlan, makePlan, planWorkingGraph, type ActivationDtype } from '../../workflow/quantize.js';
 import { isSchemeName } from '../../quant/scheme.js';
 import { measureSqnr } from '../../quant/sqnr.js';
 import { createStageTimer, formatStages, type StageTiming } from '../../quant/stage-timer.js';
 import { formatObserverCounts, observerCounts } from '../../quant/plan-observers.js';
 import { skippedImagesLine } from '../../data/skipped.js';
 import { activeRecipe, recipeRequest } from './quantize-recipe.js';
+import { learnOptionsFrom } from './learn.js';
+import { formatLearned, learnedRounding, recipeName } from './quantize-learned.js';
+import { ensurePythonEnv } from '../../brevitas/venv.js';
 import { applyTargetDefaults } from './target-options.js';
 import { prepareForOrtCpu } from '../../runtime/prepare-model.js';
 import { recipeGranularity, type Recipe } from '../../quant/algorithms/recipe.js';
@@ -92,6 +95,12 @@ export const quantizeCommand: Command = {
     equalize: { type: 'string' },
     'asym-weights': { type: 'string' },
     refine: { type: 'string' },
+    'learn-iters': { type: 'string' },
+    'learn-batch': { type: 'string' },
+    'learn-lr': { type: 'string' },
+    'learn-qdrop': { type: 'string' },
+    'learn-block-size': { type: 'string' },
+    device: { type: 'string' },
   },
   details: [
     '  --scheme S          w4a8 | w4a16 | w8a8 | w8a16 (A8: int8 activations, calibrated; A16: float activations)',
@@ -108,7 +117,8 @@ export const quantizeCommand: Command = {
     "  --act-dtype D       A16 schemes: fp16 (GPU graph, default) | fp32 (twin for CPU: ORT's x86 CPU EP has no FP16 Conv)",
     '  --observer O        activation ranges: minmax (default) | percentile | mse | entropy; --percentile P (default 99.99).',
     '                      The default recipe then searches each range among minmax, percentile, MSE and entropy',
-    '                      candidates; the summary counts the observers the plan chose',
+    '                      candidates (a Softmax output keeps min/max: its peaks are the signal); the summary counts',
+    '                      the observers the plan chose',
     '  --act-mode M        asymmetric (uint8 + zero point, default) | symmetric (zero point 0, TensorRT)',
     "  --silu-path         A8: also quantize each Conv's SiLU path, so ORT CPU runs Conv → Sigmoid → Mul as integer kernels",
     '  --granularity G     4-bit weight scales: per-channel | per-tensor | block:N (N input elements per scale; int4 only).',
@@ -119,7 +129,14 @@ export const quantizeCommand: Command = {
     '  --recipe R          default (with --calib): GPTQ (asymmetric 4-bit), sensitivity-kept 8-bit layers, searched activation ranges,',
     '                      depthwise input equalization (A8), error correction (--correct 4), and in --format int4',
     '                      blocked 4-bit scales (block:16);',
-    '                      none (without --calib): round-to-nearest, the default layer policy. See docs/accuracy.md',
+    '                      none (without --calib): round-to-nearest, the default layer policy. See docs/accuracy.md;',
+    "                      learned (needs --calib): the default recipe's plan (8-bit weights: round-to-nearest's), then",
+    '                      `yoloq learn` on the same calibration images (PyTorch stage), then the export. See',
+    '                      docs/learned-rounding.md',
+    '  --learn-iters N     --recipe learned: Adam steps per block (default 200); --learn-batch N images per step',
+    '                      (default 4); --learn-lr X (default 0.05); --learn-qdrop P A8 QDrop (default 0.5);',
+    '                      --learn-block-size N Convs per block for flat node names (default 4); --seed drives it too',
+    "  --device D          --recipe learned: auto (CUDA when present) | cpu | cuda[:N]; --threads also sets PyTorch's",
     '  --algo A            override the recipe: rtn | gptq (needs --calib)',
     '  --budget F          share of Conv weight parameters to keep at 4 bits; the rest (most sensitive first) at 8',
     '  --correct N         error correction: re-fit each Conv (weights + bias) to the float outputs from the quantized',
@@ -133,7 +150,7 @@ export const quantizeCommand: Command = {
     '  --allow-nonfinite   keep layers whose weights hold NaN/Inf float and quantize the rest (default: refused, exit 2)',
     '  --sqnr-images N     raw-output SQNR against the float model on N calibration-folder images (default 32, 0: skip)',
     '  --family F          yolox | yolov5 | yolov8 | yolov10, when auto-detection cannot tell',
-    "  --threads N         ONNX Runtime intra-op threads (default: ORT's choice)",
+    "  --threads N         ONNX Runtime intra-op threads, and PyTorch's under --recipe learned (default: their choice)",
     '  -o, --output FILE   the quantized model',
     '',
   ],
@@ -166,15 +183,20 @@ export const quantizeCommand: Command = {
     const calibration = calibrationSource(args);
     const threads = numberOpt(args, 'threads', 0, { min: 0, integer: true });
     const recipe = activeRecipe(args);
+    const learn = recipe.learnedRounding ? learnOptionsFrom(args, 'learn-') : undefined;
     const weightGranularity = granularity(args, recipe, format);
     const request = recipeRequest(args, recipe);
     // What the format cannot carry is refused here, before any calibration image is read.
     checkFormatRequest(format, FORMAT_CAPABILITIES, { granularity: weightGranularity, zeroPoints: request.asymWeights ?? false });
     const t0 = performance.now();
     const timer = createStageTimer();
+    // The Python stage is made ready (or refused) before any calibration image is read.
+    const python = learn
+      ? await ensurePythonEnv({ onLog: (l) => io.progress('installing the Python stage', 0, 0, l.slice(0, 60)) })
+      : undefined;
     const {
-      plan,
-      work,
+      plan: ptqPlan,
+      work: ptqWork,
       calibration: calib,
       notes,
     } = await makePlan(bytes, {
@@ -200,6 +222,11 @@ export const quantizeCommand: Command = {
       },
     });
     for (const n of notes) io.note(n);
+    const learned =
+      learn && calibration && python ? await learnedRounding(io, timer, { bytes, plan: ptqPlan, calibration, learn, python }) : undefined;
+    const plan = learned?.plan ?? ptqPlan;
+    // A learned plan is exported on its own working graph, as `yoloq apply` would (the same bytes as learn + apply).
+    const work = learned ? planWorkingGraph(modelFromBytes(bytes), plan) : ptqWork;
     io.progress('export');
     // CPU targets write QDQ as yoloq would load it (weight zero points in the codes), so plain ORT runs it fast.
     const exported = (m: ReturnType<typeof applyPlan>) => (target?.writeAsLoaded && format === 'qdq' ? prepareForOrtCpu(m).model : m);
@@ -234,6 +261,8 @@ export const quantizeCommand: Command = {
     );
     const summary = {
       ...described,
+      recipe: recipeName(args),
+      ...(learned ? { learnedRounding: { changedWeights: learned.changed, ...learned.result } } : {}),
       seconds: (performance.now() - t0) / 1000,
       stages: timer.stages(),
       ...(skipped.length > 0 ? { skippedImages: [...skipped] } : {}),
@@ -276,7 +305,9 @@ function quantizeSummary(
   };
 }
 
-function formatSummary(s: ReturnType<typeof quantizeSummary> & { stages: StageTiming[] }): string {
+function formatSummary(
+  s: ReturnType<typeof quantizeSummary> & { stages: StageTiming[]; learnedRounding?: Parameters<typeof formatLearned>[0] },
+): string {
   return [
     `${s.output}: ${s.scheme} ${s.format}, ${(s.outputBytes / 1e6).toFixed(2)} MB (${s.sizeRatio.toFixed(3)}× the input)`,
     `${s.percentConvParamsAt4Bits.toFixed(1)}% of Conv weight parameters at 4 bits (${s.bitsPerWeight.toFixed(2)} bits per Conv weight all in); ${s.weights} weights quantized, ${s.activations} activations, ${s.keptFloat} layers left float`,
@@ -285,6 +316,7 @@ function formatSummary(s: ReturnType<typeof quantizeSummary> & { stages: StageTi
           `calibration: ${s.calibration.images} images from ${s.calibration.source}${s.calibration.skipped ? ` (${s.calibration.skipped} skipped, named above)` : ''}; activation ranges by observer: ${formatObserverCounts(s.observers ?? {})}`,
         ]
       : []),
+    ...(s.learnedRounding ? formatLearned(s.learnedRounding) : []),
     ...(s.sqnrDb !== undefined ? [`raw-output SQNR vs the float model: ${s.sqnrDb.toFixed(2)} dB on ${s.sqnrImages} images`] : []),
     `${s.seconds.toFixed(1)} s, by stage:`,
     ...formatStages(s.stages, '  '),

@@ -1,10 +1,21 @@
+import { statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { mainGraph, type Model } from '../../onnx/ir/graph.js';
 import { BlockScaleRows } from '../weights/two-level.js';
 import { toFloat32 } from '../../onnx/ir/tensor.js';
 import type { HostTensor } from '../../runtime/host-tensor.js';
 import type { QuantPlan, WeightDecision } from '../plan.js';
 import type { QuantTarget } from '../policy/targets.js';
-import { collectCorrectionStats, totalSums, type CorrectionStats, type LayerSums } from './correction-stats.js';
+import {
+  cacheFloatInputs,
+  collectCorrectionStats,
+  simCut,
+  simOpset,
+  totalSums,
+  type CorrectionStats,
+  type LayerSums,
+} from './correction-stats.js';
+import type { FeedCache } from './feed-cache.js';
 import { gptqQuantize } from './gptq.js';
 import { choleskyLower, choleskySolve } from './linalg.js';
 import type { Simulate } from './simulate.js';
@@ -26,7 +37,8 @@ import type { Simulate } from './simulate.js';
  * already corrected and quantized, and itself and everything after it at float weights (activations quantized
  * throughout). Fitting all layers at once against one simulated model does not work — each layer compensates
  * drift that its corrected upstream no longer produces, and measured on YOLOX-nano W4A16 that double
- * compensation cut raw-output SQNR from 13.1 to 4.5 dB. One ORT pass per chunk, pruned after its last layer.
+ * compensation cut raw-output SQNR from 13.1 to 4.5 dB. One ORT pass per chunk, pruned after its last layer; the
+ * passes share the float model's values and the fake-quant values earlier chunks made final (`shareFloat`).
  */
 
 export interface CorrectionOptions {
@@ -34,15 +46,51 @@ export interface CorrectionOptions {
   simulate: Simulate;
   /** Layers corrected per ORT pass (default 8). */
   chunk?: number;
-  /** λ of the pull towards the float weights, as a fraction of mean diag(H̃); default: chosen per layer group by cross-validation. */
+  /**
+   * λ of the pull towards the float weights' output, as a fraction of mean diag(H̃). Default ∞: no pull — the layer
+   * is re-rounded by GPTQ against the Hessian of its *quantized* inputs with its bias re-fit, which is what every
+   * measured table ran (docs/accuracy.md). `crossValidate` chooses λ per layer group instead.
+   */
   damp?: number;
+  /**
+   * Choose λ per layer group by two-fold cross-validation over even/odd images among RIDGE_CANDIDATES. Off by
+   * default: until 2026-12-04 a fold-assignment bug sent every image to one fold, so this path never ran in any
+   * measurement, and turning it on changes plans by an amount not yet measured.
+   */
+  crossValidate?: boolean;
   /** GPTQ dampening and ordering for the re-rounding (defaults as GPTQ's). */
   gptqDamp?: number;
   actOrder?: boolean;
   /** Coordinate-descent sweeps after the re-rounding (GptqOptions.refine; default 0). */
   refine?: number;
   threads?: number;
+  /**
+   * Share work across chunks (default true): the float model runs once and every chunk reads its layer inputs
+   * (and the decoded images) from a scratch file, and a chunk's pass runs only the fake-quant nodes whose values
+   * are not final yet, reading the rest from the same file (SimCut). false runs float and fake-quant models side
+   * by side from the image for every chunk. Both give the same plan, byte for byte; false is the reference the
+   * shared path is tested against.
+   */
+  shareFloat?: boolean;
+  /**
+   * Disk the shared path's float layer inputs may take (default: the smaller of 8 GiB and a quarter of the temp
+   * folder's free space). Past it, the float pass is dropped and every chunk runs float and fake-quant side by side:
+   * the same plan, slower, without filling the disk (a YOLOv10m-size model's 64-image layer inputs are tens of GB).
+   * A quarter, because the fake-quant values later chunks reuse come on top, of about the same size.
+   */
+  cacheBytes?: number;
   onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+/** The shared path's default disk budget for its float layer inputs (CorrectionOptions.cacheBytes). */
+export function defaultCacheBytes(dir: string = tmpdir()): number {
+  const cap = 8 * 2 ** 30;
+  try {
+    const fs = statfsSync(dir);
+    return Math.min(cap, (fs.bavail * fs.bsize) / 4);
+  } catch {
+    return cap / 8;
+  }
 }
 
 /** Ridge strengths tried per layer group (fractions of mean diag(H̃)); Infinity keeps the float target. */
@@ -229,7 +277,7 @@ export function correctDecision(
     const wAug = withBias(weight.subarray(g * per * k, (g + 1) * per * k), bias.subarray(g * per, (g + 1) * per), per, k);
     const rel =
       options.damp ??
-      (st.folds[0].count > 0 && st.folds[1].count > 0
+      (options.crossValidate && st.folds[0].count > 0 && st.folds[1].count > 0
         ? chooseRidge(wAug, per, n, [slice(st.folds[0], g), slice(st.folds[1], g)])
         : Infinity);
     chosen.set(rel, (chosen.get(rel) ?? 0) + 1);
@@ -295,19 +343,37 @@ export async function correctPlan(
   const size = Math.max(1, options.chunk ?? 8);
   const chunks = Math.ceil(layers.length / size);
   let current = plan;
-  if (chunks > 0) options.onProgress?.('correcting', 0, layers.length);
-  for (let c = 0; c < chunks; c++) {
-    const part = layers.slice(c * size, (c + 1) * size);
-    const pending = new Set(layers.slice(c * size).map((t) => t.node));
-    const sim = options.simulate(work, current, pending);
-    const stats = await collectCorrectionStats(work, sim, part, feeds(), { threads: options.threads });
-    const weights = current.weights.map((d) => {
-      const st = stats.get(d.node);
-      if (!st || st.folds[0].count + st.folds[1].count === 0) return d;
-      return correctDecision(d, toFloat32(byNode.get(d.node)!.weight), biases.get(d.node)!, st, options);
-    });
-    current = { ...current, weights };
-    options.onProgress?.('correcting', Math.min(layers.length, (c + 1) * size), layers.length);
+  if (chunks === 0) return current;
+  options.onProgress?.('correcting', 0, layers.length);
+  let cache: FeedCache | undefined;
+  const cached = new Map<string, number>();
+  try {
+    for (let c = 0; c < chunks; c++) {
+      const part = layers.slice(c * size, (c + 1) * size);
+      const pending = new Set(layers.slice(c * size).map((t) => t.node));
+      const sim = options.simulate(work, current, pending);
+      // The float half of every chunk's measurement is the same model on the same images: computed once, at the
+      // opset the combined graph would have upgraded it to, so the float rows are the same numbers.
+      if (options.shareFloat !== false && c === 0)
+        cache = await cacheFloatInputs(work, simOpset(sim), layers, feeds(), {
+          threads: options.threads,
+          maxBytes: options.cacheBytes ?? defaultCacheBytes(),
+        });
+      const cut = cache ? simCut(work, sim, layers.slice(Math.max(0, c - 1) * size, c * size), layers.slice(c * size), cached) : undefined;
+      const stats = await collectCorrectionStats(work, sim, part, cache ?? feeds(), {
+        threads: options.threads,
+        ...(cut ? { cut, onCached: (v: string, type: number) => cached.set(v, type) } : {}),
+      });
+      const weights = current.weights.map((d) => {
+        const st = stats.get(d.node);
+        if (!st || st.folds[0].count + st.folds[1].count === 0) return d;
+        return correctDecision(d, toFloat32(byNode.get(d.node)!.weight), biases.get(d.node)!, st, options);
+      });
+      current = { ...current, weights };
+      options.onProgress?.('correcting', Math.min(layers.length, (c + 1) * size), layers.length);
+    }
+  } finally {
+    cache?.dispose();
   }
   return current;
 }

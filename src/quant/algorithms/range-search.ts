@@ -6,6 +6,7 @@ import { modelToBytes } from '../../onnx/serde/model-io.js';
 import type { HostTensor } from '../../runtime/host-tensor.js';
 import { createSession } from '../../runtime/session.js';
 import { collectHistograms } from '../calibration/collect.js';
+import { fullRangeValues } from '../calibration/full-range.js';
 import { activationQuantizer, type ActivationMode } from '../observers/activation-range.js';
 import { OBSERVERS } from '../observers/observers.js';
 import type { ActivationDecision, ObserverName, WeightDecision } from '../plan.js';
@@ -30,6 +31,9 @@ export const RANGE_CANDIDATES: readonly RangeCandidate[] = Object.freeze([
   { observer: 'mse' },
   { observer: 'entropy' },
 ]);
+
+/** The only candidate for a value whose range must not be clipped. */
+const FULL_RANGE_CANDIDATES: readonly RangeCandidate[] = Object.freeze([{ observer: 'minmax' }]);
 
 export interface RangeSearchOptions {
   mode: ActivationMode;
@@ -117,9 +121,12 @@ export async function searchActivationRanges(
   );
   let scoredImages = 0;
   const levels = options.mode === 'symmetric' ? 254 : 255;
+  // A Softmax output keeps its min/max range: clipping it cuts the peaks that carry the decision (full-range.ts).
+  const fullRange = fullRangeValues(work);
   const scored: Scored[] = eligible.map((a) => {
     const h = hists.get(a.value)!;
-    const opts = (options.candidates ?? RANGE_CANDIDATES).map((c) => {
+    const candidates = fullRange.has(a.value) ? FULL_RANGE_CANDIDATES : (options.candidates ?? RANGE_CANDIDATES);
+    const opts = candidates.map((c) => {
       const range = h.total === 0 ? ([0, 0] as [number, number]) : OBSERVERS[c.observer](h, { percentile: c.percentile ?? 99.99, levels });
       return activationQuantizer(a.value, [h.min, h.max], range, c.observer, options.mode);
     });

@@ -27,22 +27,37 @@ export interface Recipe {
    * blocked scales, so there the recipe stays per-channel.
    */
   int4BlockSize?: number;
+  /**
+   * After the plan: learned rounding of its weights, block by block, on the same calibration images
+   * (src/quant/learned/learn-stage.ts, in PyTorch; docs/learned-rounding.md).
+   */
+  learnedRounding?: boolean;
 }
 
-export type RecipeName = 'none' | 'default';
+/** Recipes that make a plan in TypeScript alone (the ones `yoloq run --recipe` takes). */
+export type PlanRecipeName = 'none' | 'default';
+export type RecipeName = PlanRecipeName | 'learned';
+
+/** The combination measured best in docs/accuracy.md. */
+const DEFAULT_RECIPE: Recipe = Object.freeze({
+  algorithm: 'gptq',
+  budget: 0.9,
+  rangeSearch: true,
+  equalize: true,
+  correct: 4,
+  asymWeights: true,
+  int4BlockSize: 16,
+});
 
 export const RECIPES: Readonly<Record<RecipeName, Recipe>> = Object.freeze({
   none: Object.freeze({ algorithm: 'rtn', rangeSearch: false }),
-  default: Object.freeze({
-    algorithm: 'gptq',
-    budget: 0.9,
-    rangeSearch: true,
-    equalize: true,
-    correct: 4,
-    asymWeights: true,
-    int4BlockSize: 16,
-  }),
+  default: DEFAULT_RECIPE,
+  // The default recipe's plan, then learned rounding of its codes: the same grids, scales and decisions.
+  learned: Object.freeze({ ...DEFAULT_RECIPE, learnedRounding: true }),
 });
+
+/** 8-bit weights under `learned`: the 8-bit default (round-to-nearest), then learned rounding (it takes 8-bit codes). */
+const LEARNED_8BIT: Recipe = Object.freeze({ ...RECIPES.none, learnedRounding: true });
 
 /** The 4-bit weight granularity a recipe gives a format: blocked where the format can carry blocked scales. */
 export function recipeGranularity(recipe: Recipe, format: FormatCapabilities): GranularityRequest {
@@ -71,8 +86,14 @@ export function isRecipeName(s: string): s is RecipeName {
 /**
  * The recipe a scheme actually gets. GPTQ, the sensitivity budget and range search are 4-bit remedies: on 8-bit
  * weights round-to-nearest measured as good or better (embedded default: W8A8 0.4675 RTN vs 0.4556 with the
- * default recipe; W8A16 0.4694 vs 0.4624), so 8-bit schemes stay round-to-nearest under `default`.
+ * default recipe; W8A16 0.4694 vs 0.4624), so 8-bit schemes stay round-to-nearest under `default` (`learned` learns from that plan).
  */
 export function recipeFor(name: RecipeName, weightBits: number): Recipe {
-  return name === 'default' && weightBits > 4 ? RECIPES.none : RECIPES[name];
+  if (weightBits > 4 && name === 'default') return RECIPES.none;
+  if (weightBits > 4 && name === 'learned') return LEARNED_8BIT;
+  return RECIPES[name];
+}
+
+export function isPlanRecipeName(s: string): s is PlanRecipeName {
+  return s === 'none' || s === 'default';
 }

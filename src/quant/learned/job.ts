@@ -12,11 +12,12 @@ import { planToJson, type QuantPlan, type WeightDecision } from '../plan.js';
 import { quantizeCodes } from '../weights/codes.js';
 import { planWorkingGraph } from '../working-graph.js';
 import { activationReaders, planBlocks, type BlockOptions, type LearnBlock } from './blocks.js';
+import { batchFreeReshapes } from './batch-free.js';
 
 /**
  * The job folder block reconstruction runs on (python/yoloq_brevitas/learned reads it; docs/learned-rounding.md):
  *   float.onnx   the plan's FP32 working graph, every node named by its plan label, each Conv's bias replaced by
- *                the plan's corrected one where it has one
+ *                the plan's corrected one where it has one, batch-1 Reshape targets made batch-free (batch-free.ts)
  *   plan.json    the plan, single-file, with every weight's codes written out (round-to-nearest computed here when
  *                the plan had none), so Python never derives a grid
  *   blocks.json  {"version": 1, "blocks": LearnBlock[], "activations": [{value, readers}]}
@@ -119,7 +120,7 @@ export async function writeLearnJob(req: LearnJobRequest): Promise<LearnJob> {
     family: req.family,
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
   });
-  writeFileSync(join(req.dir, 'float.onnx'), modelToBytes(graph));
+  writeFileSync(join(req.dir, 'float.onnx'), modelToBytes(batchFreeReshapes(graph).model));
   writeFileSync(join(req.dir, 'plan.json'), planToJson(plan));
   writeFileSync(join(req.dir, 'blocks.json'), `${JSON.stringify({ version: 1, blocks, activations }, null, 1)}\n`);
   return { blocks, images };

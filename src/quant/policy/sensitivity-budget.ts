@@ -68,8 +68,12 @@ export function keepAtEightBits(
     if (!set.has(d.node)) return d;
     const t = byNode.get(d.node)!;
     const granularity = { kind: 'per-channel', axis: t.outputAxis } as const;
-    const { codes: _codes, ...rest } = d;
+    // The 4-bit grid's codes, block-scale codes and zero points do not describe the 8-bit per-channel grid: a
+    // two-level decision kept its block scales here once, and its plan file could not be read back.
+    const { codes: _codes, blockScales: _blockScales, zeroPoints: _zeroPoints, ...rest } = d;
     void _codes;
+    void _blockScales;
+    void _zeroPoints;
     return {
       ...rest,
       bits: 8,

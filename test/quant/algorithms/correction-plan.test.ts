@@ -4,6 +4,10 @@ import { buildTinyDetector } from '../../../src/examples/tiny-detector.js';
 import { exportModel } from '../../../src/export/export-model.js';
 import { modelToBytes } from '../../../src/onnx/serde/model-io.js';
 import { correctPlan } from '../../../src/quant/algorithms/correction.js';
+import { DataType } from '../../../src/onnx/ir/dtypes.js';
+import { GraphBuilder } from '../../../src/onnx/ir/builder.js';
+import type { Model } from '../../../src/onnx/ir/graph.js';
+import { collectCorrectionStats, simCut } from '../../../src/quant/algorithms/correction-stats.js';
 import { simulatedModel } from '../../../src/export/simulated-model.js';
 import { planActivations } from '../../../src/quant/calibration/activation-plan.js';
 import { parsePlan, planToJson, type QuantPlan } from '../../../src/quant/plan.js';
@@ -109,4 +113,163 @@ test('error correction without activation quantization (W4A16): a stem reading t
   const before = await measureSqnr(fp, modelToBytes(exportModel(model, plan, { format: 'qcdq' })), feeds(held), 1);
   const after = await measureSqnr(fp, modelToBytes(exportModel(model, corrected, { format: 'qcdq' })), feeds(held), 1);
   assert.ok(after.sqnrDb > before.sqnrDb, `corrected ${after.sqnrDb.toFixed(2)} dB vs ${before.sqnrDb.toFixed(2)} dB`);
+});
+
+test('error correction: one shared float pass gives byte for byte the plan the per-chunk float model gives', async () => {
+  const calib = inputs(6, 11);
+  const { model, targets, plan } = await w4a8Plan(calib);
+  const w4a16: QuantPlan = {
+    ...plan,
+    scheme: 'w4a16',
+    weights: planWeightsRtn(targets, SCHEMES.w4a16, { keepFirstLast: false }).weights,
+    activations: [],
+  };
+  for (const p of [plan, w4a16]) {
+    for (const chunk of [1, 3]) {
+      const options = { simulate: simulatedModel, chunk, threads: 1 };
+      const shared = await correctPlan(model, p, targets, () => feeds(calib), options);
+      const separate = await correctPlan(model, p, targets, () => feeds(calib), { ...options, shareFloat: false });
+      assert.notEqual(planToJson(shared), planToJson(p), 'correction changed nothing: the comparison would be empty');
+      assert.equal(planToJson(shared), planToJson(separate), `${p.scheme}, chunk ${chunk}`);
+    }
+  }
+});
+
+test('error correction: the shared path decodes the calibration images once, not once per chunk', async () => {
+  const calib = inputs(4, 12);
+  const { model, targets, plan } = await w4a8Plan(calib);
+  let passes = 0;
+  const counted = () => {
+    passes++;
+    return feeds(calib);
+  };
+  await correctPlan(model, plan, targets, counted, { simulate: simulatedModel, chunk: 1, threads: 1 });
+  assert.equal(passes, 1);
+  passes = 0;
+  await correctPlan(model, plan, targets, counted, { simulate: simulatedModel, chunk: 1, threads: 1, shareFloat: false });
+  assert.ok(passes > 2, `${passes} passes with one chunk per layer`);
+});
+
+test('error correction: past its disk budget the float cache is dropped and the per-chunk path gives the same plan', async () => {
+  const calib = inputs(4, 13);
+  const { model, targets, plan } = await w4a8Plan(calib);
+  let passes = 0;
+  const counted = () => {
+    passes++;
+    return feeds(calib);
+  };
+  const options = { simulate: simulatedModel, chunk: 1, threads: 1 };
+  const shared = await correctPlan(model, plan, targets, counted, options);
+  assert.equal(passes, 1);
+  passes = 0;
+  const overBudget = await correctPlan(model, plan, targets, counted, { ...options, cacheBytes: 1 });
+  // One abandoned float pass (it stops at the first image), then every chunk from the images.
+  assert.ok(passes > 2, `${passes} passes`);
+  assert.equal(planToJson(overBudget), planToJson(shared));
+});
+
+test('error correction: a pass runs only what the chunk before it changed, and hands on what later passes read', async () => {
+  const calib = inputs(2, 13);
+  const { model, targets, plan } = await w4a8Plan(calib);
+  const layers = targets.filter((t) => t.opType === 'Conv').sort((a, b) => a.nodeIndex - b.nodeIndex);
+  const names = layers.map((t) => t.node);
+  assert.deepEqual(names, ['stem', 'dw', 'down', 'head']);
+  const sim = simulatedModel(model, plan, new Set(names));
+  const g = sim.model.graph!;
+  const producer = (v: string) => g.nodes.findIndex((n) => n.outputs.includes(v));
+  // First pass: every node runs; the image's fake-quantized copy is all the stem (changing later) reads from the rest.
+  const first = simCut(model, sim, [], layers, new Map());
+  assert.equal(first.keep.size, g.nodes.length);
+  assert.deepEqual(first.exports, ['images_dq']);
+  // After stem and dw: the pass starts at the stem (its weights changed) and reads the image's copy from the cache;
+  // dw's fake-quantized output is final once dw is corrected, and down (still to change) reads it.
+  const cached = new Map([['images_dq', 1]]);
+  const second = simCut(model, sim, layers.slice(0, 2), layers.slice(2), cached);
+  assert.ok(!second.keep.has(producer('images_dq')) && !second.keep.has(producer('images_q')));
+  assert.ok(second.keep.has(producer('stem_out')) && second.keep.has(producer('output')));
+  assert.deepEqual(second.exports, ['dw.silu_out_dq']);
+  // Nothing already cached is handed on again.
+  assert.deepEqual(simCut(model, sim, layers.slice(0, 2), layers.slice(2), new Map([...cached, ['dw.silu_out_dq', 1]])).exports, []);
+});
+
+/**
+ * Two branches off one stem, joined by a Concat: a, then b1 → b1b → b1c on one side and b2 on the other, then c
+ * on both. With chunks of 2 ([a, b1], [b1b, b1c], [b2, c]) the last pass follows a chunk (b1b, b1c) that is no
+ * ancestor of b2, whose output c reads through the Concat: the pass must run b2 too, though nothing upstream of it
+ * changed.
+ */
+function branchy(): Model {
+  const rnd = seededRandom(21);
+  const b = new GraphBuilder('branchy');
+  const conv = (name: string, x: string, cin: number, cout: number, k: number): string => {
+    const w = b.constant(
+      `${name}.weight`,
+      DataType.FLOAT,
+      [cout, cin, k, k],
+      Float32Array.from({ length: cout * cin * k * k }, () => rnd() - 0.5),
+    );
+    const bias = b.constant(
+      `${name}.bias`,
+      DataType.FLOAT,
+      [cout],
+      Float32Array.from({ length: cout }, () => (rnd() - 0.5) * 0.1),
+    );
+    const p = (k - 1) >> 1;
+    const y = b.op('Conv', [x, w, bias], { name, attrs: { kernel_shape: [k, k], pads: [p, p, p, p] } });
+    return b.op('Mul', [y, b.op('Sigmoid', [y], { name: `${name}.sigmoid` })], { name: `${name}.silu` });
+  };
+  const a = conv('a', b.input('images', DataType.FLOAT, [1, 3, 32, 32]), 3, 8, 3);
+  const b1 = conv('b1c', conv('b1b', conv('b1', a, 8, 8, 3), 8, 8, 3), 8, 4, 1);
+  const b2 = conv('b2', a, 8, 4, 1);
+  const c = conv('c', b.op('Concat', [b1, b2], { name: 'join', attrs: { axis: 1 } }), 8, 6, 3);
+  b.graph.nodes.at(-1)!.outputs[0] = 'output';
+  void c;
+  b.output('output', DataType.FLOAT, [1, 6, 32, 32]);
+  return b.model(13);
+}
+
+test('error correction: shared passes on branches joined by a Concat give the per-chunk plan, byte for byte', async () => {
+  const model = branchy();
+  const targets = findQuantTargets(model);
+  const calib = inputs(4, 22);
+  const { weights } = planWeightsRtn(targets, SCHEMES.w4a8, { keepFirstLast: false });
+  const activations = await planActivations(model, weights, feeds(calib), { observer: 'minmax', mode: 'asymmetric', threads: 1 });
+  const plan: QuantPlan = { yoloqPlan: 1, scheme: 'w4a8', modelSha256: '', weights, activations, float: [] };
+  const order = targets.filter((t) => t.opType === 'Conv').sort((a, b) => a.nodeIndex - b.nodeIndex);
+  assert.deepEqual(
+    order.map((t) => t.node),
+    ['a', 'b1', 'b1b', 'b1c', 'b2', 'c'],
+  );
+  for (const chunk of [1, 2, 4]) {
+    const options = { simulate: simulatedModel, chunk, threads: 1 };
+    const shared = await correctPlan(model, plan, targets, () => feeds(calib), options);
+    const separate = await correctPlan(model, plan, targets, () => feeds(calib), { ...options, shareFloat: false });
+    assert.equal(planToJson(shared), planToJson(separate), `chunk ${chunk}`);
+  }
+});
+
+test('error correction statistics: even and odd images go to the two folds, with or without a progress callback', async () => {
+  const calib = inputs(5, 14);
+  const { model, targets, plan } = await w4a8Plan(calib);
+  const sim = simulatedModel(model, plan, new Set(targets.map((t) => t.node)));
+  for (const onProgress of [undefined, () => {}]) {
+    const stats = await collectCorrectionStats(model, sim, targets, feeds(calib), { threads: 1, ...(onProgress ? { onProgress } : {}) });
+    assert.ok(stats.size > 0);
+    for (const st of stats.values()) {
+      const per = st.folds[0].count / 3;
+      assert.ok(per > 0, st.node);
+      assert.equal(st.folds[1].count, per * 2, `${st.node}: 3 even images, 2 odd`);
+    }
+  }
+  // With the folds filled, cross-validation chooses a ridge per group; without it every group keeps ∞ (recorded as null).
+  const off = await correctPlan(model, plan, targets, () => feeds(calib), { simulate: simulatedModel, chunk: 8, threads: 1 });
+  for (const d of off.weights) for (const r of d.algorithm.correction?.ridges ?? []) assert.equal(r.ridge, null);
+  const on = await correctPlan(model, plan, targets, () => feeds(calib), {
+    simulate: simulatedModel,
+    chunk: 8,
+    threads: 1,
+    crossValidate: true,
+  });
+  const chosen = on.weights.flatMap((d) => d.algorithm.correction?.ridges ?? []);
+  assert.ok(chosen.length > 0);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildTinyDetector } from '../../../src/examples/tiny-detector.js';
-import type { WeightDecision } from '../../../src/quant/plan.js';
+import { parsePlan, planToJson, type QuantPlan, type WeightDecision } from '../../../src/quant/plan.js';
 import { chooseKept, fourBitShare, keepAtEightBits } from '../../../src/quant/policy/sensitivity-budget.js';
 import { measureSensitivity } from '../../../src/quant/policy/sensitivity.js';
 import { findQuantTargets } from '../../../src/quant/policy/targets.js';
@@ -59,4 +59,24 @@ test('sensitivity: one session, one score per 4-bit layer; 8-bit moves are RTN p
   const kept = keepAtEightBits(weights, targets, [weights[1]!.node]);
   assert.equal(kept[1]!.bits, 8);
   assert.equal(kept[0]!.bits, 4);
+});
+
+test('keepAtEightBits: a two-level 4-bit decision becomes a plain 8-bit per-channel one whose plan reads back', () => {
+  const model = buildTinyDetector('float');
+  const targets = findQuantTargets(model);
+  const { weights, float } = planWeightsRtn(targets, SCHEMES.w4a16, {
+    granularity: { kind: 'blocked', blockSize: 8 },
+    keepFirstLast: false,
+    blockScales: 'uint8',
+  });
+  const i = weights.findIndex((w) => w.blockScales);
+  assert.ok(i >= 0, 'the fixture has a two-level decision');
+  const withZeroPoints = weights.map((w, j) => (j === i ? { ...w, zeroPoints: w.scales.map(() => 1) } : w));
+  const kept = keepAtEightBits(withZeroPoints, targets, [weights[i]!.node]);
+  assert.equal(kept[i]!.bits, 8);
+  assert.equal(kept[i]!.granularity.kind, 'per-channel');
+  assert.equal(kept[i]!.blockScales, undefined);
+  assert.equal(kept[i]!.zeroPoints, undefined);
+  const plan: QuantPlan = { yoloqPlan: 1, scheme: 'w4a16', modelSha256: '', weights: kept, float, activations: [] };
+  assert.deepEqual(parsePlan(planToJson(plan)).weights[i], kept[i]);
 });
