@@ -11,18 +11,13 @@ import {
 } from '../../quant/learned/learn-stage.js';
 import type { QuantPlan } from '../../quant/plan.js';
 import type { StageTimer } from '../../quant/stage-timer.js';
-import { stringOpt, type CommandIo, type ParsedArgs } from '../command.js';
+import type { CommandIo } from '../command.js';
 
 /**
  * `yoloq quantize --recipe learned`: the learn stage between the plan and the export, on the calibration images the
  * plan was made from (the same folder, count and seed as `yoloq learn --calib` draws), through the one library call
  * `yoloq learn` makes (src/quant/learned/learn-stage.ts).
  */
-
-/** The recipe name `--recipe` gives (default: `default` with --calib, else `none`). */
-export function recipeName(args: ParsedArgs): string {
-  return stringOpt(args, 'recipe') ?? (stringOpt(args, 'calib') ? 'default' : 'none');
-}
 
 export async function learnedRounding(
   io: CommandIo,

@@ -4,9 +4,14 @@ import { RECIPES, isRecipeName, recipeFor, type Recipe } from '../../quant/algor
 import type { PlanRequest } from '../../quant/plan-model.js';
 import { numberOpt, stringOpt, type ParsedArgs } from '../command.js';
 
-/** The recipe `--recipe` (default: `default` with --calib, else `none`) names, for the scheme's weight bits. */
+/** The recipe name `--recipe` gives (default: `default` with --calib, else `none`). */
+export function recipeName(args: ParsedArgs): string {
+  return stringOpt(args, 'recipe') ?? (stringOpt(args, 'calib') ? 'default' : 'none');
+}
+
+/** The recipe `--recipe` names (recipeName), for the scheme's weight bits. */
 export function activeRecipe(args: ParsedArgs): Recipe {
-  const recipe = stringOpt(args, 'recipe') ?? (stringOpt(args, 'calib') ? 'default' : 'none');
+  const recipe = recipeName(args);
   if (!isRecipeName(recipe)) throw new InputError(`--recipe ${recipe}: expected ${Object.keys(RECIPES).join(', ')}`);
   if (recipe === 'learned' && !stringOpt(args, 'calib'))
     throw new InputError('--recipe learned needs calibration images (--calib): it learns the rounding on them');
