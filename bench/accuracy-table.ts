@@ -7,6 +7,7 @@ import { FORMAT_CAPABILITIES, type FormatName } from '../src/export/formats.js';
 import { inspectModel } from '../src/inspect/inspect-model.js';
 import { RECIPES, recipePlanRequest } from '../src/quant/algorithms/recipe.js';
 import type { LayerHessian } from '../src/quant/algorithms/hessian.js';
+import { targetPlanRequest } from '../src/pipeline/build-variant.js';
 import { fourBitShare } from '../src/quant/policy/sensitivity-budget.js';
 import { applyPlan, makePlan, type PlanRequest } from '../src/workflow/quantize.js';
 import type { SchemeName } from '../src/quant/scheme.js';
@@ -62,6 +63,7 @@ interface Variant {
 
 /** Exactly what `--recipe default` asks for (src/quant/algorithms/recipe.ts) in QCDQ: per-channel 4-bit scales. */
 const DEFAULT = recipePlanRequest(RECIPES.default, FORMAT_CAPABILITIES.qcdq);
+const DEFAULT_QDQ = recipePlanRequest(RECIPES.default, FORMAT_CAPABILITIES.qdq);
 /** The default with `blockSize` input elements per 4-bit scale (native INT4 only). */
 const blocked = (blockSize: number, keepFirstLast = true): Partial<PlanRequest> => ({
   ...DEFAULT,
@@ -108,6 +110,9 @@ const VARIANTS: Variant[] = [
   { name: 'default compact:16', req: compact(16), format: 'int4-compact' },
   { name: 'default compact:32', req: compact(32), format: 'int4-compact' },
   { name: 'default compact:32 budget0.95', req: { ...compact(32), budget: 0.95 }, format: 'int4-compact' },
+  // `--target tensorrt` as quantize and run apply it: per-channel symmetric 4-bit weights, symmetric activations,
+  // NVIDIA's Q/DQ placement for YOLO with prediction layers in float, written as QDQ.
+  { name: 'tensorrt', req: targetPlanRequest(DEFAULT_QDQ, 'tensorrt', 'qdq'), format: 'qdq' },
 ];
 
 const { values: opts } = benchArgs(import.meta.url, {

@@ -14,7 +14,7 @@
  * Goals (issue #16, 2 cores, 64 images): RTN + calibration on YOLOv10m-size < 60 s; the default recipe < 10 min;
  * nano models < 2 min.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -113,7 +113,57 @@ interface Row {
   ortCpuSeconds?: number;
 }
 
-function quantize(m: ModelCase, recipe: string, images: string, n: number): Omit<Row, 'params' | 'ortSeconds' | 'ortCpuSeconds'> {
+/**
+ * Runs a command to its end, collecting stdout and stderr, and relays the child's `--json` progress events
+ * (src/cli/progress.ts) to this process's stderr as one line per event: a default-recipe run on a YOLOv10m-size
+ * model is long, and a bench that stays silent for it hides which stage it is in.
+ */
+function runRelayingProgress(
+  cmd: string,
+  args: string[],
+  label: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      const lines = (partial + d).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) relayEvent(line, label);
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolvePromise({ status, stdout, stderr }));
+  });
+}
+
+function relayEvent(line: string, label: string): void {
+  if (!line.startsWith('{')) return;
+  let e: { event?: string; stage?: string; done?: number; total?: number; elapsedS?: number; etaS?: number; seconds?: number };
+  try {
+    e = JSON.parse(line);
+  } catch {
+    return;
+  }
+  if (e.event === 'stage-end') process.stderr.write(`  [${label}] ${e.stage}: done in ${e.seconds?.toFixed(1)} s\n`);
+  else if (e.event === 'progress' || e.event === 'stage-start') {
+    const count = e.total ? ` ${e.done}/${e.total}` : '';
+    const left = e.etaS !== undefined ? `, about ${Math.round(e.etaS)} s left` : '';
+    process.stderr.write(`  [${label}] ${e.stage}${count} (${Math.round(e.elapsedS ?? 0)} s${left})\n`);
+  }
+}
+
+async function quantize(
+  m: ModelCase,
+  recipe: string,
+  images: string,
+  n: number,
+): Promise<Omit<Row, 'params' | 'ortSeconds' | 'ortCpuSeconds'>> {
   const out = join(work, `${m.name}-${recipe}.onnx`);
   const args = [
     '-v',
@@ -140,7 +190,7 @@ function quantize(m: ModelCase, recipe: string, images: string, n: number): Omit
     '--json',
   ];
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = await runRelayingProgress('/usr/bin/time', args, `${m.name} --recipe ${recipe}`);
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`quantize ${m.name} ${recipe} failed: ${r.stderr.slice(-2000)}`);
   const s = JSON.parse(r.stdout) as { stages: StageTiming[] };
@@ -191,7 +241,7 @@ for (const name of values.models!.split(',')) {
   else console.log(`\n${name} (${(params / 1e6).toFixed(2)} M parameters)`);
   for (const recipe of values.recipes!.split(',')) {
     const row: Row = {
-      ...quantize(m, recipe, images, count),
+      ...(await quantize(m, recipe, images, count)),
       params,
       ...(ort ? { ortSeconds: ort.seconds, ortCpuSeconds: ort.cpuSeconds } : {}),
     };

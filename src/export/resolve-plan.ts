@@ -1,6 +1,8 @@
 import { InputError } from '../errors.js';
 import { mainGraph, nodeLabel, type Model, type Node } from '../onnx/ir/graph.js';
+import { indexGraph, type GraphIndex } from '../onnx/ir/graph-index.js';
 import { elementCount, toFloat32, type Tensor } from '../onnx/ir/tensor.js';
+import { constantThroughIdentity } from '../quant/read/weight-trace.js';
 import type { QuantPlan, WeightDecision } from '../quant/plan.js';
 import { quantizeCodes } from '../quant/weights/codes.js';
 import { scaleLayout } from '../quant/weights/layout.js';
@@ -39,6 +41,8 @@ export function resolveWeights(model: Model, plan: QuantPlan): ResolvedWeight[] 
   const graph = mainGraph(model);
   const byLabel = new Map(graph.nodes.map((n, i) => [nodeLabel(n, i), n]));
   const inits = new Map(graph.initializers.map((t) => [t.name, t]));
+  let graphIndex: GraphIndex | undefined;
+  const index = () => (graphIndex ??= indexGraph(graph));
   return plan.weights.map((d) => {
     const node = byLabel.get(d.node);
     if (!node) throw new InputError(`plan does not fit the model: no node named ${d.node}`);
@@ -50,9 +54,10 @@ export function resolveWeights(model: Model, plan: QuantPlan): ResolvedWeight[] 
       throw new InputError(`plan does not fit the model: ${d.tensor} is [${weight.dims}] but the plan says [${d.shape}]`);
     }
     if (d.bias) {
-      const old = node.inputs[2] ? inits.get(node.inputs[2]) : undefined;
+      // The corrected bias replaces a constant one (behind Identity nodes too), never a computed value.
+      const old = node.inputs[2] ? constantThroughIdentity(graph, index(), node.inputs[2]) : undefined;
       if (node.inputs[2] && !old)
-        throw new InputError(`plan: ${d.node} has a corrected bias but its bias ${node.inputs[2]} is not an initializer`);
+        throw new InputError(`plan: ${d.node} has a corrected bias but its bias ${node.inputs[2]} is not a constant`);
       if (d.bias.length !== d.shape[0])
         throw new InputError(`plan: ${d.node} has ${d.bias.length} bias values for ${d.shape[0]} output channels`);
     }

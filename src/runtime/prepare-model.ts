@@ -16,7 +16,7 @@ export interface PreparedModel {
 /**
  * The weight rewrites yoloq makes before ORT's CPU EP sees a model, values unchanged: integer-Conv weight zero
  * points folded into int8 codes (zero-point-free-weights.ts), then native INT4 weights widened to INT8 for integer
- * Convs or dequantized once to float (fold-weight-dequantize.ts). `modified` false: the model is returned as is.
+ * Convs or dequantized once to float, as are 8-bit weights of Convs with float inputs (fold-weight-dequantize.ts). `modified` false: the model is returned as is.
  * `yoloq convert --to ort-cpu` writes the result, so plain ORT gets what a yoloq session gets.
  */
 export function prepareForOrtCpu(model: Model): { model: Model; modified: boolean; note: string } {
@@ -25,7 +25,7 @@ export function prepareForOrtCpu(model: Model): { model: Model; modified: boolea
   const { folded = 0, toInt8 = 0 } = ran[1]!.counts ?? {};
   const parts = [
     ...(folded + toInt8 > 0
-      ? [`INT4 weights prepared at load: ${folded} dequantized to float, ${toInt8} widened to INT8 for integer Convs`]
+      ? [`weights prepared at load: ${folded} dequantized to float, ${toInt8} INT4 widened to INT8 for integer Convs`]
       : []),
     ...(shifted > 0 ? [`${shifted} integer-Conv weight zero points folded into int8 codes`] : []),
   ];
@@ -46,10 +46,11 @@ export function prepareModel(path: string, options: { raw?: boolean } = {}): Pre
   return prepared.modified ? { source: modelToBytes(prepared.model), note: prepared.note } : { source: path, note: '' };
 }
 
-/** INT4 weights or a weight DequantizeLinear with a zero point: the only models prepareForOrtCpu can change. */
+const WEIGHT_CODE_TYPES: ReadonlySet<number> = new Set([DataType.INT4, DataType.UINT4, DataType.INT8, DataType.UINT8]);
+
+/** A DequantizeLinear of constant 4- or 8-bit codes: the only models prepareForOrtCpu can change. */
 function mayNeedPreparing(model: Model): boolean {
   const g = model.graph!;
-  if (g.initializers.some((t) => t.dtype === DataType.INT4 || t.dtype === DataType.UINT4)) return true;
-  const inits = new Set(g.initializers.map((t) => t.name));
-  return g.nodes.some((n) => n.opType === 'DequantizeLinear' && inits.has(n.inputs[0] ?? '') && inits.has(n.inputs[2] ?? ''));
+  const codes = new Set(g.initializers.filter((t) => WEIGHT_CODE_TYPES.has(t.dtype)).map((t) => t.name));
+  return g.nodes.some((n) => n.opType === 'DequantizeLinear' && codes.has(n.inputs[0] ?? ''));
 }

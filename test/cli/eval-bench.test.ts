@@ -21,7 +21,7 @@ test('bench --ep cpu prints latency and a placement report', () => {
   const j = JSON.parse(r.stdout);
   assert.ok(j.latencyMs.mean > 0 && j.latencyMs.p99 >= j.latencyMs.p50);
   assert.ok(j.placement.providers.CPUExecutionProvider > 0);
-  assert.match(j.loadNote, /INT4 weights prepared at load/);
+  assert.match(j.loadNote, /weights prepared at load/);
   const text = runCli(['bench', '--model', tiny, '--warmup', '0', '--runs', '2']);
   assert.match(text.stdout, /placement: CPUExecutionProvider \d+ nodes/);
 });

@@ -11,7 +11,9 @@ import { PassProperty, type Pass } from './pass.js';
  * DequantizeLinear into a Conv and re-dequantizes every weight on every run; this pass does that work once:
  * - a weight Conv whose data input comes from a DequantizeLinear (a W?A8 graph) gets its codes as INT8, per output
  *   channel, so ORT can fuse DequantizeLinear → Conv → QuantizeLinear into an integer Conv;
- * - any other INT4 weight (W4A16) is dequantized to a float initializer, so the Conv runs as in the float model.
+ * - any other INT4 weight (W4A16) is dequantized to a float initializer, so the Conv runs as in the float model;
+ * - so is an 8-bit weight of a Conv whose input is float (a W4A16 graph's 8-bit layers): ORT's constant folding
+ *   keeps DequantizeLinear, so it too would be dequantized on every run.
  * Values are bit-identical to what the DequantizeLinear would compute; initializers nothing reads any more are
  * dropped. The pass returns a new model with `counts: { folded, toInt8 }` (weights dequantized to float, weights
  * widened to INT8), or the input itself when it changes nothing.
@@ -84,10 +86,29 @@ function feedsActivationQuantizedConv(graph: Graph, index: GraphIndex, value: st
   );
 }
 
+/** Every reader takes `value` as the weight of a Conv or Gemm whose data input is not dequantized. */
+function feedsWeightOnlyConv(graph: Graph, index: GraphIndex, value: string): boolean {
+  const readers = index.consumers.get(value) ?? [];
+  return (
+    readers.length > 0 &&
+    !index.graphOutputs.has(value) &&
+    readers.every((i) => {
+      const n = graph.nodes[i]!;
+      return (
+        (n.opType === 'Conv' || n.opType === 'Gemm') &&
+        n.inputs[1] === value &&
+        n.inputs[0] !== value &&
+        producerOf(graph, index, n.inputs[0] ?? '')?.opType !== 'DequantizeLinear'
+      );
+    })
+  );
+}
+
 export function foldWeightDequantizePass(): Pass {
   return {
     name: 'fold-weight-dequantize',
-    description: 'dequantizes INT4 weights once at load, or widens them to INT8 where ORT can fuse an integer Conv',
+    description:
+      'dequantizes INT4 weights (and 8-bit ones of weight-only Convs) once at load, or widens INT4 to INT8 where ORT can fuse an integer Conv',
     // Folded DequantizeLinear nodes are removed and their outputs become initializers (not graph inputs).
     preserves: [PassProperty.TopologicallySorted, PassProperty.NoInitializerInputs],
     run(model) {
@@ -108,7 +129,11 @@ function foldWeightDequantize(model: Model): { model: Model; folded: number; toI
   let toInt8 = 0;
   g.nodes.forEach((dq, i) => {
     const x = constant(index, dq.inputs[0]);
-    if (dq.opType !== 'DequantizeLinear' || !x || (x.dtype !== DataType.INT4 && x.dtype !== DataType.UINT4)) return;
+    if (dq.opType !== 'DequantizeLinear' || !x) return;
+    const fourBit = x.dtype === DataType.INT4 || x.dtype === DataType.UINT4;
+    // An 8-bit weight is folded only where no integer Conv could take it: a weight-only Conv (float input, the
+    // 8-bit layers of a W4A16 graph), which would otherwise dequantize it on every run for nothing.
+    if (!fourBit && !((x.dtype === DataType.INT8 || x.dtype === DataType.UINT8) && feedsWeightOnlyConv(g, index, dq.outputs[0]!))) return;
     const computed = constant(index, dq.inputs[1]) ? undefined : dequantizedScale(g, index, dq.inputs[1]);
     const scale = computed?.tensor ?? constant(index, dq.inputs[1]);
     if (!scale) return;

@@ -1,6 +1,8 @@
 import { statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { mainGraph, type Model } from '../../onnx/ir/graph.js';
+import { mainGraph, type Graph, type Model } from '../../onnx/ir/graph.js';
+import { indexGraph, type GraphIndex } from '../../onnx/ir/graph-index.js';
+import { constantThroughIdentity } from '../read/weight-trace.js';
 import { BlockScaleRows } from '../weights/two-level.js';
 import { toFloat32 } from '../../onnx/ir/tensor.js';
 import type { HostTensor } from '../../runtime/host-tensor.js';
@@ -75,7 +77,7 @@ export interface CorrectionOptions {
   /**
    * Disk the shared path's float layer inputs may take (default: the smaller of 8 GiB and a quarter of the temp
    * folder's free space). Past it, the float pass is dropped and every chunk runs float and fake-quant side by side:
-   * the same plan, slower, without filling the disk (a YOLOv10m-size model's 64-image layer inputs are tens of GB).
+   * the same plan, slower, without filling the disk (a YOLOv10m-size model's 64-image float layer inputs are 19.5 GiB).
    * A quarter, because the fake-quant values later chunks reuse come on top, of about the same size.
    */
   cacheBytes?: number;
@@ -233,13 +235,12 @@ export function chooseRidge(
   return best;
 }
 
-/** The model's float bias of a Conv (zeros when it has none); undefined when the bias is not an initializer. */
-function floatBias(work: Model, t: QuantTarget, rows: number): Float32Array | undefined {
-  const g = mainGraph(work);
+/** The model's float bias of a Conv (zeros when it has none); undefined when the bias is not a constant. */
+function floatBias(g: Graph, index: GraphIndex, t: QuantTarget, rows: number): Float32Array | undefined {
   const name = g.nodes[t.nodeIndex]!.inputs[2];
   if (!name) return new Float32Array(rows);
-  const init = g.initializers.find((x) => x.name === name);
-  return init ? toFloat32(init) : undefined;
+  const c = constantThroughIdentity(g, index, name);
+  return c ? toFloat32(c) : undefined;
 }
 
 /** One decision corrected with its statistics: new scales, codes, bias; the algorithm name records the ridges. */
@@ -334,8 +335,10 @@ export async function correctPlan(
     .map((d) => byNode.get(d.node))
     .filter((t): t is QuantTarget => t !== undefined && t.opType === 'Conv');
   const biases = new Map<string, Float32Array>();
+  const g = mainGraph(work);
+  const index = indexGraph(g);
   for (const t of chosen) {
-    const b = floatBias(work, t, t.weight.dims[0]!);
+    const b = floatBias(g, index, t, t.weight.dims[0]!);
     if (b) biases.set(t.node, b);
   }
   // Node order of a valid ONNX graph is topological.

@@ -55,7 +55,7 @@ export function withExplicitCodes(model: Model, plan: QuantPlan): QuantPlan {
 
 /**
  * The working graph with every node named by its label (so Python finds a plan node by name) and the plan's
- * corrected biases in place. A bias initializer another node also reads is left alone and a fresh one added.
+ * corrected biases in place. A bias another node also reads, or one a node computes, is left alone and a fresh one added.
  */
 export function learnGraph(work: Model, plan: QuantPlan): Model {
   const g = mainGraph(work);
@@ -69,7 +69,9 @@ export function learnGraph(work: Model, plan: QuantPlan): Model {
     const d = byNode.get(labels[i]!);
     if (!d?.bias) return node;
     const old = node.inputs[2];
-    const shared = old ? (index.consumers.get(old)?.length ?? 0) > 1 || index.graphOutputs.has(old) : true;
+    // A bias computed by a node (an Identity in front of a shared constant) cannot become an initializer of that
+    // name either: the value would be defined twice.
+    const shared = old ? (index.consumers.get(old)?.length ?? 0) > 1 || index.graphOutputs.has(old) || index.producer.has(old) : true;
     let name = old ?? `${d.tensor}_bias`;
     if (shared) for (let k = 1; names.has(name); k++) name = `${d.tensor}_bias_${k}`;
     names.add(name);

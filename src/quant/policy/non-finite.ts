@@ -1,10 +1,12 @@
 import { InputError } from '../../errors.js';
 import { describeNonFinite, nonFiniteCount } from '../../onnx/ir/finite.js';
 import { mainGraph, type Model } from '../../onnx/ir/graph.js';
+import { indexGraph } from '../../onnx/ir/graph-index.js';
 import { modelToBytes } from '../../onnx/serde/model-io.js';
 import { toFloatTensor, type HostTensor } from '../../runtime/host-tensor.js';
 import { createSession } from '../../runtime/session.js';
 import type { QuantPlan } from '../plan.js';
+import { constantThroughIdentity } from '../read/weight-trace.js';
 import type { QuantTarget } from './targets.js';
 
 /**
@@ -20,14 +22,14 @@ export type NonFinitePolicy = 'refuse' | 'keep-float';
 /** The targets whose weight (or Conv/Gemm bias) holds NaN or Inf, with what was found. */
 export function nonFiniteTargets(model: Model, targets: readonly QuantTarget[]): Array<{ node: string; found: string }> {
   const g = mainGraph(model);
-  const inits = new Map(g.initializers.map((t) => [t.name, t]));
+  const index = indexGraph(g);
   const out: Array<{ node: string; found: string }> = [];
   for (const t of targets) {
     const parts: string[] = [];
     const w = nonFiniteCount(t.weight);
     if (w) parts.push(`weight ${describeNonFinite(w)}`);
     const biasName = (t.opType === 'Conv' || t.opType === 'ConvTranspose' || t.opType === 'Gemm') && g.nodes[t.nodeIndex]?.inputs[2];
-    const bias = biasName ? inits.get(biasName) : undefined;
+    const bias = biasName ? constantThroughIdentity(g, index, biasName) : undefined;
     const b = bias ? nonFiniteCount(bias) : undefined;
     if (b) parts.push(`bias ${describeNonFinite(b)}`);
     if (parts.length > 0) out.push({ node: t.node, found: parts.join(', ') });

@@ -105,6 +105,20 @@ export function constantOf(graph: Graph, index: GraphIndex, name: string): Tenso
   return attr?.value.kind === 'tensor' ? attr.value.value : undefined;
 }
 
+/**
+ * The constant behind `name` looking through Identity nodes: PyTorch's exporter stores equal initializers once and
+ * feeds the other readers through an Identity (the all-zero biases of a freshly initialised model arrive that way).
+ */
+export function constantThroughIdentity(graph: Graph, index: GraphIndex, name: string): Tensor | undefined {
+  let v = name;
+  // At most one step per node: a malformed file with an Identity cycle ends here instead of looping.
+  for (let steps = 0, p = producerOf(graph, index, v); p?.opType === 'Identity' && p.inputs[0]; p = producerOf(graph, index, v)) {
+    if (++steps > graph.nodes.length) return undefined;
+    v = p.inputs[0];
+  }
+  return constantOf(graph, index, v);
+}
+
 /** Bits needed to hold integers in [lo, hi]: signed ranges count both sides, e.g. [-7, 7] and [-8, 7] → 4. */
 export function bitsForRange(lo: number, hi: number): number {
   if (lo >= 0) return Math.max(1, Math.ceil(Math.log2(hi + 1)));

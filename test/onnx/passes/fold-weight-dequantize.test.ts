@@ -66,3 +66,51 @@ test('a model without INT4 weights comes back as is, with zero counts', () => {
   assert.equal(r.modified, false);
   assert.deepEqual(r.ran[0]!.counts, { folded: 0, toInt8: 0 });
 });
+
+test('8-bit weights: folded to float under a float input (W8A16 QDQ), left for the integer Conv under a quantized one (W8A8)', async () => {
+  const float = buildTinyDetector('float');
+  for (const scheme of ['w8a16', 'w8a8'] as const) {
+    const { weights, float: kept } = planWeightsRtn(findQuantTargets(float), SCHEMES[scheme], { keepFirstLast: false });
+    const activations =
+      scheme === 'w8a8'
+        ? float
+            .graph!.nodes.filter((n) => n.opType === 'Conv')
+            .map((n) => ({
+              value: n.inputs[0]!,
+              bits: 8 as const,
+              signed: false,
+              scale: 0.03,
+              zeroPoint: 60,
+              observer: 'minmax' as const,
+              observed: [-1.5, 5] as [number, number],
+              range: [-1.8, 5.8] as [number, number],
+            }))
+            .filter((a, i, all) => all.findIndex((b) => b.value === a.value) === i)
+        : [];
+    const qdq = exportModel(float, { yoloqPlan: 1, scheme, modelSha256: '', weights, activations, float: kept }, { format: 'qdq' });
+    const { model, ran } = runPasses(qdq, [foldWeightDequantizePass()]);
+    const { folded, toInt8 } = ran[0]!.counts!;
+    const int8Weights = (m: Model) => m.graph!.initializers.filter((t) => t.dtype === DataType.INT8).length;
+    if (scheme === 'w8a16') {
+      assert.equal(folded, weights.length);
+      assert.equal(int8Weights(model), 0);
+      assert.deepEqual(await run(model), await run(qdq));
+      // A dequantized weight that is also a graph output stays as it is: the output must still be computed.
+      const dq = qdq.graph!.nodes.find((n) => n.opType === 'DequantizeLinear')!;
+      const exposed: Model = {
+        ...qdq,
+        graph: { ...qdq.graph!, outputs: [...qdq.graph!.outputs, { name: dq.outputs[0]!, type: { elemType: DataType.FLOAT } }] },
+      };
+      const partly = runPasses(exposed, [foldWeightDequantizePass()]);
+      assert.equal(partly.ran[0]!.counts!.folded, weights.length - 1);
+      assert.ok(
+        partly.model.graph!.nodes.includes(dq) ||
+          partly.model.graph!.nodes.some((n) => n.outputs[0] === dq.outputs[0] && n.opType === 'DequantizeLinear'),
+      );
+    } else {
+      assert.equal((folded ?? 0) + (toInt8 ?? 0), 0);
+      assert.equal(model, qdq);
+      assert.ok(int8Weights(qdq) >= weights.length);
+    }
+  }
+});

@@ -5,6 +5,7 @@ import { exportModel } from '../../../src/export/export-model.js';
 import { modelToBytes } from '../../../src/onnx/serde/model-io.js';
 import { correctPlan } from '../../../src/quant/algorithms/correction.js';
 import { DataType } from '../../../src/onnx/ir/dtypes.js';
+import { toFloat32 } from '../../../src/onnx/ir/tensor.js';
 import { GraphBuilder } from '../../../src/onnx/ir/builder.js';
 import type { Model } from '../../../src/onnx/ir/graph.js';
 import { collectCorrectionStats, simCut } from '../../../src/quant/algorithms/correction-stats.js';
@@ -113,6 +114,45 @@ test('error correction without activation quantization (W4A16): a stem reading t
   const before = await measureSqnr(fp, modelToBytes(exportModel(model, plan, { format: 'qcdq' })), feeds(held), 1);
   const after = await measureSqnr(fp, modelToBytes(exportModel(model, corrected, { format: 'qcdq' })), feeds(held), 1);
   assert.ok(after.sqnrDb > before.sqnrDb, `corrected ${after.sqnrDb.toFixed(2)} dB vs ${before.sqnrDb.toFixed(2)} dB`);
+});
+
+test('error correction: a bias fed through Identity nodes (deduplicated initializers) is corrected like any other', async () => {
+  const model = buildTinyDetector('float');
+  const g = model.graph!;
+  const convs = g.nodes.filter((n) => n.opType === 'Conv' && n.inputs[2]);
+  assert.ok(convs.length >= 2);
+  // Two Convs read their bias through a chain of two Identity nodes, as PyTorch's exporter writes shared constants.
+  const routed = convs.slice(0, 2).map((n, i) => {
+    const bias = n.inputs[2]!;
+    const mid = `${bias}_id_a${i}`;
+    const out = `${bias}_id_b${i}`;
+    n.inputs[2] = out;
+    return [
+      { name: `Identity_a${i}`, opType: 'Identity', inputs: [bias], outputs: [mid], attributes: [] },
+      { name: `Identity_b${i}`, opType: 'Identity', inputs: [mid], outputs: [out], attributes: [] },
+    ];
+  });
+  g.nodes.unshift(...routed.flat());
+  const targets = findQuantTargets(model);
+  const { weights } = planWeightsRtn(targets, SCHEMES.w4a16, { keepFirstLast: false });
+  const plan: QuantPlan = { yoloqPlan: 1, scheme: 'w4a16', modelSha256: '', weights, activations: [], float: [] };
+  const corrected = await correctPlan(model, plan, targets, () => feeds(inputs(8, 13)), { simulate: simulatedModel, chunk: 4, threads: 1 });
+  for (const n of convs.slice(0, 2)) {
+    const d = corrected.weights.find((w) => w.node === n.name);
+    assert.ok(d?.bias && d.algorithm.correction, `${n.name} was not corrected`);
+  }
+  // The exported graph reads each corrected bias from an initializer holding exactly the plan's values, and runs.
+  const exported = exportModel(model, corrected, { format: 'qdq' });
+  const eg = exported.graph!;
+  for (const n of convs.slice(0, 2)) {
+    const node = eg.nodes.find((x) => x.name === n.name)!;
+    const init = eg.initializers.find((t) => t.name === node.inputs[2]);
+    assert.ok(init, `${n.name} bias ${node.inputs[2]} is not an initializer`);
+    const d = corrected.weights.find((w) => w.node === n.name)!;
+    assert.deepEqual(Array.from(toFloat32(init)), d.bias!.map(Math.fround));
+  }
+  const out = await run(modelToBytes(exported), inputs(1, 14)[0]!);
+  assert.ok(out.length > 0 && out.every(Number.isFinite));
 });
 
 test('error correction: one shared float pass gives byte for byte the plan the per-chunk float model gives', async () => {
