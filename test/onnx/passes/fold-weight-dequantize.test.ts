@@ -13,6 +13,18 @@ import { SCHEMES } from '../../../src/quant/scheme.js';
 import { runTiny, tinyInput } from '../../helpers/run-tiny.js';
 
 const input = tinyInput(12);
+
+/** A uint8 activation decision on `value` with a fixed range, enough to make a Conv's input quantized. */
+const uint8Activation = (value: string) => ({
+  value,
+  bits: 8 as const,
+  signed: false,
+  scale: 0.02,
+  zeroPoint: 60,
+  observer: 'minmax' as const,
+  observed: [-1, 4] as [number, number],
+  range: [-1.2, 3.9] as [number, number],
+});
 const run = (model: Model): Promise<Float32Array> => runTiny(model, input);
 
 test('dequantizeConstant: per-axis and blocked by hand', () => {
@@ -32,16 +44,7 @@ for (const scheme of ['w4a16', 'w4a8'] as const) {
       const { weights, float: kept } = planWeightsRtn(findQuantTargets(float), SCHEMES[scheme], { keepFirstLast: false });
       const activations =
         scheme === 'w4a8'
-          ? [...new Set(['images', ...float.graph!.nodes.filter((n) => n.opType === 'Mul').map((n) => n.outputs[0]!)])].map((value) => ({
-              value,
-              bits: 8 as const,
-              signed: false,
-              scale: 0.02,
-              zeroPoint: 60,
-              observer: 'minmax' as const,
-              observed: [-1, 4] as [number, number],
-              range: [-1.2, 3.9] as [number, number],
-            }))
+          ? [...new Set(['images', ...float.graph!.nodes.filter((n) => n.opType === 'Mul').map((n) => n.outputs[0]!)])].map(uint8Activation)
           : [];
       const int4 = exportModel(
         float,
@@ -73,19 +76,7 @@ test('8-bit weights: folded to float under a float input (W8A16 QDQ), left for t
     const { weights, float: kept } = planWeightsRtn(findQuantTargets(float), SCHEMES[scheme], { keepFirstLast: false });
     const activations =
       scheme === 'w8a8'
-        ? float
-            .graph!.nodes.filter((n) => n.opType === 'Conv')
-            .map((n) => ({
-              value: n.inputs[0]!,
-              bits: 8 as const,
-              signed: false,
-              scale: 0.03,
-              zeroPoint: 60,
-              observer: 'minmax' as const,
-              observed: [-1.5, 5] as [number, number],
-              range: [-1.8, 5.8] as [number, number],
-            }))
-            .filter((a, i, all) => all.findIndex((b) => b.value === a.value) === i)
+        ? [...new Set(float.graph!.nodes.filter((n) => n.opType === 'Conv').map((n) => n.inputs[0]!))].map(uint8Activation)
         : [];
     const qdq = exportModel(float, { yoloqPlan: 1, scheme, modelSha256: '', weights, activations, float: kept }, { format: 'qdq' });
     const { model, ran } = runPasses(qdq, [foldWeightDequantizePass()]);
