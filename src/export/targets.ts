@@ -53,7 +53,7 @@ export const TARGETS: Readonly<Record<TargetName, TargetRow>> = Object.freeze({
     writeAsLoaded: true,
   }),
   // Its own row, not ort-cpu's W4A8: the integer chain is faster but does not yet hold the default recipe's accuracy
-  // (YOLOX-nano val100 0.1809 against 0.2612, docs/runtime-reality.md).
+  // (YOLOX-nano val100 0.1781 against 0.2612, docs/runtime-reality.md).
   'ort-cpu-integer': Object.freeze({
     name: 'ort-cpu-integer',
     summary:
