@@ -45,6 +45,17 @@ def write_data_folder(folder: str, n: int, hw: tuple[int, int], seed: int = 0, l
     return folder
 
 
+def write_image_folder(folder, n: int = 6, seed: int = 0) -> str:
+    """`n` random RGB PNGs of slightly different sizes: calibration images for the CLI (no decoding surprises)."""
+    from PIL import Image
+
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 256, (48 + 4 * i, 64, 3), dtype=np.uint8)).save(os.path.join(folder, f"{i}.png"))
+    return str(folder)
+
+
 @pytest.fixture(scope="session")
 def tiny_onnx(tmp_path_factory) -> str:
     from yoloq_brevitas.tiny import export_tiny_onnx

@@ -21,7 +21,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import PYTHON_DIR
+from conftest import PYTHON_DIR, write_image_folder
 
 REPO = os.path.dirname(PYTHON_DIR)
 DIST = os.path.join(REPO, "dist")
@@ -69,15 +69,8 @@ def codes_of(w: dict) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def setup(tiny_onnx, tmp_path_factory) -> dict:
-    from PIL import Image
-
     root = tmp_path_factory.mktemp("from_plan")
-    imgs = root / "imgs"
-    imgs.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(6):
-        Image.fromarray(rng.integers(0, 256, (48 + 4 * i, 64, 3), dtype=np.uint8)).save(imgs / f"{i}.png")
-    return {"root": root, "imgs": str(imgs), "model": tiny_onnx}
+    return {"root": root, "imgs": write_image_folder(root / "imgs"), "model": tiny_onnx}
 
 
 def make_plan(setup: dict, name: str, *extra: str) -> str:

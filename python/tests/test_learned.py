@@ -14,7 +14,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import PYTHON_DIR
+from conftest import PYTHON_DIR, write_image_folder
 
 REPO = os.path.dirname(PYTHON_DIR)
 CLI = os.path.join(REPO, "dist", "src", "cli", "main.js")
@@ -32,14 +32,8 @@ def yoloq(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def planned(tiny_onnx, tmp_path_factory) -> dict:
-    from PIL import Image
-
     root = tmp_path_factory.mktemp("learned")
-    imgs = root / "imgs"
-    imgs.mkdir()
-    rng = np.random.default_rng(0)
-    for i in range(6):
-        Image.fromarray(rng.integers(0, 256, (48 + 4 * i, 64, 3), dtype=np.uint8)).save(imgs / f"{i}.png")
+    imgs = write_image_folder(root / "imgs")
     plan = str(root / "plan.json")
     yoloq(
         "quantize",
