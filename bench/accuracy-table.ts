@@ -8,7 +8,7 @@ import { inspectModel } from '../src/inspect/inspect-model.js';
 import { RECIPES, recipePlanRequest } from '../src/quant/algorithms/recipe.js';
 import type { LayerHessian } from '../src/quant/algorithms/hessian.js';
 import { targetPlanRequest } from '../src/pipeline/build-variant.js';
-import { fourBitShare } from '../src/quant/policy/sensitivity-budget.js';
+import { LEARN_DEFAULTS, learnImages, learnRounding } from '../src/quant/learned/learn-stage.js';
 import { applyPlan, makePlan, type PlanRequest } from '../src/workflow/quantize.js';
 import type { SchemeName } from '../src/quant/scheme.js';
 import { benchArgs, benchNumber } from './bench-args.js';
@@ -20,6 +20,7 @@ import { benchArgs, benchNumber } from './bench-args.js';
  * YOLOv10-N comes from the official checkpoint (../shared/data/models/yolov10n.pt) through yoloq's own .pt export
  * (python/train_default/export_onnx.py), cached under /tmp/yoloq-accuracy: `yolov10n` is its NMS-free one-to-one
  * head (end-to-end [1, 300, 6]), `yolov10n-o2m` the one-to-many head [1, 84, 8400] scored with NMS.
+ * `…+learned` variants add learned rounding (`yoloq learn`'s defaults, the Python stage) to their plan.
  * Usage: node dist/bench/accuracy-table.js [--models a,b] [--variants v1,v2] [--seeds 0,1] [--schemes w4a16,w4a8]
  *        [--person300] [--out file.md]
  */
@@ -59,6 +60,8 @@ interface Variant {
   calibCount?: number;
   /** Export format (default: int4 when `blocked`, else qcdq). */
   format?: FormatName;
+  /** Learned rounding (`yoloq learn` with its defaults, the plan's own calibration draw) on top of the plan. */
+  learned?: boolean;
 }
 
 /** Exactly what `--recipe default` asks for (src/quant/algorithms/recipe.ts) in QCDQ: per-channel 4-bit scales. */
@@ -113,6 +116,10 @@ const VARIANTS: Variant[] = [
   // `--target tensorrt` as quantize and run apply it: per-channel symmetric 4-bit weights, symmetric activations,
   // NVIDIA's Q/DQ placement for YOLO with prediction layers in float, written as QDQ.
   { name: 'tensorrt', req: targetPlanRequest(DEFAULT_QDQ, 'tensorrt', 'qdq'), format: 'qdq' },
+  // Learned rounding (issue 17) on those plans: what `yoloq quantize --recipe learned` makes with its defaults.
+  { name: 'tensorrt+learned', req: targetPlanRequest(DEFAULT_QDQ, 'tensorrt', 'qdq'), format: 'qdq', learned: true },
+  { name: 'default+learned', req: DEFAULT, learned: true },
+  { name: 'default compact:16+learned', req: compact(16), format: 'int4-compact', learned: true },
 ];
 
 const { values: opts } = benchArgs(import.meta.url, {
@@ -170,17 +177,38 @@ for (const m of models) {
       let share = 0;
       let eff = 0;
       let seconds = 0;
+      let learnSeconds = 0;
       for (const seed of seeds) {
         const t0 = performance.now();
         const count = v.calibCount ?? 64;
         const key = `${m}/${seed}/${count}${v.req.equalize ? '/eq' : ''}`;
         if (!hessianStore.has(key)) hessianStore.set(key, new Map());
-        const { plan, work } = await makePlan(bytes, {
+        const made = await makePlan(bytes, {
           scheme,
           calibration: { images: CALIB, count, seed },
           ...v.req,
           algorithmOptions: { hessians: hessianStore.get(key)! },
         });
+        const { work } = made;
+        let plan = made.plan;
+        if (v.learned) {
+          const t1 = performance.now();
+          let shown = 0;
+          const learned = await learnRounding({
+            modelBytes: bytes,
+            plan,
+            images: learnImages(CALIB, count, seed),
+            options: { ...LEARN_DEFAULTS, seed },
+            onProgress: (stage, done, total) => {
+              const tenth = total > 0 ? Math.floor((10 * done) / total) : 0;
+              if (stage !== 'learning' || tenth <= shown) return;
+              shown = tenth;
+              console.error(`  learning ${m} ${scheme} draw ${seed}: ${done}/${total} steps`);
+            },
+          });
+          plan = learned.plan;
+          learnSeconds += (performance.now() - t1) / 1000;
+        }
         seconds += (performance.now() - t0) / 1000;
         const model = applyPlan(work, plan, {
           format: v.format ?? (v.blocked ? 'int4' : 'qcdq'),
@@ -190,8 +218,10 @@ for (const m of models) {
         saveModel(model, path);
         values.push(await mAP(path));
         if (withPerson) personValues.push(await mAP(path, PERSON300));
-        share = fourBitShare(plan.weights);
-        eff = inspectModel(model).bitsPerWeight;
+        // Both as `yoloq inspect` counts them: over every Conv weight of the model, float ones included.
+        const info = inspectModel(model);
+        share = info.conv.percentAt4Bits / 100;
+        eff = info.bitsPerWeight;
       }
       const mean = values.reduce((a, b) => a + b, 0) / values.length;
       log(
@@ -203,7 +233,8 @@ for (const m of models) {
         personRows.push(line);
         console.log(`person300: ${line}`);
       }
-      console.error(`  (${m} ${scheme} ${v.name}: planning ${(seconds / seeds.length).toFixed(0)} s per draw)`);
+      const learnNote = v.learned ? `, of which learned rounding ${(learnSeconds / seeds.length).toFixed(0)} s` : '';
+      console.error(`  (${m} ${scheme} ${v.name}: planning ${(seconds / seeds.length).toFixed(0)} s per draw${learnNote})`);
     }
   }
 }

@@ -101,6 +101,52 @@ def test_round_trip_matches_ort_and_keeps_the_codes(planned):
         np.testing.assert_allclose(ours, sess.run(None, {name: x.numpy()})[0], rtol=0, atol=1e-5)
 
 
+def test_value_store_runs_each_node_once_and_matches_the_whole_model(planned):
+    from collections import Counter
+
+    import torch
+    from torch import fx
+    from yoloq_brevitas.learned.job import load_job
+    from yoloq_brevitas.learned.model import build_quant_model
+    from yoloq_brevitas.learned.value_store import ValueStore
+
+    job = load_job(planned["job"])
+    qm = build_quant_model(job.float_onnx, job.plan, job.activations)
+    convs = [n for n in qm.gm.graph.nodes if n.op == "call_module" and n.target.replace("/", ".").endswith("Conv")]
+    calls: list[str] = []
+    for n in convs:
+        qm.gm.get_submodule(n.target).register_forward_hook(lambda m, a, o, name=n.target: calls.append(name))
+    count = len(job.images)
+    chunks = -(-count // 2)
+
+    class Whole(fx.Interpreter):
+        def __init__(self, gm):
+            super().__init__(gm)
+            self.seen = {}
+
+        def run_node(self, n):
+            out = super().run_node(n)
+            self.seen[n] = out
+            return out
+
+    for quantized in (True, False):
+        qm.set_quantized(quantized)
+        whole = Whole(qm.gm)
+        with torch.no_grad():
+            whole.run(job.images.batch(list(range(count))))
+        qm.set_quantized(True)
+        # Chunks of 2 images; the values asked for in graph order, as block reconstruction asks for them.
+        store = ValueStore(qm, job.images, count, quantized, 2, torch.device("cpu"))
+        calls.clear()
+        got = store.get([convs[1]])
+        assert calls == [convs[0].target, convs[1].target] * chunks, "only what the value needs runs"
+        for n in (convs[2], convs[len(convs) // 2], convs[-1]):
+            got.update(store.get([n]))
+        assert set(Counter(calls).values()) == {chunks}, "every Conv that ran, ran once per chunk"
+        for n, v in got.items():
+            torch.testing.assert_close(v, whole.seen[n], rtol=0, atol=1e-6)
+
+
 def test_iters_zero_writes_the_plan_back(planned):
     # Same decisions; only the sidecar's file name differs between the two plan files.
     a = json.loads(open(planned["plan"]).read())

@@ -6,9 +6,9 @@ fx graphs, ultralytics and YOLOv5 models alike).
   input_group: Convs that read the very same tensor share one activation quantizer, as the TS plan puts one
                Q/DQ pair on each value.
 
-This matches yoloq's TS policy (src/quant/policy/targets.ts) on the exported graph, with one deliberate exception:
-ultralytics' DFL Conv (a fixed 0..15 projection) is not a quantization target, so the box-prediction Convs before
-it count as prediction layers.
+This matches yoloq's TS policy (src/quant/policy/targets.ts) on the exported graph, ultralytics' DFL Conv (a fixed
+0..15 projection: box decoding) included: both sides leave it float, so the box-prediction Convs before it count as
+prediction layers.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Running parts of the fx graph: a block's nodes given its input values, and the full model capturing chosen values.
+"""Running parts of the fx graph: a block's nodes given its input values.
 
 A block (blocks.json) names node labels; here it becomes the fx nodes of those modules plus the helpers they read
 that carry no computation of their own (initializer fetches, output picks of multi-output nodes) and the activation
@@ -94,25 +94,3 @@ def run_nodes(gm: fx.GraphModule, nodes: list[fx.Node], env: dict[fx.Node, Any])
 
 def block_outputs(bg: BlockGraph, env: dict[fx.Node, Any]) -> list[torch.Tensor]:
     return [env[n] if i is None else env[n][i] for n, i in bg.outputs]
-
-
-class Capture(fx.Interpreter):
-    """Runs the whole model and keeps the values of `wanted` nodes (the interpreter frees the rest as it goes)."""
-
-    def __init__(self, gm: fx.GraphModule, wanted: list[fx.Node]) -> None:
-        super().__init__(gm)
-        self.wanted = set(wanted)
-        self.kept: dict[fx.Node, Any] = {}
-
-    def run_node(self, n: fx.Node) -> Any:
-        out = super().run_node(n)
-        if n in self.wanted:
-            self.kept[n] = out
-        return out
-
-
-def capture(gm: fx.GraphModule, x: torch.Tensor, wanted: list[fx.Node]) -> dict[fx.Node, Any]:
-    c = Capture(gm, wanted)
-    with torch.no_grad():
-        c.run(x)
-    return c.kept

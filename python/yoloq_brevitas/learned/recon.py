@@ -1,8 +1,8 @@
 """Block reconstruction: each block's weight rounding learned to match the float block's outputs, fed the
 already-quantized model's inputs (BRECQ), with QDrop on its activation quantizers, then hard-rounded.
 
-Per block: cache the quantized model's block inputs and the float model's block outputs on the calibration images
-(in chunks of `chunk` images), learn V with Adam on batches drawn by a seeded generator, anneal AdaRound's
+Per block: the quantized model's block inputs and the float model's block outputs on the calibration images (two
+value stores, value_store.py, run in chunks of `chunk` images), learn V with Adam on batches drawn by a seeded generator, anneal AdaRound's
 regulariser β from 20 to 2 after a 20% warm-up, round. A block whose hard loss got worse keeps the plan's codes.
 """
 
@@ -12,13 +12,13 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import torch
 
 from ..data import ImageSet
-from .graph_run import BlockGraph, block_graph, block_outputs, capture, run_nodes
+from .graph_run import BlockGraph, block_graph, block_outputs, run_nodes
 from .model import QuantModel
+from .value_store import ValueStore, take, to_device
 
 BETA_START, BETA_END, WARMUP = 20.0, 2.0, 0.2
 
@@ -35,54 +35,6 @@ class LearnSettings:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
 
-@dataclass
-class Shared:
-    """A cached value that is the same for every image (a shape, a scalar): stored once, never indexed."""
-
-    value: Any
-
-
-def _to(v: Any, device: torch.device) -> Any:
-    if isinstance(v, Shared):
-        return _to(v.value, device)
-    if isinstance(v, torch.Tensor):
-        return v.to(device)
-    return type(v)(_to(x, device) for x in v) if isinstance(v, (tuple, list)) else v
-
-
-def _cat(parts: list[Any], images: int) -> Any:
-    first = parts[0]
-    if isinstance(first, torch.Tensor):
-        per_image = first.is_floating_point() and first.dim() >= 1 and first.shape[0] == images
-        return torch.cat(parts, 0) if per_image else Shared(first)
-    if isinstance(first, (tuple, list)):
-        return type(first)(_cat([p[i] for p in parts], images) for i in range(len(first)))
-    return Shared(first)
-
-
-def _take(v: Any, idx: torch.Tensor) -> Any:
-    if isinstance(v, Shared):
-        return v.value
-    if isinstance(v, torch.Tensor):
-        return v[idx]
-    return type(v)(_take(x, idx) for x in v)
-
-
-def _cache(qm: QuantModel, images: ImageSet, count: int, wanted: list, quantized: bool, s: LearnSettings) -> dict:
-    """Values of `wanted` fx nodes over the first `count` images, on the CPU (inputs, or targets)."""
-    qm.set_quantized(quantized)
-    parts: dict = {n: [] for n in wanted}
-    sizes = []
-    for start in range(0, count, s.chunk):
-        x = images.batch(list(range(start, min(count, start + s.chunk)))).to(s.device)
-        sizes.append(x.shape[0])
-        kept = capture(qm.gm, x, wanted)
-        for n in wanted:
-            parts[n].append(_to(kept[n], torch.device("cpu")))
-    qm.set_quantized(True)
-    return {n: _cat(p, sizes[0]) for n, p in parts.items()}
-
-
 def _targets(qm: QuantModel, bg: BlockGraph, cached: dict) -> list[torch.Tensor]:
     return [cached[n] if i is None else cached[n][i] for n, i in bg.outputs]
 
@@ -94,7 +46,7 @@ def _evaluate(qm: QuantModel, bg: BlockGraph, inputs: dict, targets: list[torch.
     with torch.no_grad():
         for start in range(0, n, s.chunk):
             idx = torch.arange(start, min(n, start + s.chunk))
-            env = run_nodes(qm.gm, bg.nodes, {k: _to(_take(v, idx), s.device) for k, v in inputs.items()})
+            env = run_nodes(qm.gm, bg.nodes, {k: to_device(take(v, idx), s.device) for k, v in inputs.items()})
             for o, t in zip(block_outputs(bg, env), targets):
                 t = t[idx].to(s.device)
                 err += float((o - t).double().pow(2).sum())
@@ -134,7 +86,7 @@ def learn_block(
     every = max(1, s.iters // 20)
     for step in range(s.iters):
         idx = torch.randint(0, n, (min(s.batch, n),), generator=gen)
-        env = run_nodes(qm.gm, bg.nodes, {k: _to(_take(v, idx), s.device) for k, v in inputs.items()})
+        env = run_nodes(qm.gm, bg.nodes, {k: to_device(take(v, idx), s.device) for k, v in inputs.items()})
         rec = sum((o - t[idx].to(s.device)).pow(2).flatten(1).sum(1).mean() for o, t in zip(block_outputs(bg, env), targets))
         beta = _beta(step, s.iters)
         loss = rec if beta is None else rec + s.reg * sum(m.regulariser(beta) for m in mods)
@@ -158,12 +110,15 @@ def reconstruct(
     gen = torch.Generator().manual_seed(s.seed)
     records = []
     total = len(blocks) * max(1, s.iters)
+    # Inputs from the quantized model as learned so far, targets from the float model: each node runs once per mode.
+    quantized = ValueStore(qm, images, count, True, s.chunk, s.device)
+    reference = ValueStore(qm, images, count, False, s.chunk, s.device)
     for k, block in enumerate(blocks):
         t0 = time.monotonic()
         bg = block_graph(qm, block)
-        inputs = _cache(qm, images, count, bg.inputs, True, s)
+        inputs = quantized.get(bg.inputs)
         out_nodes = list(dict.fromkeys(n for n, _ in bg.outputs))
-        targets = _targets(qm, bg, _cache(qm, images, count, out_nodes, False, s))
+        targets = _targets(qm, bg, reference.get(out_nodes))
         # Outputs that are per-image float tensors are compared; shapes and other constants are not.
         keep = [i for i, t in enumerate(targets) if isinstance(t, torch.Tensor)]
         bg.outputs = [bg.outputs[i] for i in keep]

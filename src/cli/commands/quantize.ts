@@ -139,6 +139,7 @@ export const quantizeCommand: Command = {
     "  --device D          --recipe learned: auto (CUDA when present) | cpu | cuda[:N]; --threads also sets PyTorch's",
     '  --algo A            override the recipe: rtn | gptq (needs --calib)',
     '  --budget F          share of Conv weight parameters to keep at 4 bits; the rest (most sensitive first) at 8',
+    '                      (of every Conv weight, layers left float included, as `yoloq inspect` counts them)',
     '  --correct N         error correction: re-fit each Conv (weights + bias) to the float outputs from the quantized',
     "                      model's inputs, N layers per ORT pass (0: off; needs --calib). See docs/accuracy.md",
     '  --equalize on|off   A8: equalize the channel ranges of depthwise Conv inputs (a Mul per such Conv; needs --calib)',

@@ -3,7 +3,7 @@ import { readModelBytes } from '../read-input.js';
 import { checkOutputPath, writeFileAtomic } from '../../io/atomic-write.js';
 import { findQuantTargets } from '../../quant/policy/targets.js';
 import { planWeightsRtn } from '../../quant/policy/weight-policy.js';
-import { chooseKept, sensitivityInputs, sensitivityTarget } from '../../quant/policy/sensitivity-budget.js';
+import { chooseKept, floatConvParams, sensitivityInputs, sensitivityTarget } from '../../quant/policy/sensitivity-budget.js';
 import { measureSensitivity } from '../../quant/policy/sensitivity.js';
 import { openCalibration } from '../../quant/calibration/samples.js';
 import { workingGraph } from '../../quant/working-graph.js';
@@ -68,7 +68,7 @@ export const sensitivityCommand: Command = {
     if (calibration.skipped.length > 0) io.note(`yoloq: ${skippedImagesLine('calibration', calibration.skipped)}`);
     const ranked = [...layers].sort((a, b) => b.noisePerMParam - a.noisePerMParam);
     const budget = stringOpt(args, 'budget') === undefined ? undefined : numberOpt(args, 'budget', 0.9, { min: 0, max: 1 });
-    const choice = budget === undefined ? undefined : chooseKept(weights, layers, budget);
+    const choice = budget === undefined ? undefined : chooseKept(weights, layers, budget, floatConvParams(targets, weights));
     const result = {
       model: stringOpt(args, 'model'),
       images: inputs.length,

@@ -12,7 +12,8 @@ import type { HostTensor } from '../../runtime/host-tensor.js';
 
 /**
  * Mixed precision under a parameter budget: keep at 8 bits the layers whose 4-bit noise per parameter is largest,
- * as long as the share of Conv weight parameters at ≤ 4 bits stays at or above `budget` (e.g. 0.9). A greedy
+ * as long as the share of Conv weight parameters at ≤ 4 bits stays at or above `budget` (e.g. 0.9). The share is
+ * of every Conv weight, float ones included, as `yoloq inspect` reports it. A greedy
  * knapsack on noise/params, assuming the layers' output noises add — the shape the probe measurements support.
  */
 
@@ -42,9 +43,26 @@ export function fourBitShare(decisions: readonly WeightDecision[]): number {
   return all === 0 ? 0 : n / all;
 }
 
-export function chooseKept(decisions: readonly WeightDecision[], sensitivity: readonly LayerSensitivity[], budget: number): BudgetChoice {
+/**
+ * Conv weight parameters of the targets that stay float (box decoding, TensorRT's float prediction layers): they
+ * count in the budget's whole, as `yoloq inspect` counts every Conv weight of the model.
+ */
+export function floatConvParams(targets: readonly QuantTarget[], decisions: readonly WeightDecision[]): number {
+  const decided = new Set(decisions.map((d) => d.node));
+  let n = 0;
+  for (const t of targets) if (t.opType === 'Conv' && !decided.has(t.node)) n += t.weight.dims.reduce((a, b) => a * b, 1);
+  return n;
+}
+
+/** `floatParams`: Conv weight parameters left float (floatConvParams), part of the whole the budget is a share of. */
+export function chooseKept(
+  decisions: readonly WeightDecision[],
+  sensitivity: readonly LayerSensitivity[],
+  budget: number,
+  floatParams = 0,
+): BudgetChoice {
   const counts = convParams(decisions);
-  const all = counts.all;
+  const all = counts.all + floatParams;
   let low = counts.low;
   const ranked = [...sensitivity].sort((a, b) => b.noisePerMParam - a.noisePerMParam || a.node.localeCompare(b.node));
   const kept: string[] = [];
@@ -131,7 +149,7 @@ export async function applyBudget(
     threads: options.threads,
     onProgress: (n, t) => options.onProgress?.('sensitivity', n, t),
   });
-  const choice = chooseKept(decisions, sensitivity, options.budget);
+  const choice = chooseKept(decisions, sensitivity, options.budget, floatConvParams(targets, decisions));
   return { decisions: keepAtEightBits(decisions, targets, choice.kept), choice, sensitivity, ...(note ? { note } : {}) };
 }
 

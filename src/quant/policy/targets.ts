@@ -19,11 +19,20 @@ export interface QuantTarget {
   rowMajorOutputs: boolean;
   /** No Conv/Gemm/MatMul lies between a graph input and this node (a stem layer). */
   first: boolean;
-  /** No Conv/Gemm/MatMul lies between this node and a graph output (a prediction layer). */
+  /** No Conv/Gemm/MatMul lies between this node and a graph output (a prediction layer); box decoding does not count. */
   last: boolean;
+  /**
+   * Box decoding, not a learned layer: a Conv that reads a Softmax through layout-only ops and feeds no compute layer
+   * — ultralytics' DFL projection (YOLOv8/11/v10: a fixed [1, 16, 1, 1] weight 0…15 that takes each box side's
+   * expected distance). NVIDIA's Q/DQ guidance for YOLO leaves box decoding in float, and the Python stage's topology
+   * (python/yoloq_brevitas/topology.py) never makes it a target; so the Convs in front of it are prediction layers.
+   */
+  boxDecoding: boolean;
 }
 
 const OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+/** Ops that only move or relabel elements: what may sit between a Softmax and the DFL projection reading it. */
+const LAYOUT = new Set(['Reshape', 'Transpose', 'Identity', 'Squeeze', 'Unsqueeze', 'Flatten']);
 const FLOAT_WEIGHTS = new Set<number>([DataType.FLOAT, DataType.FLOAT16]);
 
 function weightSlot(opType: string, inputs: string[], inits: Map<string, Tensor>): number | undefined {
@@ -52,11 +61,35 @@ export function findQuantTargets(model: Model): QuantTarget[] {
     const n = graph.nodes[i]!;
     if (OPS.has(n.opType) || n.inputs.some((v) => computeUpstream.has(v))) n.outputs.forEach((o) => computeUpstream.add(o));
   }
-  const computeDownstream = new Set<string>();
-  for (const i of [...order].reverse()) {
-    const n = graph.nodes[i]!;
-    if (OPS.has(n.opType) || n.outputs.some((v) => computeDownstream.has(v))) n.inputs.forEach((v) => computeDownstream.add(v));
-  }
+  const downstreamOf = (skip: ReadonlySet<number>) => {
+    const reached = new Set<string>();
+    for (const i of [...order].reverse()) {
+      const n = graph.nodes[i]!;
+      if ((OPS.has(n.opType) && !skip.has(i)) || n.outputs.some((v) => reached.has(v))) n.inputs.forEach((v) => reached.add(v));
+    }
+    return reached;
+  };
+  const readsSoftmax = (value: string | undefined): boolean => {
+    const seen = new Set<string>();
+    for (let v = value; v && !seen.has(v); ) {
+      seen.add(v);
+      const p = index.producer.get(v);
+      const n = p === undefined ? undefined : graph.nodes[p];
+      if (!n) return false;
+      if (n.opType === 'Softmax') return true;
+      if (!LAYOUT.has(n.opType)) return false;
+      v = n.inputs[0];
+    }
+    return false;
+  };
+  const withDecoding = downstreamOf(new Set());
+  const decoding = new Set(
+    order.filter((i) => {
+      const n = graph.nodes[i]!;
+      return n.opType === 'Conv' && readsSoftmax(n.inputs[0]) && !n.outputs.some((o) => withDecoding.has(o));
+    }),
+  );
+  const computeDownstream = decoding.size > 0 ? downstreamOf(decoding) : withDecoding;
   const seen = new Set<string>();
   const targets: QuantTarget[] = [];
   graph.nodes.forEach((node, i) => {
@@ -78,6 +111,7 @@ export function findQuantTargets(model: Model): QuantTarget[] {
       rowMajorOutputs: outputAxis === 0,
       first: !(node.inputs[0] && computeUpstream.has(node.inputs[0])),
       last: !node.outputs.some((o) => computeDownstream.has(o)),
+      boxDecoding: decoding.has(i),
     });
   });
   return targets;

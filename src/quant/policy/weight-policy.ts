@@ -42,7 +42,10 @@ export function planWeightsRtn(
   scheme: Scheme,
   options: WeightPolicyOptions = {},
 ): { weights: WeightDecision[]; float: Array<{ node: string; reason: string }> } {
-  const { selected, excluded } = selectLayers(targets, options);
+  const selection = selectLayers(targets, options);
+  const decoding = selection.selected.filter((t) => t.boxDecoding);
+  const selected = selection.selected.filter((t) => !t.boxDecoding);
+  const excluded = [...selection.excluded, ...decoding.map((t) => ({ node: t.node, reason: 'box decoding (DFL projection) left float' }))];
   if (selected.length === 0)
     throw new InputError(
       'nothing to quantize: the model has no Conv/ConvTranspose/Gemm/MatMul with a constant float weight (after --include/--exclude)',

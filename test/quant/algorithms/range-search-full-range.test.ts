@@ -15,8 +15,10 @@ const BINS = 16;
 const SIDE = 32;
 
 /**
- * A DFL box decoder: 16 bin logits per pixel → `probs` → Conv with weights 0…15 (the expected distance). With
- * `softmax` false the probabilities are the graph input itself, the same values without a Softmax producing them.
+ * A DFL-like layer: 16 bin logits per pixel → `probs` → Conv with weights 0…15 (the expected distance) → a 1×1 Conv.
+ * The Conv after it keeps the projection a quantized layer (a projection feeding no compute layer is box decoding,
+ * left float: test/quant/policy/targets.test.ts). With `softmax` false the probabilities are the graph input itself,
+ * the same values without a Softmax producing them.
  */
 function dflModel(softmax: boolean) {
   const b = new GraphBuilder('dfl');
@@ -30,7 +32,8 @@ function dflModel(softmax: boolean) {
     Array.from({ length: BINS }, (_, i) => i),
   );
   b.node('Conv', [probs, w], ['dist'], { name: 'dfl_conv' });
-  b.output('dist', DataType.FLOAT, [1, 1, SIDE, SIDE]);
+  b.node('Conv', ['dist', b.constant('gain', DataType.FLOAT, [1, 1, 1, 1], [0.5])], ['y'], { name: 'after' });
+  b.output('y', DataType.FLOAT, [1, 1, SIDE, SIDE]);
   return b.model(17);
 }
 
@@ -65,8 +68,7 @@ async function searched(softmax: boolean) {
   const calib = images(!softmax);
   const base = await planActivations(model, weights, feeds(calib), { observer: 'minmax', mode: 'asymmetric', threads: 1 });
   const out = await searchActivationRanges(model, weights, base, feeds(calib), feeds(calib), { mode: 'asymmetric', threads: 1 });
-  assert.equal(out.length, 1);
-  return out[0]!;
+  return out.find((a) => a.value === (softmax ? 'probs' : 'x'))!;
 }
 
 test('full-range values: the outputs of Softmax nodes only', () => {

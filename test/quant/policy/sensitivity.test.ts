@@ -40,6 +40,20 @@ test('budget: keeps the highest noise per parameter at 8 bits while ≥ budget o
   assert.equal(fourBitShare(ds), 990 / 1000);
 });
 
+test('budget: Conv weights left float count in the whole, as inspect counts them', () => {
+  const ds = [decision('a', 100, 4), decision('b', 400, 4), decision('c', 400, 4)];
+  const sens = [
+    { node: 'a', params: 100, sqnrDb: 10, noise: 0.1, noisePerMParam: 1000 },
+    { node: 'b', params: 400, sqnrDb: 3, noise: 0.5, noisePerMParam: 10 },
+    { node: 'c', params: 400, sqnrDb: 3, noise: 0.5, noisePerMParam: 5 },
+  ];
+  // Without the 100 float parameters a fits (800 / 900 ≥ 0.85); with them it does not (800 / 1000).
+  assert.deepEqual(chooseKept(ds, sens, 0.85).kept, ['a']);
+  const c = chooseKept(ds, sens, 0.85, 100);
+  assert.deepEqual(c.kept, []);
+  assert.equal(c.fourBitShare, 900 / 1000);
+});
+
 test('sensitivity: one session, one score per 4-bit layer; 8-bit moves are RTN per-channel', async () => {
   const model = buildTinyDetector('float');
   const targets = findQuantTargets(model);
