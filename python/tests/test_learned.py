@@ -78,8 +78,6 @@ def planned(tiny_onnx, tmp_path_factory) -> dict:
 
 
 def test_round_trip_matches_ort_and_keeps_the_codes(planned):
-    import onnxruntime as ort
-    import torch
     from yoloq_brevitas.learned.fakequant import decode_codes
     from yoloq_brevitas.learned.job import load_job
     from yoloq_brevitas.learned.model import build_quant_model
@@ -90,15 +88,39 @@ def test_round_trip_matches_ort_and_keeps_the_codes(planned):
     qm.set_quantized(True)
     for d in job.plan["weights"]:
         np.testing.assert_array_equal(qm.weights[d["node"]].codes().numpy().astype(np.int8).ravel(), decode_codes(d))
+    _matches_ort(qm, job.images, planned["qdq"], atol=1e-5)
+
+
+def _matches_ort(qm, images, onnx_path: str, atol: float) -> None:
+    """The torch model's outputs against ONNX Runtime's (graph optimizations off) on every job image."""
+    import onnxruntime as ort
+    import torch
+
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    sess = ort.InferenceSession(planned["qdq"], so, providers=["CPUExecutionProvider"])
+    sess = ort.InferenceSession(onnx_path, so, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
-    for i in range(len(job.images)):
-        x = job.images.batch([i])
+    for i in range(len(images)):
+        x = images.batch([i])
         with torch.no_grad():
             ours = qm.gm(x).numpy()
-        np.testing.assert_allclose(ours, sess.run(None, {name: x.numpy()})[0], rtol=0, atol=1e-5)
+        np.testing.assert_allclose(ours, sess.run(None, {name: x.numpy()})[0], rtol=0, atol=atol)
+
+
+def test_the_reference_is_the_float_model_not_the_corrected_one(planned):
+    """The plan's corrected biases belong to the quantized model: the float reference the blocks learn to match must
+    be the float model itself (with them, learning chased a shifted target and lost mAP)."""
+    from yoloq_brevitas.learned.job import load_job
+    from yoloq_brevitas.learned.model import build_quant_model
+
+    job = load_job(planned["job"])
+    # The job says where the family's output keeps boxes and scores (the output-weighted loss reads it).
+    assert job.output == {"anchorAxis": 1, "box": {"offset": 0, "encoding": "yolox-grid"}, "objectness": 4, "scores": [5, None]}
+    assert any("bias" in w for w in job.plan["weights"])
+    qm = build_quant_model(job.float_onnx, job.plan, job.activations)
+    qm.set_quantized(False)
+    # Equalization rescales weights in the working graph: the same function up to float32 rounding.
+    _matches_ort(qm, job.images, planned["model"], atol=1e-4)
 
 
 def test_value_store_runs_each_node_once_and_matches_the_whole_model(planned):
@@ -161,10 +183,11 @@ def test_iters_zero_writes_the_plan_back(planned):
         assert f.read() == g.read()
 
 
-def test_short_learning_never_worsens_a_block_and_is_seeded(planned):
+@pytest.mark.parametrize("loss", ["mse", "output"])
+def test_short_learning_never_worsens_a_block_and_is_seeded(planned, loss):
     out = []
     for k in range(2):
-        dest = os.path.join(planned["root"], f"learned{k}.json")
+        dest = os.path.join(planned["root"], f"learned-{loss}{k}.json")
         r = yoloq(
             "learn",
             "--model",
@@ -181,11 +204,14 @@ def test_short_learning_never_worsens_a_block_and_is_seeded(planned):
             "2",
             "--lr",
             "0.05",
+            "--loss",
+            loss,
             "--json",
             "-o",
             dest,
         )
         summary = json.loads(r.stdout)
+        assert summary["loss"] == loss
         for b in summary["blocks"]:
             assert b["lossAfter"] <= b["lossBefore"]
         out.append((open(dest, "rb").read(), open(dest.replace(".json", ".safetensors"), "rb").read()))
@@ -193,7 +219,7 @@ def test_short_learning_never_worsens_a_block_and_is_seeded(planned):
     yoloq(
         "apply",
         "--plan",
-        os.path.join(planned["root"], "learned0.json"),
+        os.path.join(planned["root"], f"learned-{loss}0.json"),
         planned["model"],
         "--format",
         "qdq",

@@ -1,7 +1,8 @@
 """The Brevitas model of a yoloq plan: the job folder `yoloq qat --from-plan` writes (src/quant/learned/job.ts:
-float.onnx with equalization and corrected biases applied and every node named by its plan label, plan.json with
-every weight's codes explicit, blocks.json with each activation decision's readers) becomes an onnx2torch model in
-which each planned Conv is a Brevitas QuantConv2d and each activation decision a Brevitas QuantIdentity.
+float.onnx with equalization applied and every node named by its plan label, plan.json with every weight's codes
+explicit and its corrected biases, blocks.json with each activation decision's readers) becomes an onnx2torch model
+in which each planned Conv is a Brevitas QuantConv2d (the plan's bias where it has one) and each activation
+decision a Brevitas QuantIdentity.
 
 What is the plan's and what is Brevitas': the scales, zero points, bit widths, codes, equalization, biases and the
 places of the activation quantizers are the plan's; the quantizers that hold them (learned-scale parameters,
@@ -61,6 +62,7 @@ class LayerSettings:
     scales: np.ndarray
     zero_points: np.ndarray
     codes: np.ndarray
+    bias: np.ndarray | None = None  # the plan's corrected bias (error correction), else the Conv's own
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ def layer_settings(decision: dict) -> LayerSettings:
         scales=np.asarray(decision["scales"], dtype=np.float32),
         zero_points=zps,
         codes=codes,
+        bias=None if decision.get("bias") is None else np.asarray(decision["bias"], dtype=np.float32),
     )
 
 
@@ -159,7 +162,7 @@ def quant_conv(conv: nn.Conv2d, ls: LayerSettings) -> qnn.QuantConv2d:
         kw["weight_zero_point_init"] = _per_channel(ls.zero_points * ls.scales.astype(np.float64), ls)
         if ls.per_channel:
             kw["weight_zero_point_shape"] = (conv.out_channels, 1, 1, 1)
-    q = quant_conv_like(conv, _weight_quant(ls), **kw)
+    q = quant_conv_like(conv, _weight_quant(ls), bias=conv.bias is not None or ls.bias is not None, **kw)
     s = _per_channel(ls.scales, ls).to(torch.float64)
     z = _per_channel(ls.zero_points.astype(np.float32), ls).to(torch.float64)
     cell = torch.from_numpy(ls.codes.astype(np.float64)) - z  # the plan's (q − z) per weight
@@ -167,7 +170,9 @@ def quant_conv(conv: nn.Conv2d, ls: LayerSettings) -> qnn.QuantConv2d:
     latent = torch.clamp(w, cell - CELL_MARGIN, cell + CELL_MARGIN) * s
     with torch.no_grad():
         q.weight.copy_(latent.to(torch.float32))
-        if conv.bias is not None:
+        if ls.bias is not None:
+            q.bias.copy_(torch.from_numpy(ls.bias))
+        elif conv.bias is not None:
             q.bias.copy_(conv.bias.detach())
     check_layer(q, ls)
     return q

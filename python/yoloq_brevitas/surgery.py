@@ -44,8 +44,9 @@ def plan_layers(infos: list[ConvInfo], scheme: Scheme, keep_first_last: bool = T
     return out
 
 
-def quant_conv_like(conv: nn.Conv2d, weight_quant, **kw) -> qnn.QuantConv2d:
-    """A Brevitas QuantConv2d with `conv`'s geometry, device and dtype (weights not copied)."""
+def quant_conv_like(conv: nn.Conv2d, weight_quant, bias: bool | None = None, **kw) -> qnn.QuantConv2d:
+    """A Brevitas QuantConv2d with `conv`'s geometry, device and dtype (weights not copied); a bias when `conv` has
+    one, or as `bias` says."""
     return qnn.QuantConv2d(
         conv.in_channels,
         conv.out_channels,
@@ -54,7 +55,7 @@ def quant_conv_like(conv: nn.Conv2d, weight_quant, **kw) -> qnn.QuantConv2d:
         padding=conv.padding,
         dilation=conv.dilation,
         groups=conv.groups,
-        bias=conv.bias is not None,
+        bias=conv.bias is not None if bias is None else bias,
         padding_mode=conv.padding_mode,
         weight_quant=weight_quant,
         device=conv.weight.device,

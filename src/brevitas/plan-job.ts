@@ -9,8 +9,8 @@ import type { ImageTensorResult } from './image-tensors.js';
 
 /**
  * `yoloq qat --from-plan`: the Brevitas stage starts from a yoloq plan instead of its own surgery and PTQ. The TS side
- * writes the same job folder block reconstruction reads (src/quant/learned/job.ts: float.onnx with equalization and
- * corrected biases applied, plan.json with explicit codes, blocks.json with each activation's readers, the images),
+ * writes the same job folder block reconstruction reads (src/quant/learned/job.ts: float.onnx with equalization
+ * applied, plan.json with explicit codes and corrected biases, blocks.json with each activation's readers, the images),
  * and python/yoloq_brevitas/from_plan.py builds the Brevitas model from it. What Brevitas cannot carry is refused
  * here, before any image is read, naming the first layer at fault.
  */

@@ -63,6 +63,8 @@ export interface LearnedRoundingRecord {
   seed: number;
   /** Probability of dropping an activation's quantization during learning (QDrop; 0 for A16 plans). */
   qdrop: number;
+  /** 'output': the block loss weighted by the output metric (docs/learned-rounding.md); absent: plain squared error. */
+  loss?: 'output';
 }
 
 /** Which algorithm chose a weight's scales and codes, as a typed record (not a settings string). */

@@ -16,7 +16,7 @@ import { isCleanInputError, runCli } from '../helpers/cli.js';
 test('learn --help lists its options', () => {
   const r = runCli(['learn', '--help']);
   assert.equal(r.code, 0);
-  for (const opt of ['--model', '--plan', '--calib', '--iters', '--batch', '--seed', '--device', '--json', '-o, --output'])
+  for (const opt of ['--model', '--plan', '--calib', '--iters', '--batch', '--loss', '--seed', '--device', '--json', '-o, --output'])
     assert.ok(r.stdout.includes(opt), `help lacks ${opt}`);
 });
 
@@ -33,6 +33,7 @@ test('learn refuses bad input with one line and exit 2, before any work', () => 
       [...base],
       [...base, '--plan', join(dir, 'p.json'), '--iters', '-1'],
       [...base, '--plan', join(dir, 'p.json'), '--device', 'tpu'],
+      [...base, '--plan', join(dir, 'p.json'), '--loss', 'iou'],
       [...base, '--plan', join(dir, 'p.json')],
       [...base, '--plan', join(dir, 'missing.json')],
       [...base, '--plan', join(dir, 'p.json'), '--work-dir', dir],
@@ -42,6 +43,7 @@ test('learn refuses bad input with one line and exit 2, before any work', () => 
       assert.ok(isCleanInputError(r), `${args.slice(-2).join(' ')}: ${r.code} ${r.stderr}`);
     }
     assert.match(runCli([...base, '--plan', join(dir, 'p.json')]).stderr, /another model/);
+    assert.match(runCli([...base, '--plan', join(dir, 'p.json'), '--loss', 'iou']).stderr, /--loss iou: expected mse or output/);
     assert.match(runCli([...base, '--plan', join(dir, 'p.json'), '--work-dir', dir]).stderr, /holds other files/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -50,6 +50,8 @@ test('bad combinations exit 2 with one line before any calibration image is read
     [['--calib', empty, '--recipe', 'learned', '--learn-iters', '-1'], /--learn-iters/],
     [['--calib', empty, '--recipe', 'learned', '--learn-batch', '0'], /--learn-batch/],
     [['--calib', empty, '--recipe', 'learned', '--learn-qdrop', '1'], /--learn-qdrop/],
+    [['--calib', empty, '--recipe', 'learned', '--learn-loss', 'iou'], /--learn-loss iou: expected mse or output/],
+    [['--calib', empty, '--learn-loss', 'output'], /--learn-loss needs --recipe learned/],
     [['--calib', empty, '--recipe', 'adaround'], /--recipe adaround: expected none, default, learned/],
   ];
   for (const [extra, message] of cases) {

@@ -32,6 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, default=0, help="calibration images used (0: all in the job)")
     p.add_argument("--lr", type=float, default=0.05, help="Adam learning rate of the rounding variables V")
     p.add_argument("--qdrop", type=float, default=0.5, help="probability of skipping an activation quantizer while learning (A8 plans)")
+    p.add_argument(
+        "--loss",
+        choices=("mse", "output"),
+        default="mse",
+        help="block loss: mse (plain squared error of the block outputs) or output (weighted by what the error does to the detections)",
+    )
+    p.add_argument("--projections", type=int, default=4, help="--loss output: sign vectors per image for the weights")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
     p.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's choice)")
@@ -42,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _check(a: argparse.Namespace) -> None:
     if a.iters < 0 or a.batch < 1 or a.count < 0 or a.lr <= 0 or not (0 <= a.qdrop < 1) or a.threads < 0:
         raise InputError("--iters and --count must be ≥ 0, --batch ≥ 1, --lr > 0, --qdrop in [0, 1), --threads ≥ 0")
+    if a.projections < 1:
+        raise InputError("--projections must be ≥ 1")
     if not os.path.isdir(a.job):
         raise InputError(f"--job {a.job}: no such folder")
 
@@ -77,14 +86,23 @@ def run(a: argparse.Namespace, rep: Reporter) -> None:
     device = _device(a.device)
     count = len(job.images) if a.count == 0 else min(a.count, len(job.images))
     qdrop = a.qdrop if job.plan["activations"] else 0.0
-    s = LearnSettings(iters=a.iters, batch=a.batch, lr=a.lr, qdrop=qdrop, seed=a.seed, device=device)
+    s = LearnSettings(
+        iters=a.iters,
+        batch=a.batch,
+        lr=a.lr,
+        qdrop=qdrop,
+        seed=a.seed,
+        device=device,
+        loss=a.loss,
+        projections=a.projections,
+    )
     qm = build_quant_model(job.float_onnx, job.plan, job.activations)
     qm.gm.to(device)
     for p in qm.gm.parameters():
         p.requires_grad_(False)
     for w in qm.weights.values():
         w.v.requires_grad_(True)
-    records = reconstruct(qm, job.blocks, job.images, count, s, rep.progress)
+    records = reconstruct(qm, job.blocks, job.images, count, s, rep.progress, job.output)
     codes = {}
     for d in job.plan["weights"]:
         w = qm.weights[d["node"]]
@@ -99,6 +117,7 @@ def run(a: argparse.Namespace, rep: Reporter) -> None:
         "seed": a.seed,
         "qdrop": qdrop,
         "lr": a.lr,
+        "loss": a.loss,
         "device": str(device),
         "blocks": records,
         "seconds": round(time.monotonic() - t0, 3),

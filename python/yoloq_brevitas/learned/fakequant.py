@@ -59,7 +59,8 @@ def decode_codes(decision: dict) -> np.ndarray:
 
 
 class LearnedRoundingConv(nn.Module):
-    """A Conv2d whose weight is (clamp(base + h) − z)·s: `base` fixed, h learned per weight (AdaRound), s and z the plan's.
+    """A Conv2d whose weight is (clamp(base + h) − z)·s: `base` fixed, h learned per weight (AdaRound), s and z the plan's;
+    quantized, it adds the plan's corrected bias where the plan has one.
 
     `mode` is "float" (the float weight: the reference model), "hard" (h = [V ≥ 0], the codes this module would
     write) or "soft" (h = rectified_sigmoid(V), while learning).
@@ -90,6 +91,9 @@ class LearnedRoundingConv(nn.Module):
         self.register_buffer("scale", s)
         self.register_buffer("zero", z)
         self.register_buffer("base", base)
+        # The plan's corrected bias belongs to the quantized model; the float reference keeps the Conv's own.
+        bias = decision.get("bias")
+        self.register_buffer("bias_q", None if bias is None else torch.tensor(np.asarray(bias, dtype=np.float32)))
         self.v = nn.Parameter(torch.where(up, torch.tensor(h_to_v(1 - MARGIN)), torch.tensor(h_to_v(MARGIN))))
 
     def h(self) -> torch.Tensor:
@@ -111,7 +115,8 @@ class LearnedRoundingConv(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.conv
-        return nn.functional.conv2d(x, self.weight(), c.bias, c.stride, c.padding, c.dilation, c.groups)
+        bias = c.bias if self.mode == "float" or self.bias_q is None else self.bias_q
+        return nn.functional.conv2d(x, self.weight(), bias, c.stride, c.padding, c.dilation, c.groups)
 
 
 class ActivationQuant(nn.Module):

@@ -20,6 +20,7 @@ class Job:
     blocks: list[dict]
     activations: list[dict]
     images: ImageSet
+    output: dict | None  # the model output's layout (box, objectness, scores) for the output-metric loss
 
 
 def load_job(folder: str) -> Job:
@@ -43,4 +44,5 @@ def load_job(folder: str) -> Job:
         blocks=blocks["blocks"],
         activations=blocks["activations"],
         images=load_image_set(folder),
+        output=blocks.get("output"),
     )

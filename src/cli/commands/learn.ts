@@ -6,6 +6,7 @@ import { InputError } from '../../errors.js';
 import { checkDistinctPaths, checkOutputFolder, checkOutputPath } from '../../io/atomic-write.js';
 import {
   checkDevice,
+  checkLoss,
   formatLearnBlocks,
   LEARN_DEFAULTS,
   learnRounding,
@@ -41,6 +42,7 @@ export function learnOptionsFrom(args: ParsedArgs, prefix: '' | 'learn-' = ''): 
     threads: numberOpt(args, 'threads', d.threads, { min: 0, integer: true }),
     device: checkDevice(stringOpt(args, 'device') ?? d.device),
     blockSize: numberOpt(args, `${prefix}block-size`, d.blockSize, { min: 1, integer: true }),
+    loss: checkLoss(stringOpt(args, `${prefix}loss`) ?? d.loss, `--${prefix}loss`),
     ...(lr !== undefined ? { lr } : {}),
     ...(qdrop !== undefined ? { qdrop } : {}),
   };
@@ -48,7 +50,7 @@ export function learnOptionsFrom(args: ParsedArgs, prefix: '' | 'learn-' = ''): 
 
 function formatLearn(out: string, changed: number, r: LearnStageResult): string {
   return [
-    `${out}: ${changed} weights re-rounded, ${r.iterations} steps per block on ${r.images} images (batch ${r.batch}, QDrop ${r.qdrop}, ${r.device})`,
+    `${out}: ${changed} weights re-rounded, ${r.iterations} steps per block on ${r.images} images (batch ${r.batch}, QDrop ${r.qdrop}, loss ${r.loss}, ${r.device})`,
     ...formatLearnBlocks(r),
     `${r.seconds.toFixed(1)} s in the Python stage`,
   ].join('\n');
@@ -74,6 +76,7 @@ export const learnCommand: Command = {
     batch: { type: 'string' },
     lr: { type: 'string' },
     qdrop: { type: 'string' },
+    loss: { type: 'string' },
     seed: { type: 'string' },
     device: { type: 'string' },
     threads: { type: 'string' },
@@ -94,6 +97,9 @@ export const learnCommand: Command = {
     '  --iters N          Adam steps per block (default 200; 0 writes the plan back unchanged)',
     '  --batch N          images per step (default 4); --lr X rate of the rounding variables (default 0.05)',
     '  --qdrop P          A8 plans: probability of skipping an activation quantizer while learning (default 0.5)',
+    '  --loss L           block loss: mse (squared error of the block outputs, default) | output (each output element',
+    "                     weighted by what its error does to the detections: the float model's boxes and scores,",
+    '                     pulled back to the block; docs/learned-rounding.md)',
     '  --seed S           image draw, batches and QDrop (default 0): same inputs and seed, same plan',
     '  --block-size N     quantized Convs per block when node names carry no module path (default 4)',
     '  --device D         auto (CUDA when present) | cpu | cuda[:N]; --threads N for PyTorch',

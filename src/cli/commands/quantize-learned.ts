@@ -47,7 +47,7 @@ export async function learnedRounding(
 /** The text summary's lines for the learn stage. */
 export function formatLearned(r: LearnStageResult & { changedWeights: number }): string[] {
   return [
-    `learned rounding: ${r.changedWeights} weights re-rounded, ${r.iterations} steps per block on ${r.images} images (batch ${r.batch}, QDrop ${r.qdrop}, ${r.device}), ${r.seconds.toFixed(1)} s in the Python stage`,
+    `learned rounding: ${r.changedWeights} weights re-rounded, ${r.iterations} steps per block on ${r.images} images (batch ${r.batch}, QDrop ${r.qdrop}, loss ${r.loss}, ${r.device}), ${r.seconds.toFixed(1)} s in the Python stage`,
     ...formatLearnBlocks(r),
   ];
 }

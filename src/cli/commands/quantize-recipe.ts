@@ -22,7 +22,15 @@ export function activeRecipe(args: ParsedArgs): Recipe {
 }
 
 /** The options of the learned-rounding stage, taken only with `--recipe learned`. */
-export const LEARN_OPTIONS = Object.freeze(['learn-iters', 'learn-batch', 'learn-lr', 'learn-qdrop', 'learn-block-size', 'device']);
+export const LEARN_OPTIONS = Object.freeze([
+  'learn-iters',
+  'learn-batch',
+  'learn-lr',
+  'learn-qdrop',
+  'learn-loss',
+  'learn-block-size',
+  'device',
+]);
 
 /**
  * `--recipe`, `--algo`, `--budget`, `--correct` → the PlanRequest fields they set. A recipe gives defaults; the

@@ -2,11 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeImageTensors, type ImageTensorResult } from '../../brevitas/image-tensors.js';
 import { InputError } from '../../errors.js';
-import { DataType } from '../../onnx/ir/dtypes.js';
 import { mainGraph, nodeLabel, type Model, type Node } from '../../onnx/ir/graph.js';
-import { indexGraph } from '../../onnx/ir/graph-index.js';
-import { elementCount, makeTensor, toFloat32 } from '../../onnx/ir/tensor.js';
+import { elementCount, toFloat32 } from '../../onnx/ir/tensor.js';
 import { modelFromBytes, modelToBytes } from '../../onnx/serde/model-io.js';
+import type { OutputLayout } from '../../yolo/families/types.js';
 import type { LetterboxOptions } from '../../yolo/preprocess.js';
 import { planToJson, type QuantPlan, type WeightDecision } from '../plan.js';
 import { quantizeCodes } from '../weights/codes.js';
@@ -16,11 +15,11 @@ import { batchFreeReshapes } from './batch-free.js';
 
 /**
  * The job folder block reconstruction runs on (python/yoloq_brevitas/learned reads it; docs/learned-rounding.md):
- *   float.onnx   the plan's FP32 working graph, every node named by its plan label, each Conv's bias replaced by
- *                the plan's corrected one where it has one, batch-1 Reshape targets made batch-free (batch-free.ts)
+ *   float.onnx   the plan's FP32 working graph (the float reference), every node named by its plan label, batch-1
+ *                Reshape targets made batch-free (batch-free.ts)
  *   plan.json    the plan, single-file, with every weight's codes written out (round-to-nearest computed here when
- *                the plan had none), so Python never derives a grid
- *   blocks.json  {"version": 1, "blocks": LearnBlock[], "activations": [{value, readers}]}
+ *                the plan had none), so Python never derives a grid; corrected biases stay in it, for the quantized model
+ *   blocks.json  {"version": 1, "blocks": LearnBlock[], "activations": [{value, readers}], "output"?: OutputLayout}
  *   images.npy + meta.json  the calibration images letterboxed by yoloq (src/brevitas/image-tensors.ts)
  */
 export interface LearnJobRequest {
@@ -31,6 +30,8 @@ export interface LearnJobRequest {
   family: string;
   dir: string;
   blocks?: BlockOptions;
+  /** The family's output layout, for the Python stage's output-weighted loss. */
+  output?: OutputLayout;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -54,40 +55,19 @@ export function withExplicitCodes(model: Model, plan: QuantPlan): QuantPlan {
 }
 
 /**
- * The working graph with every node named by its label (so Python finds a plan node by name) and the plan's
- * corrected biases in place. A bias another node also reads, or one a node computes, is left alone and a fresh one added.
+ * The working graph with every node named by its label, so Python finds a plan node by name. Weights and biases
+ * stay the float model's: the float model is the reference the quantized one learns to match, and a corrected
+ * bias (plan.json carries it) belongs to the quantized model only.
  */
-export function learnGraph(work: Model, plan: QuantPlan): Model {
+export function learnGraph(work: Model): Model {
   const g = mainGraph(work);
   const labels = g.nodes.map((n, i) => nodeLabel(n, i));
-  const index = indexGraph(g);
-  const names = new Set([...g.initializers.map((t) => t.name), ...g.nodes.flatMap((n) => n.outputs)]);
-  const byNode = new Map(plan.weights.map((w) => [w.node, w]));
-  const initializers = [...g.initializers];
-  const nodes = g.nodes.map((n, i): Node => {
-    const node = { ...n, name: labels[i]!, inputs: [...n.inputs] };
-    const d = byNode.get(labels[i]!);
-    if (!d?.bias) return node;
-    const old = node.inputs[2];
-    // A bias computed by a node (an Identity in front of a shared constant) cannot become an initializer of that
-    // name either: the value would be defined twice.
-    const shared = old ? (index.consumers.get(old)?.length ?? 0) > 1 || index.graphOutputs.has(old) || index.producer.has(old) : true;
-    let name = old ?? `${d.tensor}_bias`;
-    if (shared) for (let k = 1; names.has(name); k++) name = `${d.tensor}_bias_${k}`;
-    names.add(name);
-    const bias = makeTensor(name, DataType.FLOAT, [d.bias.length], d.bias);
-    const at = initializers.findIndex((t) => t.name === name);
-    if (at >= 0) initializers[at] = bias;
-    else initializers.push(bias);
-    node.inputs[2] = name;
-    return node;
-  });
   const labelsSeen = new Set<string>();
   for (const l of labels) {
     if (labelsSeen.has(l)) throw new InputError(`the model has two nodes named ${l}: block reconstruction needs unique node names`);
     labelsSeen.add(l);
   }
-  return { ...work, graph: { ...g, nodes, initializers } };
+  return { ...work, graph: { ...g, nodes: g.nodes.map((n, i): Node => ({ ...n, name: labels[i]! })) } };
 }
 
 /** Check that each decision names a node reading its tensor with the planned element count. */
@@ -110,7 +90,7 @@ function checkFits(model: Model, plan: QuantPlan): void {
 export async function writeLearnJob(req: LearnJobRequest): Promise<LearnJob> {
   const work = planWorkingGraph(modelFromBytes(req.modelBytes), req.plan);
   checkFits(work, req.plan);
-  const graph = learnGraph(work, req.plan);
+  const graph = learnGraph(work);
   const plan = withExplicitCodes(work, req.plan);
   const blocks = planBlocks(work, req.plan, req.blocks);
   const activations = activationReaders(work, req.plan);
@@ -124,6 +104,9 @@ export async function writeLearnJob(req: LearnJobRequest): Promise<LearnJob> {
   });
   writeFileSync(join(req.dir, 'float.onnx'), modelToBytes(batchFreeReshapes(graph).model));
   writeFileSync(join(req.dir, 'plan.json'), planToJson(plan));
-  writeFileSync(join(req.dir, 'blocks.json'), `${JSON.stringify({ version: 1, blocks, activations }, null, 1)}\n`);
+  writeFileSync(
+    join(req.dir, 'blocks.json'),
+    `${JSON.stringify({ version: 1, blocks, activations, ...(req.output ? { output: req.output } : {}) }, null, 1)}\n`,
+  );
   return { blocks, images };
 }

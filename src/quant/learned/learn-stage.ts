@@ -40,6 +40,16 @@ export interface LearnOptions {
   threads: number;
   /** Quantized Convs per block when node names carry no module path. */
   blockSize: number;
+  /** Block loss: 'mse' (plain squared error of the block outputs) or 'output' (weighted by the error's effect on detections). */
+  loss: LearnLoss;
+}
+
+export const LEARN_LOSSES = Object.freeze(['mse', 'output'] as const);
+export type LearnLoss = (typeof LEARN_LOSSES)[number];
+
+export function checkLoss(loss: string, option = '--loss'): LearnLoss {
+  if (!(LEARN_LOSSES as readonly string[]).includes(loss)) throw new InputError(`${option} ${loss}: expected ${LEARN_LOSSES.join(' or ')}`);
+  return loss as LearnLoss;
 }
 
 /** `yoloq learn`'s defaults; every caller starts from these. */
@@ -50,6 +60,7 @@ export const LEARN_DEFAULTS: Readonly<LearnOptions & { count: number }> = Object
   device: 'auto',
   threads: 0,
   blockSize: 4,
+  loss: 'mse',
   count: 64,
 });
 
@@ -80,6 +91,8 @@ export interface LearnStageResult {
   images: number;
   seed: number;
   qdrop: number;
+  /** The block loss ('mse' or 'output'). */
+  loss: LearnLoss;
   device: string;
   blocks: LearnBlockRecord[];
   seconds: number;
@@ -127,7 +140,7 @@ export function learnImages(source: string | readonly string[], count: number, s
 function stageArgv(dir: string, o: LearnOptions): string[] {
   return [
     ...['--job', dir, '--iters', String(o.iters), '--batch', String(o.batch), '--seed', String(o.seed)],
-    ...['--device', o.device, '--threads', String(o.threads)],
+    ...['--device', o.device, '--threads', String(o.threads), '--loss', o.loss],
     ...(o.lr !== undefined ? ['--lr', String(o.lr)] : []),
     ...(o.qdrop !== undefined ? ['--qdrop', String(o.qdrop)] : []),
   ];
@@ -148,6 +161,7 @@ export async function learnRounding(req: LearnRequest): Promise<LearnOutcome> {
       family: detected.family,
       dir: work,
       blocks: { fallbackSize: req.options.blockSize },
+      output: detected.adapter.outputLayout,
       onProgress: (d, t) => progress('preprocessing', d, t),
     });
     const py = req.python ?? (await ensurePythonEnv({ onLog: (l) => progress('installing the Python stage', 0, 0, l.slice(0, 60)) }));
@@ -170,7 +184,14 @@ export async function learnRounding(req: LearnRequest): Promise<LearnOutcome> {
     const merged = mergeLearnedCodes(
       req.plan,
       learned,
-      { iterations: result.iterations, batch: result.batch, images: result.images, seed: result.seed, qdrop: result.qdrop },
+      {
+        iterations: result.iterations,
+        batch: result.batch,
+        images: result.images,
+        seed: result.seed,
+        qdrop: result.qdrop,
+        ...(result.loss === 'output' ? { loss: 'output' as const } : {}),
+      },
       (name) => toFloat32(inits.get(name)!),
     );
     return { plan: merged.plan, changed: merged.changed, result, skipped: [...job.images.skipped] };

@@ -39,12 +39,29 @@ export const DEFAULT_POSTPROCESS: Readonly<Omit<PostprocessOptions, 'multiLabel'
 /** What an output shape says about a family: anchors and classes, or why it is not this family's output. */
 export type LayoutMatch = { ok: true; anchors: number; numClasses: number } | { ok: false; reason: string };
 
+/**
+ * Where a family's raw output keeps boxes and scores, so an error can be weighed by what it does to detections
+ * (learned rounding's output-weighted loss, python/yoloq_brevitas/learned/output_metric.py).
+ */
+export interface OutputLayout {
+  /** 1: [1, anchors, values]; 2: [1, values, anchors]. */
+  anchorAxis: 1 | 2;
+  /** Four box values from `offset`: cx, cy, w, h in pixels; x1, y1, x2, y2 in pixels; or YOLOX's grid offsets and log sizes. */
+  box: { offset: number; encoding: 'cxcywh' | 'xyxy' | 'yolox-grid' };
+  /** The objectness value, or null when the class scores are the whole score. */
+  objectness: number | null;
+  /** Class (or final) scores: values [from, to), to null for "to the end". */
+  scores: [number, number | null];
+}
+
 export interface FamilyAdapter {
   readonly name: FamilyName;
   /** One line describing the output format. */
   readonly summary: string;
   /** Whether decode adds every class above threshold per anchor by default (the family's reference evaluator). */
   readonly defaultMultiLabel: boolean;
+  /** Where the raw output keeps boxes and scores. */
+  readonly outputLayout: OutputLayout;
   /** Preprocessing the family was trained with, for a model input of this size and dtype. */
   letterboxOptions(input: ModelInputSpec): LetterboxOptions;
   /** Check the (single) output's dims against this family for an input of `width`×`height`. Symbolic dims pass. */

@@ -35,10 +35,12 @@ function decode(output: FloatTensor, _input: ModelInputSpec, o: PostprocessOptio
   return out;
 }
 
-export const yolov10: FamilyAdapter = Object.freeze({
+export const yolov10: FamilyAdapter = Object.freeze<FamilyAdapter>({
   name: 'yolov10',
   summary: 'YOLOv10 end-to-end: [1, K, 6] x1, y1, x2, y2, score, class; no NMS',
   defaultMultiLabel: false,
+  // The class column is an index, not a score: left out.
+  outputLayout: { anchorAxis: 1, box: { offset: 0, encoding: 'xyxy' }, objectness: null, scores: [4, 5] },
   letterboxOptions: ultralyticsLetterbox,
   layout: (dims: readonly Dim[]) => layout(dims),
   decode,

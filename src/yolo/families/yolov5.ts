@@ -50,10 +50,11 @@ function decode(output: FloatTensor, input: ModelInputSpec, o: PostprocessOption
   return selectDetections(buf, o);
 }
 
-export const yolov5: FamilyAdapter = Object.freeze({
+export const yolov5: FamilyAdapter = Object.freeze<FamilyAdapter>({
   name: 'yolov5',
   summary: 'YOLOv5 decoded Detect: [1, N, 5+C] cx, cy, w, h, objectness, class probabilities',
   defaultMultiLabel: true,
+  outputLayout: { anchorAxis: 1, box: { offset: 0, encoding: 'cxcywh' }, objectness: 4, scores: [5, null] },
   letterboxOptions: ultralyticsLetterbox,
   layout,
   decode,

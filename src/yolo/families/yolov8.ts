@@ -46,10 +46,11 @@ function decode(output: FloatTensor, input: ModelInputSpec, o: PostprocessOption
   return selectDetections(buf, o);
 }
 
-export const yolov8: FamilyAdapter = Object.freeze({
+export const yolov8: FamilyAdapter = Object.freeze<FamilyAdapter>({
   name: 'yolov8',
   summary: 'YOLOv8/YOLO11: [1, 4+C, N] cx, cy, w, h then class scores, no objectness',
   defaultMultiLabel: true,
+  outputLayout: { anchorAxis: 2, box: { offset: 0, encoding: 'cxcywh' }, objectness: null, scores: [4, null] },
   letterboxOptions: ultralyticsLetterbox,
   layout,
   decode,

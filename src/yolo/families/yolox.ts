@@ -55,10 +55,11 @@ function decode(output: FloatTensor, input: ModelInputSpec, o: PostprocessOption
   return selectDetections(buf, o);
 }
 
-export const yolox: FamilyAdapter = Object.freeze({
+export const yolox: FamilyAdapter = Object.freeze<FamilyAdapter>({
   name: 'yolox',
   summary: 'YOLOX raw head: [1, N, 5+C] grid offsets, log sizes, objectness, class scores; strides 8/16/32',
   defaultMultiLabel: true,
+  outputLayout: { anchorAxis: 1, box: { offset: 0, encoding: 'yolox-grid' }, objectness: 4, scores: [5, null] },
   letterboxOptions: (input: ModelInputSpec): LetterboxOptions => ({
     width: input.width,
     height: input.height,
