@@ -96,7 +96,7 @@ def output_fisher(
     tick: Any = None,
 ) -> dict[Key, torch.Tensor]:
     """diag(JᵀWJ) for every value in `keys`, per image ([count, ...] on the CPU), estimated with `projections` sign
-        vectors per image. Values that are not per-image tensors on the input's path (shapes, constants) are left out;
+    vectors per image. Values that are not per-image tensors on the input's path (shapes, constants) are left out;
     values that do not reach the output get zeros."""
     gm = qm.gm
     order = [n for n in gm.graph.nodes if n.op not in ("placeholder", "output")]
