@@ -113,6 +113,10 @@ const VARIANTS: Variant[] = [
   { name: 'default compact:16', req: compact(16), format: 'int4-compact' },
   { name: 'default compact:32', req: compact(32), format: 'int4-compact' },
   { name: 'default compact:32 budget0.95', req: { ...compact(32), budget: 0.95 }, format: 'int4-compact' },
+  { name: 'default compact:64 budget0.95', req: { ...compact(64), budget: 0.95 }, format: 'int4-compact' },
+  // A bits budget (`--bits 4.6`): each 4-bit layer's block size (16–128) and the 8-bit layers chosen together.
+  { name: 'default compact bits4.6', req: { ...compact(16), bitsPerWeight: 4.6 }, format: 'int4-compact' },
+  { name: 'default compact bits4.5', req: { ...compact(16), bitsPerWeight: 4.5 }, format: 'int4-compact' },
   // `--target tensorrt` as quantize and run apply it: per-channel symmetric 4-bit weights, symmetric activations,
   // NVIDIA's Q/DQ placement for YOLO with prediction layers in float, written as QDQ.
   { name: 'tensorrt', req: targetPlanRequest(DEFAULT_QDQ, 'tensorrt', 'qdq'), format: 'qdq' },

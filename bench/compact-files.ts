@@ -10,6 +10,7 @@
  * bench/accuracy-table.ts's. Latency: one `yoloq bench --json` child per file, files interleaved over --rounds.
  *   npx tsc -p tsconfig.json && node dist/bench/compact-files.js [--models yolox_nano,yolov5n,yolov10n] [--runs 20]
  *       [--rounds 2] [--threads 2] [--calib-count 16] [--no-latency]
+ *       [--forms 'int4-compact --bits 4.5;…' (form names; default all)]
  * yolov10n is the official checkpoint's one-to-one export that bench/accuracy-table.ts caches under /tmp/yoloq-accuracy
  * (skipped, and said so, when absent).
  */
@@ -39,6 +40,8 @@ const { values } = benchArgs(import.meta.url, {
   'calib-count': { type: 'string', default: '16' },
   shared: { type: 'string', default: '../shared/data' },
   'no-latency': { type: 'boolean' },
+  /** Only these forms (their names, separated by ';'; default all). */
+  forms: { type: 'string' },
 });
 const shared = values.shared!;
 const runs = benchNumber('runs', values.runs, 1);
@@ -58,6 +61,8 @@ interface Form {
   granularity: GranularityRequest;
   twoLevel: boolean;
   budget?: number;
+  /** `--bits`: block sizes and 8-bit layers chosen under this all-in budget (src/quant/policy/bits-budget.ts). */
+  bits?: number;
 }
 const FORMS: Form[] = [
   { name: 'int4 block:16 (float block scales)', format: 'int4', granularity: { kind: 'blocked', blockSize: 16 }, twoLevel: false },
@@ -69,7 +74,17 @@ const FORMS: Form[] = [
     twoLevel: true,
     budget: 0.95,
   },
+  { name: 'int4-compact --bits 4.5', format: 'int4-compact', granularity: { kind: 'blocked', blockSize: 16 }, twoLevel: true, bits: 4.5 },
 ];
+
+const selectedForms =
+  values.forms === undefined
+    ? FORMS
+    : values.forms.split(';').map((n) => {
+        const f = FORMS.find((x) => x.name === n.trim());
+        if (!f) throw new Error(`--forms ${n}: expected one of ${FORMS.map((x) => x.name).join(' | ')}`);
+        return f;
+      });
 
 function benchMs(model: string, raw: boolean): number {
   const args = [cli, 'bench', '--model', model, '--runs', String(runs), '--warmup', '5', '--threads', values.threads!, '--json'];
@@ -99,7 +114,7 @@ for (const name of values.models!.split(',')) {
   const hessians = new Map<string, LayerHessian>();
   const files: Array<{ label: string; path: string; raw: boolean; bits: number; share: number; bytes: number }> = [];
   for (const scheme of ['w4a16', 'w4a8'] as SchemeName[]) {
-    for (const form of FORMS) {
+    for (const form of selectedForms) {
       const base = recipePlanRequest(RECIPES.default, FORMAT_CAPABILITIES[form.format]);
       const req: Partial<PlanRequest> = {
         ...base,
@@ -107,6 +122,7 @@ for (const name of values.models!.split(',')) {
         rangeSearch: false,
         equalize: false,
         ...(form.budget !== undefined ? { budget: form.budget } : {}),
+        ...(form.bits !== undefined ? { bitsPerWeight: form.bits } : {}),
         weights: { granularity: form.granularity, ...(form.twoLevel ? { blockScales: 'uint8' as const } : {}) },
       };
       const { plan, work } = await makePlan(bytes, {

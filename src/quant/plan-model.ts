@@ -14,6 +14,14 @@ import { openCalibration, type Calibration, type CalibrationSource } from './cal
 import type { ActivationMode } from './observers/activation-range.js';
 import type { EqualizationDecision, ObserverName, QuantPlan } from './plan.js';
 import { applyBudget, sensitivityInputs } from './policy/sensitivity-budget.js';
+import {
+  applyBitsBudget,
+  bitsBudgetLayout,
+  bitsBudgetLine,
+  checkBitsBudget,
+  type BitsBudgetRequest,
+  type BitsBudgetSummary,
+} from './policy/bits-budget.js';
 import { assertFinitePlan, probeFiniteOutputs, screenNonFinite, type NonFinitePolicy } from './policy/non-finite.js';
 import { findQuantTargets } from './policy/targets.js';
 import { planWeightsRtn, type WeightPolicyOptions } from './policy/weight-policy.js';
@@ -41,6 +49,14 @@ export interface PlanRequest {
   algorithmOptions?: AlgorithmOptions;
   /** Keep this share of Conv weight parameters at 4 bits and the most sensitive rest at 8 (needs `calibration`). */
   budget?: number;
+  /**
+   * All-in bits per Conv weight, at most: each blocked 4-bit layer's block size, and which layers stay at 8 bits,
+   * are chosen together by measured sensitivity (policy/bits-budget.ts); `budget` is then the least share of Conv
+   * weight parameters left at 4 bits (default 0.9). Needs blocked 4-bit granularity and `calibration`.
+   */
+  bitsPerWeight?: number;
+  /** What `bitsPerWeight` counts a float scale or float weight as: 32 (default), 16 for the FP16 W4A16 graph. */
+  floatBits?: 16 | 32;
   /** A8: choose each activation range by the error it causes in the consuming layers. */
   rangeSearch?: boolean;
   /** Error correction after weights and activations are planned, this many layers per ORT pass (0: none; needs `calibration`). */
@@ -76,6 +92,8 @@ export interface PlannedModel {
    * family-agnostic output measure for a model whose output fits no YOLO family.
    */
   notes: string[];
+  /** With `bitsPerWeight`: what the budget chose (policy/bits-budget.ts). */
+  bitsBudget?: BitsBudgetSummary;
   /** Where the time went, stage by stage (src/quant/stage-timer.ts); never part of the plan. */
   stages: StageTiming[];
 }
@@ -127,7 +145,36 @@ export async function planModel(modelBytes: Uint8Array, req: PlanRequest, servic
   const rtn = planWeightsRtn(targets, scheme, req.weights);
   const float = [...nonFiniteFloat, ...rtn.float];
   let decisions = rtn.weights;
-  if (req.budget !== undefined && req.budget < 1 && scheme.weightBits === 4) {
+  let bitsBudget: BitsBudgetSummary | undefined;
+  if (req.bitsPerWeight !== undefined) {
+    if (scheme.weightBits !== 4) throw new InputError(`--bits spends a 4-bit budget: ${scheme.name} has ${scheme.weightBits}-bit weights`);
+    const bitsReq: BitsBudgetRequest = {
+      bitsPerWeight: req.bitsPerWeight,
+      minShare: req.budget ?? 0.9,
+      asymmetric: req.asymWeights ?? false,
+      narrow: req.weights?.narrow ?? true,
+      ...(req.floatBits ? { floatBits: req.floatBits } : {}),
+      ...(req.weights?.blockScales ? { blockScales: req.weights.blockScales } : {}),
+    };
+    // An unreachable budget is refused before any image is read.
+    checkBitsBudget(bitsBudgetLayout(targets, rtn.weights, bitsReq), bitsReq);
+    const budgetWork = work;
+    const spent = await timer.time('sensitivity', async () => {
+      const inputs = await sensitivityInputs(calibration);
+      timer.addImages(inputs.length);
+      return applyBitsBudget(budgetWork, targets, rtn.weights, bitsReq, { inputs, threads: req.threads, onProgress: req.onProgress });
+    });
+    decisions = spent.decisions;
+    if (spent.note) notes.push(spent.note);
+    notes.push(bitsBudgetLine(req.bitsPerWeight, spent, req.floatBits));
+    bitsBudget = {
+      target: req.bitsPerWeight,
+      floatBits: req.floatBits ?? 32,
+      bitsPerWeight: spent.bitsPerWeight,
+      fourBitShare: spent.fourBitShare,
+      ways: spent.ways,
+    };
+  } else if (req.budget !== undefined && req.budget < 1 && scheme.weightBits === 4) {
     const budget = req.budget;
     const budgetWork = work;
     const budgeted = await timer.time('sensitivity', async () => {
@@ -243,7 +290,7 @@ export async function planModel(modelBytes: Uint8Array, req: PlanRequest, servic
     );
   }
   assertFinitePlan(plan);
-  return { plan, work, ...(calibration ? { calibration } : {}), notes, stages: timer.stages() };
+  return { plan, work, ...(calibration ? { calibration } : {}), notes, ...(bitsBudget ? { bitsBudget } : {}), stages: timer.stages() };
 }
 
 /** The images a pass over `set` feeds (a skipped image's replacement is listed beside it). */

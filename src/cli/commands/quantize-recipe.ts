@@ -40,10 +40,16 @@ export const LEARN_OPTIONS = Object.freeze([
 export function recipeRequest(
   args: ParsedArgs,
   base: Recipe = activeRecipe(args),
-): Pick<PlanRequest, 'algorithm' | 'budget' | 'rangeSearch' | 'correct' | 'equalize' | 'asymWeights' | 'refine'> {
+): Pick<PlanRequest, 'algorithm' | 'budget' | 'bitsPerWeight' | 'rangeSearch' | 'correct' | 'equalize' | 'asymWeights' | 'refine'> {
   const algo = stringOpt(args, 'algo') ?? base.algorithm;
   if (!isWeightAlgorithm(algo)) throw new InputError(`--algo ${algo}: expected rtn or gptq`);
   const budget = stringOpt(args, 'budget') === undefined ? base.budget : numberOpt(args, 'budget', 1, { min: 0, max: 1 });
+  const bits = stringOpt(args, 'bits') === undefined ? undefined : numberOpt(args, 'bits', 0, { min: 1, max: 32 });
+  if (bits !== undefined && !stringOpt(args, 'calib'))
+    throw new InputError("--bits needs calibration images (--calib): it measures each layer's sensitivity at each block size");
+  const scheme = stringOpt(args, 'scheme');
+  if (bits !== undefined && (scheme === 'w8a8' || scheme === 'w8a16'))
+    throw new InputError('--bits spends a 4-bit budget: it needs a 4-bit scheme (w4a8 or w4a16)');
   const correct = stringOpt(args, 'correct') === undefined ? base.correct : numberOpt(args, 'correct', 0, { min: 0, integer: true });
   if (correct && stringOpt(args, 'correct') !== undefined && !stringOpt(args, 'calib'))
     throw new InputError('--correct needs calibration images (--calib): it compares float and quantized layer inputs');
@@ -68,6 +74,7 @@ export function recipeRequest(
     rangeSearch: base.rangeSearch,
     ...(refine ? { refine } : {}),
     ...(budget !== undefined ? { budget } : {}),
+    ...(bits !== undefined ? { bitsPerWeight: bits } : {}),
     ...(correct ? { correct } : {}),
     ...(equalize ? { equalize } : {}),
     ...(asymWeights ? { asymWeights } : {}),

@@ -12,7 +12,7 @@ import { isObserverName } from '../../quant/observers/observers.js';
 import { parseGranularity, type GranularityRequest, type QuantPlan } from '../../quant/plan.js';
 import { sidecarPath, stagePlanFiles } from '../../quant/plan-file.js';
 import { applyPlan, makePlan, planWorkingGraph, type ActivationDtype } from '../../workflow/quantize.js';
-import { isSchemeName } from '../../quant/scheme.js';
+import { isSchemeName, SCHEMES } from '../../quant/scheme.js';
 import { measureSqnr } from '../../quant/sqnr.js';
 import { createStageTimer, formatStages, type StageTiming } from '../../quant/stage-timer.js';
 import { formatObserverCounts, observerCounts } from '../../quant/plan-observers.js';
@@ -36,7 +36,10 @@ function choice<T extends string>(args: ParsedArgs, name: string, allowed: reado
 /** --granularity per-channel | per-tensor | block:N, else the recipe's for the format (blocked scales in native INT4 under the default recipe). */
 function granularity(args: ParsedArgs, recipe: Recipe, format: FormatName): GranularityRequest {
   const g = stringOpt(args, 'granularity');
-  return g === undefined ? recipeGranularity(recipe, FORMAT_CAPABILITIES[format]) : parseGranularity(g);
+  if (g !== undefined) return parseGranularity(g);
+  // --bits picks each layer's block size itself; it only needs the format to be a blocked one, under any recipe.
+  if (stringOpt(args, 'bits') !== undefined && FORMAT_CAPABILITIES[format].blockedScales) return { kind: 'blocked', blockSize: 16 };
+  return recipeGranularity(recipe, FORMAT_CAPABILITIES[format]);
 }
 
 function calibrationSource(args: ParsedArgs): CalibrationSource | undefined {
@@ -91,6 +94,7 @@ export const quantizeCommand: Command = {
     algo: { type: 'string' },
     recipe: { type: 'string' },
     budget: { type: 'string' },
+    bits: { type: 'string' },
     correct: { type: 'string' },
     equalize: { type: 'string' },
     'asym-weights': { type: 'string' },
@@ -114,6 +118,7 @@ export const quantizeCommand: Command = {
     '  --strict            an unreadable calibration image is an error (exit 2) instead of a skip named on stderr',
     '  --format F          qcdq (Brevitas-style, opset 13; default) | int4 (native INT4, opset 21) | qdq (int8-carried, no Clip)',
     "                      | int4-cuda (native INT4, every 4-bit weight block-dequantized: what ORT's CUDA EP runs)",
+    '                      | int4-compact (int4-cuda with two-level block scales: uint8 codes under a float scale per row)',
     '  --cuda-layout       the same as --format int4-cuda',
     "  --act-dtype D       A16 schemes: fp16 (GPU graph, default) | fp32 (twin for CPU: ORT's x86 CPU EP has no FP16 Conv)",
     '  --observer O        activation ranges: minmax (default) | percentile | mse | entropy; --percentile P (default 99.99).',
@@ -123,7 +128,8 @@ export const quantizeCommand: Command = {
     '  --act-mode M        asymmetric (uint8 + zero point, default) | symmetric (zero point 0, TensorRT)',
     "  --silu-path         A8: also quantize each Conv's SiLU path, so ORT CPU runs Conv → Sigmoid → Mul as integer kernels",
     '  --granularity G     4-bit weight scales: per-channel | per-tensor | block:N (N input elements per scale; int4 only).',
-    '                      Default: block:16 with --format int4/int4-cuda under the default recipe, else per-channel.',
+    '                      Default: block:16 with --format int4/int4-cuda/int4-compact under the default recipe, else',
+    '                      per-channel.',
     '                      A format that cannot carry the request is refused before calibration (exit 2)',
     "  --no-keep-first-last  also put the stem and prediction layers at the scheme's bits (default keeps them at 8)",
     '  --include P / --exclude P  layers by node name, op type or /regex/ (repeatable)',
@@ -142,6 +148,11 @@ export const quantizeCommand: Command = {
     '  --algo A            override the recipe: rtn | gptq (needs --calib)',
     '  --budget F          share of Conv weight parameters to keep at 4 bits; the rest (most sensitive first) at 8',
     '                      (of every Conv weight, layers left float included, as `yoloq inspect` counts them)',
+    '  --bits B            all-in bits per Conv weight, at most (codes, scales, zero points, 8-bit and float layers, as',
+    '                      `yoloq inspect` counts the file written): each 4-bit layer gets block:16, 32, 64 or 128',
+    '                      or stays at 8 bits, chosen together by measured sensitivity; --budget is then the least share',
+    '                      at 4 bits (default 0.9). Needs a blocked format (int4, int4-cuda, int4-compact) and --calib;',
+    '                      a budget the model cannot meet exits 2 before calibration',
     '  --correct N         error correction: re-fit each Conv (weights + bias) to the float outputs from the quantized',
     "                      model's inputs, N layers per ORT pass (0: off; needs --calib). See docs/accuracy.md",
     '  --equalize on|off   A8: equalize the channel ranges of depthwise Conv inputs (a Mul per such Conv; needs --calib)',
@@ -191,6 +202,10 @@ export const quantizeCommand: Command = {
     const request = recipeRequest(args, recipe);
     // What the format cannot carry is refused here, before any calibration image is read.
     checkFormatRequest(format, FORMAT_CAPABILITIES, { granularity: weightGranularity, zeroPoints: request.asymWeights ?? false });
+    if (request.bitsPerWeight !== undefined && weightGranularity.kind !== 'blocked')
+      throw new InputError(
+        `--bits chooses each 4-bit layer's block size: it needs blocked scales (--format int4, int4-cuda or int4-compact), not ${weightGranularity.kind} ones`,
+      );
     const t0 = performance.now();
     const timer = createStageTimer();
     // The Python stage is made ready (or refused) before any calibration image is read.
@@ -202,6 +217,7 @@ export const quantizeCommand: Command = {
       work: ptqWork,
       calibration: calib,
       notes,
+      bitsBudget,
     } = await makePlan(bytes, {
       scheme,
       calibration,
@@ -211,6 +227,10 @@ export const quantizeCommand: Command = {
       timer,
       ...request,
       siluPath: Boolean(args.values['silu-path']),
+      // The FP16 W4A16 graph stores its scales in 16 bits: --bits counts the file that will be written.
+      ...(request.bitsPerWeight !== undefined && SCHEMES[scheme].activations === 'float' && (actDtype ?? 'fp16') === 'fp16'
+        ? { floatBits: 16 as const }
+        : {}),
       ...(target && target.placement !== 'default' ? { placement: target.placement } : {}),
       nonFinite: args.values['allow-nonfinite'] ? 'keep-float' : 'refuse',
       activationMode: choice(args, 'act-mode', ['asymmetric', 'symmetric'] as const, 'asymmetric'),
@@ -265,6 +285,7 @@ export const quantizeCommand: Command = {
     const summary = {
       ...described,
       recipe: recipeName(args),
+      ...(bitsBudget ? { bitsBudget } : {}),
       ...(learned ? { learnedRounding: { changedWeights: learned.changed, ...learned.result } } : {}),
       seconds: (performance.now() - t0) / 1000,
       stages: timer.stages(),

@@ -140,10 +140,8 @@ export async function measureSensitivity(
   const floatWeights = new Map(candidates.map((d) => [d.tensor, toFloat32(inits.get(d.tensor)!)]));
   const session = await createSession(
     modelToBytes(
-      weightsAsInputs(
-        work,
-        candidates.map((d) => d.tensor),
-      ),
+      // One input per weight, however many of its ways are probed (the bits budget tries several per layer).
+      weightsAsInputs(work, [...new Set(candidates.map((d) => d.tensor))]),
     ),
     { threads: options.threads ?? 0 },
   );

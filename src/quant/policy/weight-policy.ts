@@ -26,10 +26,45 @@ function twoLevelOf(scales: Float32Array, rows: number) {
   return toTwoLevel(scales, rows, scales.length / rows, true);
 }
 
-function granularityFor(t: QuantTarget, g: GranularityRequest | undefined): WeightGranularity {
+export function granularityFor(t: QuantTarget, g: GranularityRequest | undefined): WeightGranularity {
   if (g?.kind === 'per-tensor') return { kind: 'per-tensor' };
   if (g === undefined || g.kind === 'per-channel' || !t.rowMajorOutputs) return { kind: 'per-channel', axis: t.outputAxis };
   return { kind: 'blocked', blockSize: g.blockSize };
+}
+
+/**
+ * One layer at `bits` with round-to-nearest scales on `granularity`. Round-to-nearest takes the representable block
+ * scale at or above max|w| / qmax, so no weight clips. A row of one block (a depthwise 3×3 filter under block:16)
+ * gains nothing from a second level and keeps its float32 scale.
+ */
+export function rtnDecision(
+  t: QuantTarget,
+  bits: number,
+  granularity: WeightGranularity,
+  options: { narrow: boolean; blockScales?: 'float32' | 'uint8' },
+  reason: string,
+): WeightDecision {
+  const maxAbs = maxAbsScales(toFloat32(t.weight), t.weight.dims, granularity, bits);
+  const rows = t.weight.dims[0]!;
+  const two =
+    options.blockScales === 'uint8' && granularity.kind === 'blocked' && bits <= 4 && maxAbs.length > rows
+      ? twoLevelOf(maxAbs, rows)
+      : undefined;
+  const scales = two ? two.scales : maxAbs;
+  return {
+    node: t.node,
+    opType: t.opType,
+    input: t.input,
+    tensor: t.weight.name,
+    shape: [...t.weight.dims],
+    bits,
+    narrow: options.narrow,
+    granularity,
+    scales: Array.from(scales),
+    ...(two ? { blockScales: { codes: Array.from(two.codes), rowScales: Array.from(two.rowScales) } } : {}),
+    algorithm: { name: 'rtn' },
+    reason,
+  };
 }
 
 /**
@@ -61,29 +96,8 @@ export function planWeightsRtn(
       const kept = keep && (t.first || t.last);
       const bits = kept ? scheme.keptWeightBits : scheme.weightBits;
       const granularity = kept ? ({ kind: 'per-channel', axis: t.outputAxis } as const) : granularityFor(t, options.granularity);
-      const maxAbs = maxAbsScales(toFloat32(t.weight), t.weight.dims, granularity, bits);
-      // Round-to-nearest takes the representable block scale at or above max|w| / qmax, so no weight clips. A row of
-      // one block (a depthwise 3×3 filter under block:16) gains nothing from a second level and keeps its float32 scale.
-      const rows = t.weight.dims[0]!;
-      const two =
-        options.blockScales === 'uint8' && granularity.kind === 'blocked' && bits <= 4 && maxAbs.length > rows
-          ? twoLevelOf(maxAbs, rows)
-          : undefined;
-      const scales = two ? two.scales : maxAbs;
-      return {
-        node: t.node,
-        opType: t.opType,
-        input: t.input,
-        tensor: t.weight.name,
-        shape: [...t.weight.dims],
-        bits,
-        narrow,
-        granularity,
-        scales: Array.from(scales),
-        ...(two ? { blockScales: { codes: Array.from(two.codes), rowScales: Array.from(two.rowScales) } } : {}),
-        algorithm: { name: 'rtn' },
-        reason: kept ? (t.first ? 'stem layer kept at 8 bits' : 'prediction layer kept at 8 bits') : `${scheme.name} weight bits`,
-      };
+      const reason = kept ? (t.first ? 'stem layer kept at 8 bits' : 'prediction layer kept at 8 bits') : `${scheme.name} weight bits`;
+      return rtnDecision(t, bits, granularity, { narrow, blockScales: options.blockScales }, reason);
     });
   return { weights, float };
 }
