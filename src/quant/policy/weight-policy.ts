@@ -26,7 +26,7 @@ function twoLevelOf(scales: Float32Array, rows: number) {
   return toTwoLevel(scales, rows, scales.length / rows, true);
 }
 
-export function granularityFor(t: QuantTarget, g: GranularityRequest | undefined): WeightGranularity {
+function granularityFor(t: QuantTarget, g: GranularityRequest | undefined): WeightGranularity {
   if (g?.kind === 'per-tensor') return { kind: 'per-tensor' };
   if (g === undefined || g.kind === 'per-channel' || !t.rowMajorOutputs) return { kind: 'per-channel', axis: t.outputAxis };
   return { kind: 'blocked', blockSize: g.blockSize };
