@@ -1,14 +1,24 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runPythonModule } from '../src/pipeline/python-stage.js';
 import { evaluateModel } from '../src/eval/evaluate-model.js';
-import { saveModel } from '../src/onnx/serde/model-io.js';
+import { modelFromBytes, saveModel } from '../src/onnx/serde/model-io.js';
 import { FORMAT_CAPABILITIES, type FormatName } from '../src/export/formats.js';
 import { inspectModel } from '../src/inspect/inspect-model.js';
 import { RECIPES, recipePlanRequest } from '../src/quant/algorithms/recipe.js';
 import type { LayerHessian } from '../src/quant/algorithms/hessian.js';
 import { targetPlanRequest } from '../src/pipeline/build-variant.js';
-import { LEARN_DEFAULTS, learnImages, learnRounding } from '../src/quant/learned/learn-stage.js';
+import {
+  finishLearnJob,
+  formatLearnBlocks,
+  LEARN_DEFAULTS,
+  learnImages,
+  learnRounding,
+  prepareLearnJob,
+} from '../src/quant/learned/learn-stage.js';
+import { readPlanFiles, writePlanFiles } from '../src/quant/plan-file.js';
+import type { QuantPlan } from '../src/quant/plan.js';
+import { planWorkingGraph } from '../src/quant/working-graph.js';
 import { applyPlan, makePlan, type PlanRequest } from '../src/workflow/quantize.js';
 import type { SchemeName } from '../src/quant/scheme.js';
 import { benchArgs, benchNumber } from './bench-args.js';
@@ -22,7 +32,14 @@ import { benchArgs, benchNumber } from './bench-args.js';
  * head (end-to-end [1, 300, 6]), `yolov10n-o2m` the one-to-many head [1, 84, 8400] scored with NMS.
  * `…+learned` variants add learned rounding (`yoloq learn`'s defaults, the Python stage) to their plan.
  * Usage: node dist/bench/accuracy-table.js [--models a,b] [--variants v1,v2] [--seeds 0,1] [--schemes w4a16,w4a8]
- *        [--person300] [--out file.md]
+ *        [--person300] [--learn-dir DIR] [--out file.md]
+ *
+ * `--learn-dir DIR` learns elsewhere (a GPU machine with PyTorch and no Node): each `…+learned` cell (model, scheme,
+ * variant, draw) gets DIR/<cell>/base.json (its plan, made once) and DIR/<cell>/job (`yoloq learn --prepare-only`'s
+ * folder), and its plan is scored as the variant's base row. Every DIR/<cell>/<run>/ holding the Python stage's
+ * result.json and codes.safetensors for that job (run there as `python -m yoloq_brevitas.learned --job …`, any
+ * settings) is merged (`yoloq learn --from-job`) and scored as the row "<variant> [<run>]". Scores are cached per
+ * folder, so a second pass scores only new runs.
  */
 
 const DATA = '../shared/data';
@@ -124,6 +141,7 @@ const VARIANTS: Variant[] = [
   { name: 'tensorrt+learned', req: targetPlanRequest(DEFAULT_QDQ, 'tensorrt', 'qdq'), format: 'qdq', learned: true },
   { name: 'default+learned', req: DEFAULT, learned: true },
   { name: 'default compact:16+learned', req: compact(16), format: 'int4-compact', learned: true },
+  { name: 'default compact bits4.6+learned', req: { ...compact(16), bitsPerWeight: 4.6 }, format: 'int4-compact', learned: true },
 ];
 
 const { values: opts } = benchArgs(import.meta.url, {
@@ -133,6 +151,7 @@ const { values: opts } = benchArgs(import.meta.url, {
   schemes: { type: 'string', default: 'w4a16,w4a8' },
   out: { type: 'string', default: '' },
   person300: { type: 'boolean' },
+  'learn-dir': { type: 'string', default: '' },
 });
 const list = (s: string) => s.split(',').filter(Boolean);
 const models = list(opts.models);
@@ -156,12 +175,130 @@ const withPerson = Boolean(opts.person300);
 const personRows: string[] = [];
 
 const rows: string[] = [];
+const learnDir = opts['learn-dir'];
 /** Hessians depend only on (model, calibration draw): collected once per pair, shared by every GPTQ variant. */
 const hessianStore = new Map<string, Map<string, LayerHessian>>();
 const log = (s: string) => {
   console.log(s);
   rows.push(s);
 };
+interface Scored {
+  val: number;
+  person: number;
+  share: number;
+  eff: number;
+}
+
+/** Score one plan (cached in `cache`): val100, person300 when asked, and inspect's 4-bit share and bits per weight. */
+async function scorePlan(
+  work: ReturnType<typeof planWorkingGraph>,
+  plan: QuantPlan,
+  v: Variant,
+  scheme: SchemeName,
+  cache: string,
+  path: string,
+): Promise<Scored> {
+  if (existsSync(cache)) {
+    const s = JSON.parse(readFileSync(cache, 'utf8')) as Scored;
+    if (!withPerson || s.person > 0) return s;
+  }
+  const model = applyPlan(work, plan, {
+    format: v.format ?? (v.blocked ? 'int4' : 'qcdq'),
+    ...(scheme.endsWith('a16') ? { actDtype: 'fp32' as const } : {}),
+  });
+  saveModel(model, path);
+  const info = inspectModel(model);
+  const s: Scored = {
+    val: await mAP(path),
+    person: withPerson ? await mAP(path, PERSON300) : 0,
+    share: info.conv.percentAt4Bits / 100,
+    eff: info.bitsPerWeight,
+  };
+  writeFileSync(cache, `${JSON.stringify(s)}\n`);
+  return s;
+}
+
+/** A `…+learned` variant under `--learn-dir` (see the file comment): the plan's row, then one row per finished run. */
+async function offloadedLearning(
+  m: string,
+  scheme: SchemeName,
+  v: Variant,
+  bytes: Uint8Array,
+  fp: number,
+  fpPerson: number,
+): Promise<void> {
+  const slug = v.name.replace(/[^a-z0-9.]+/gi, '_');
+  const base: Scored[] = [];
+  const runs = new Map<string, Array<Scored & { seconds: number }>>();
+  for (const seed of seeds) {
+    const count = v.calibCount ?? 64;
+    const cell = resolve(learnDir, `${m}-${scheme}-${slug}-${seed}`);
+    const basePath = join(cell, 'base.json');
+    let plan: QuantPlan;
+    if (!existsSync(basePath)) {
+      const t0 = performance.now();
+      const made = await makePlan(bytes, { scheme, calibration: { images: CALIB, count, seed }, ...v.req });
+      plan = made.plan;
+      mkdirSync(cell, { recursive: true });
+      const job = await prepareLearnJob(
+        { modelBytes: bytes, plan, images: learnImages(CALIB, count, seed), options: { ...LEARN_DEFAULTS, seed } },
+        join(cell, 'job'),
+      );
+      writePlanFiles(basePath, plan);
+      console.error(
+        `  (${m} ${scheme} ${v.name} draw ${seed}: planned in ${((performance.now() - t0) / 1000).toFixed(0)} s; job ${join(cell, 'job')})`,
+      );
+      console.error(`  learn it: python -m yoloq_brevitas.learned ${job.argv.join(' ')}`);
+    } else plan = readPlanFiles(basePath);
+    const work = planWorkingGraph(modelFromBytes(bytes), plan);
+    base.push(
+      await scorePlan(work, plan, v, scheme, join(cell, 'base-scores.json'), join(tmp, `${m}-${scheme}-${slug}-base-${seed}.onnx`)),
+    );
+    for (const run of readdirSync(cell, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort()) {
+      const dir = join(cell, run);
+      if (!existsSync(join(dir, 'result.json')) || !existsSync(join(dir, 'codes.safetensors'))) continue;
+      if (!existsSync(join(dir, 'plan.json'))) copyFileSync(join(cell, 'job', 'plan.json'), join(dir, 'plan.json'));
+      const learned = finishLearnJob(bytes, plan, dir);
+      writeFileSync(join(dir, 'blocks.txt'), `${formatLearnBlocks(learned.result).join('\n')}\n`);
+      const lw = planWorkingGraph(modelFromBytes(bytes), learned.plan);
+      const s = await scorePlan(
+        lw,
+        learned.plan,
+        v,
+        scheme,
+        join(dir, 'scores.json'),
+        join(tmp, `${m}-${scheme}-${slug}-${run}-${seed}.onnx`),
+      );
+      const list = runs.get(run) ?? [];
+      list.push({ ...s, seconds: learned.result.seconds });
+      runs.set(run, list);
+      console.error(
+        `  (${m} ${scheme} ${v.name} [${run}] draw ${seed}: ${learned.changed} weights re-rounded, ${learned.result.iterations} steps per block, loss ${learned.result.loss}, ${learned.result.device}, ${learned.result.seconds.toFixed(0)} s; blocks in ${join(dir, 'blocks.txt')})`,
+      );
+    }
+  }
+  const row = (name: string, xs: Scored[]) => {
+    const mean = (f: (s: Scored) => number) => xs.reduce((a, s) => a + f(s), 0) / xs.length;
+    log(
+      `| ${m} | ${scheme.toUpperCase()} | ${name} | ${(100 * xs[0]!.share).toFixed(1)} | ${xs[0]!.eff.toFixed(2)} | ${xs.map((s) => s.val.toFixed(4)).join(' | ')} | ${mean((s) => s.val).toFixed(4)} | ${((mean((s) => s.val) - fp) * 100).toFixed(2)} |`,
+    );
+    if (withPerson) {
+      const line = `| ${m} | ${scheme.toUpperCase()} | ${name} | ${xs.map((s) => s.person.toFixed(4)).join(' | ')} | ${mean((s) => s.person).toFixed(4)} | ${((mean((s) => s.person) - fpPerson) * 100).toFixed(2)} |`;
+      personRows.push(line);
+      console.log(`person300: ${line}`);
+    }
+  };
+  row(`${v.name.replace(/\+learned$/, '')} (the plan learned from)`, base);
+  for (const [run, xs] of runs) {
+    if (xs.length === seeds.length) row(`${v.name} [${run}]`, xs);
+    else console.error(`  (${m} ${scheme} ${v.name} [${run}]: ${xs.length} of ${seeds.length} draws learned; row left out)`);
+  }
+  if (runs.size === 0) console.error(`  (${m} ${scheme} ${v.name}: no learned run in ${learnDir} yet)`);
+}
+
 log(
   '| model | scheme | variant | % Conv params at 4 bits | bits per Conv weight, all in (yoloq inspect) | mAP50-95 seed 0 | seed 1 | mean | Δ vs FP32 |',
 );
@@ -176,6 +313,10 @@ for (const m of models) {
   log(`| ${m} | FP32 | — | 0 | 32 | ${fp.toFixed(4)} | | ${fp.toFixed(4)} | |`);
   for (const scheme of schemes) {
     for (const v of VARIANTS.filter((x) => variants.includes(x.name) && !(x.a8Only && scheme.endsWith('a16')))) {
+      if (v.learned && learnDir) {
+        await offloadedLearning(m, scheme, v, bytes, fp, fpPerson);
+        continue;
+      }
       const values: number[] = [];
       const personValues: number[] = [];
       let share = 0;

@@ -16,7 +16,20 @@ import { isCleanInputError, runCli } from '../helpers/cli.js';
 test('learn --help lists its options', () => {
   const r = runCli(['learn', '--help']);
   assert.equal(r.code, 0);
-  for (const opt of ['--model', '--plan', '--calib', '--iters', '--batch', '--loss', '--seed', '--device', '--json', '-o, --output'])
+  for (const opt of [
+    '--model',
+    '--plan',
+    '--calib',
+    '--iters',
+    '--batch',
+    '--loss',
+    '--seed',
+    '--device',
+    '--prepare-only',
+    '--from-job',
+    '--json',
+    '-o, --output',
+  ])
     assert.ok(r.stdout.includes(opt), `help lacks ${opt}`);
 });
 
@@ -45,6 +58,23 @@ test('learn refuses bad input with one line and exit 2, before any work', () => 
     assert.match(runCli([...base, '--plan', join(dir, 'p.json')]).stderr, /another model/);
     assert.match(runCli([...base, '--plan', join(dir, 'p.json'), '--loss', 'iou']).stderr, /--loss iou: expected mse or output/);
     assert.match(runCli([...base, '--plan', join(dir, 'p.json'), '--work-dir', dir]).stderr, /holds other files/);
+    const plain = ['learn', '--model', join(dir, 'm.onnx'), '--plan', join(dir, 'p.json')];
+    const more: Array<[string[], RegExp]> = [
+      [[...plain, '--calib', dir, '--prepare-only'], /--prepare-only writes the job folder: give it with --work-dir/],
+      [
+        [...plain, '--calib', dir, '--prepare-only', '--work-dir', join(dir, 'job'), '-o', join(dir, 'o.json')],
+        /--prepare-only writes no plan/,
+      ],
+      [[...plain, '--from-job', join(dir, 'job'), '--prepare-only'], /exclude each other/],
+      [[...plain, '--from-job', join(dir, 'job'), '--calib', dir, '-o', join(dir, 'o.json')], /--calib belongs to the run/],
+      [[...plain, '--from-job', join(dir, 'job')], /give the output plan with -o/],
+      [[...plain, '--from-job', join(dir, 'missing'), '-o', join(dir, 'o.json')], /another model|no such folder/],
+    ];
+    for (const [args, message] of more) {
+      const r = runCli(args);
+      assert.ok(isCleanInputError(r), `${args.slice(4).join(' ')}: ${r.code} ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -175,6 +175,64 @@ test('quantize --recipe learned equals quantize + learn + apply by hand, byte fo
   assert.deepEqual(strip(join(dir, 'hand.json')), strip(join(dir, 'learned.json')));
 });
 
+test('learn --prepare-only, the Python stage run by hand, then --from-job: the same plan as learn in one go', {
+  skip: noPython,
+}, async () => {
+  const { model, images } = await tinyFixture();
+  const w = (name: string) => join(dir, 'remote', name);
+  mkdirSync(w(''), { recursive: true });
+  const common = ['--model', model, '--family', 'yolox'];
+  const base = runCli([
+    'quantize',
+    ...common,
+    '--scheme',
+    'w4a8',
+    '--calib',
+    images,
+    '--calib-count',
+    '4',
+    '--sqnr-images',
+    '0',
+    '--plan',
+    w('base.json'),
+    '-o',
+    w('base.onnx'),
+  ]);
+  assert.equal(base.code, 0, base.stderr);
+  const learnArgs = ['--calib', images, '--calib-count', '4', '--iters', '2', '--batch', '2', '--lr', '1', '--seed', '3'];
+  const once = runCli(['learn', ...common, '--plan', w('base.json'), ...learnArgs, '-o', w('once.json')]);
+  assert.equal(once.code, 0, once.stderr);
+
+  const job = w('job');
+  const prep = runCli(['learn', ...common, '--plan', w('base.json'), ...learnArgs, '--work-dir', job, '--prepare-only', '--json']);
+  assert.equal(prep.code, 0, prep.stderr);
+  const command = (JSON.parse(prep.stdout) as { command: string }).command;
+  assert.match(command, /^python -m yoloq_brevitas\.learned --job \S+ --iters 2 --batch 2 --seed 3 /);
+  assert.ok(!existsSync(join(job, 'codes.safetensors')), 'nothing learned yet');
+  const early = runCli(['learn', '--model', model, '--plan', w('base.json'), '--from-job', job, '-o', w('early.json')]);
+  assert.ok(isCleanInputError(early), early.stderr);
+  assert.match(early.stderr, /has not finished/);
+
+  // What the user runs on the other machine, in yoloq's python/ folder.
+  const py = spawnSync(probe.python, command.split(' ').slice(1), { cwd: join(repoRoot, 'python'), encoding: 'utf8' });
+  assert.equal(py.status, 0, py.stderr);
+  const back = runCli(['learn', '--model', model, '--plan', w('base.json'), '--from-job', job, '-o', w('remote.json'), '--json']);
+  assert.equal(back.code, 0, back.stderr);
+  assert.ok((JSON.parse(back.stdout) as { changedWeights: number }).changedWeights > 0, 'some codes changed');
+  assert.ok(readFileSync(w('remote.safetensors')).equals(readFileSync(w('once.safetensors'))), 'the same plan sidecar');
+  const strip = (p: string) => ({ ...JSON.parse(readFileSync(p, 'utf8')), sidecar: null });
+  assert.deepEqual(strip(w('remote.json')), strip(w('once.json')));
+
+  // The job belongs to base.json: merging it into another plan is refused, and so are learning options.
+  const other = runCli(['learn', '--model', model, '--plan', w('once.json'), '--from-job', job, '-o', w('other.json')]);
+  assert.ok(isCleanInputError(other), other.stderr);
+  assert.match(other.stderr, /written for another plan or model/);
+  const extra = runCli(['learn', '--model', model, '--plan', w('base.json'), '--from-job', job, '--iters', '5', '-o', w('other.json')]);
+  assert.ok(isCleanInputError(extra), extra.stderr);
+  assert.match(extra.stderr, /--iters belongs to the run that made it/);
+  assert.ok(!existsSync(w('other.json')) && !existsSync(w('early.json')), 'no plan written on refusal');
+});
+
 test('run --variants fp32,learned-w4a8 --learn-iters 2 builds, evaluates and lists the learned variant; a second run reuses it', {
   skip: noPython,
 }, () => {

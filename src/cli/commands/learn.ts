@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { trainingImages } from '../../brevitas/training-data.js';
 import { skippedImagesLine } from '../../data/skipped.js';
 import { InputError } from '../../errors.js';
@@ -7,9 +7,11 @@ import { checkDistinctPaths, checkOutputFolder, checkOutputPath } from '../../io
 import {
   checkDevice,
   checkLoss,
+  finishLearnJob,
   formatLearnBlocks,
   LEARN_DEFAULTS,
   learnRounding,
+  prepareLearnJob,
   type LearnOptions,
   type LearnStageResult,
 } from '../../quant/learned/learn-stage.js';
@@ -48,6 +50,23 @@ export function learnOptionsFrom(args: ParsedArgs, prefix: '' | 'learn-' = ''): 
   };
 }
 
+/** Options of a learning run, which a --from-job merge must not be given. */
+const LEARN_ONLY_OPTIONS = [
+  'calib',
+  'calib-count',
+  'iters',
+  'batch',
+  'lr',
+  'qdrop',
+  'loss',
+  'seed',
+  'device',
+  'threads',
+  'family',
+  'block-size',
+  'work-dir',
+];
+
 function formatLearn(out: string, changed: number, r: LearnStageResult): string {
   return [
     `${out}: ${changed} weights re-rounded, ${r.iterations} steps per block on ${r.images} images (batch ${r.batch}, QDrop ${r.qdrop}, loss ${r.loss}, ${r.device})`,
@@ -83,6 +102,8 @@ export const learnCommand: Command = {
     family: { type: 'string' },
     'block-size': { type: 'string' },
     'work-dir': { type: 'string' },
+    'prepare-only': { type: 'boolean' },
+    'from-job': { type: 'string' },
     verbose: { type: 'boolean' },
     output: { type: 'string', short: 'o' },
   },
@@ -105,6 +126,11 @@ export const learnCommand: Command = {
     '  --device D         auto (CUDA when present) | cpu | cuda[:N]; --threads N for PyTorch',
     '  --family F         yolox | yolov5 | yolov8 | yolov10, when auto-detection cannot tell',
     '  --work-dir D       keep the job folder (float.onnx, plan.json, blocks.json, images, codes) in D',
+    'Learning on another machine (one with PyTorch and a GPU but no Node, say):',
+    '  --prepare-only     with --work-dir D: write the job folder and stop (no -o); prints the Python command that',
+    "                     learns it: run it in yoloq's python/ folder there, then bring D back",
+    '  --from-job D       merge the codes the Python stage wrote into D (a job --prepare-only wrote for the same',
+    '                     --model and --plan) into -o; takes no --calib and no learning options',
     "  --verbose          the Python stage's log on stderr",
     '  -o, --output FILE  the new plan (FILE.json and FILE.safetensors)',
     '',
@@ -114,43 +140,84 @@ export const learnCommand: Command = {
     const planPath = stringOpt(args, 'plan');
     const calib = stringOpt(args, 'calib');
     const out = stringOpt(args, 'output');
+    const fromJob = stringOpt(args, 'from-job');
+    const prepareOnly = Boolean(args.values['prepare-only']);
+    const workArg = stringOpt(args, 'work-dir');
     if (!modelPath) throw new InputError('give the float model with --model');
     if (!planPath) throw new InputError('give the plan with --plan');
-    if (!calib) throw new InputError('give calibration images with --calib (a folder or a COCO instances JSON)');
-    if (!out) throw new InputError('give the output plan with -o');
-    checkOutputPath(out, '-o');
-    checkOutputPath(sidecarPath(out), '-o (its .safetensors sidecar)');
-    checkDistinctPaths([
-      ['--model', modelPath],
-      ['--plan', planPath],
-      ['-o', out],
-    ]);
+    if (fromJob !== undefined && prepareOnly) throw new InputError('--from-job and --prepare-only exclude each other');
+    if (fromJob !== undefined) {
+      const extra = LEARN_ONLY_OPTIONS.find((o) => args.values[o] !== undefined);
+      if (extra) throw new InputError(`--from-job merges a finished job: --${extra} belongs to the run that made it`);
+    } else if (!calib) throw new InputError('give calibration images with --calib (a folder or a COCO instances JSON)');
+    if (prepareOnly) {
+      if (!workArg) throw new InputError('--prepare-only writes the job folder: give it with --work-dir');
+      if (out) throw new InputError('--prepare-only writes no plan: -o belongs to `yoloq learn --from-job`');
+    } else {
+      if (!out) throw new InputError('give the output plan with -o');
+      checkOutputPath(out, '-o');
+      checkOutputPath(sidecarPath(out), '-o (its .safetensors sidecar)');
+      checkDistinctPaths([
+        ['--model', modelPath],
+        ['--plan', planPath],
+        ['-o', out],
+      ]);
+    }
+    if (workArg) checkWorkDir(workArg);
+    // Learning options are checked before any file is read (a --from-job merge takes none).
     const options = learnOptionsFrom(args);
     const count = numberOpt(args, 'calib-count', LEARN_DEFAULTS.count, { min: 1, integer: true });
-    const workArg = stringOpt(args, 'work-dir');
-    if (workArg) checkWorkDir(workArg);
     const family = stringOpt(args, 'family');
     const familyName = family ? parseFamilyName(family) : undefined;
     const plan = readPlanFiles(planPath);
     const bytes = readModelBytes(modelPath);
     if (plan.modelSha256 && plan.modelSha256 !== sha256(bytes))
       throw new InputError(`plan ${planPath} was made for another model than ${modelPath}`);
-    const set = await trainingImages({ images: calib, count, seed: options.seed });
-    const learned = await learnRounding({
+    if (fromJob !== undefined) {
+      if (!existsSync(fromJob)) throw new InputError(`--from-job ${fromJob}: no such folder`);
+      const learned = finishLearnJob(bytes, plan, fromJob);
+      writePlanFiles(out!, learned.plan);
+      const summary = { model: modelPath, plan: planPath, output: out, changedWeights: learned.changed, ...learned.result };
+      io.out(args.values.json ? JSON.stringify(summary, null, 2) : formatLearn(out!, learned.changed, learned.result));
+      return 0;
+    }
+    const set = await trainingImages({ images: calib!, count, seed: options.seed });
+    const spec = {
       modelBytes: bytes,
       plan,
       images: set.paths,
       options,
       ...(familyName ? { family: familyName } : {}),
+      onProgress: (stage: string, done: number, total: number, detail?: string) => io.progress(stage, done, total, detail),
+    };
+    if (prepareOnly) {
+      const job = await prepareLearnJob(spec, workArg!);
+      io.progress('');
+      if (job.skipped.length) io.note(`yoloq: ${skippedImagesLine('calibration', job.skipped, { strictHint: false })}`);
+      const argv = job.argv.map((a, i) => (i === 1 ? resolve(a) : a));
+      const command = `python -m yoloq_brevitas.learned ${argv.join(' ')}`;
+      io.out(
+        args.values.json
+          ? JSON.stringify({ model: modelPath, plan: planPath, job: resolve(workArg!), command }, null, 2)
+          : [
+              `${workArg}: learning job written (${set.paths.length} images)`,
+              `learn it, in yoloq's python/ folder (with PyTorch and onnx2torch; --job takes the folder where it lies there):`,
+              `  ${command}`,
+              `then: yoloq learn --model ${modelPath} --plan ${planPath} --from-job ${workArg} -o learned.json`,
+            ].join('\n'),
+      );
+      return 0;
+    }
+    const learned = await learnRounding({
+      ...spec,
       ...(workArg ? { workDir: workArg } : {}),
-      onProgress: (stage, done, total, detail) => io.progress(stage, done, total, detail),
       ...(args.values.verbose ? { onLog: (l: string) => io.err(l) } : {}),
     });
     io.progress('');
     if (learned.skipped.length) io.note(`yoloq: ${skippedImagesLine('calibration', learned.skipped, { strictHint: false })}`);
-    writePlanFiles(out, learned.plan);
+    writePlanFiles(out!, learned.plan);
     const summary = { model: modelPath, plan: planPath, output: out, changedWeights: learned.changed, ...learned.result };
-    io.out(args.values.json ? JSON.stringify(summary, null, 2) : formatLearn(out, learned.changed, learned.result));
+    io.out(args.values.json ? JSON.stringify(summary, null, 2) : formatLearn(out!, learned.changed, learned.result));
     return 0;
   },
 };

@@ -86,12 +86,16 @@ function checkFits(model: Model, plan: QuantPlan): void {
   }
 }
 
+/** plan.json of the job folder: the plan with explicit codes on the working graph `work`. */
+export function jobPlanJson(work: Model, plan: QuantPlan): string {
+  return planToJson(withExplicitCodes(work, plan));
+}
+
 /** Write the job folder `dir` (emptied first). InputError before anything is written when the plan does not fit. */
 export async function writeLearnJob(req: LearnJobRequest): Promise<LearnJob> {
   const work = planWorkingGraph(modelFromBytes(req.modelBytes), req.plan);
   checkFits(work, req.plan);
   const graph = learnGraph(work);
-  const plan = withExplicitCodes(work, req.plan);
   const blocks = planBlocks(work, req.plan, req.blocks);
   const activations = activationReaders(work, req.plan);
   // writeImageTensors empties the folder, so it goes first.
@@ -103,7 +107,7 @@ export async function writeLearnJob(req: LearnJobRequest): Promise<LearnJob> {
     ...(req.onProgress ? { onProgress: req.onProgress } : {}),
   });
   writeFileSync(join(req.dir, 'float.onnx'), modelToBytes(batchFreeReshapes(graph).model));
-  writeFileSync(join(req.dir, 'plan.json'), planToJson(plan));
+  writeFileSync(join(req.dir, 'plan.json'), jobPlanJson(work, req.plan));
   writeFileSync(
     join(req.dir, 'blocks.json'),
     `${JSON.stringify({ version: 1, blocks, activations, ...(req.output ? { output: req.output } : {}) }, null, 1)}\n`,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runPythonStage } from '../../brevitas/run-stage.js';
@@ -14,7 +14,7 @@ import type { FamilyName } from '../../yolo/families/index.js';
 import { drawSubset } from '../calibration/samples.js';
 import type { QuantPlan } from '../plan.js';
 import { planWorkingGraph } from '../working-graph.js';
-import { writeLearnJob } from './job.js';
+import { jobPlanJson, writeLearnJob } from './job.js';
 import { mergeLearnedCodes, readLearnedCodes } from './merge.js';
 
 /**
@@ -146,27 +146,79 @@ function stageArgv(dir: string, o: LearnOptions): string[] {
   ];
 }
 
-/** Learn the plan's rounding (see the file comment). InputError when the plan does not fit the model. */
-export async function learnRounding(req: LearnRequest): Promise<LearnOutcome> {
+/** What `prepareLearnJob` needs: the learning request less the Python stage. */
+export type LearnJobSpec = Omit<LearnRequest, 'python' | 'onLog' | 'workDir'>;
+
+/**
+ * Write the job folder `dir` (emptied first) and return the Python stage's arguments for it: the first half of
+ * `learnRounding`, for learning on another machine (one with a GPU and PyTorch but no Node, say). There, in
+ * yoloq's python/ folder, `python -m yoloq_brevitas.learned <argv>` learns; `finishLearnJob` merges what it wrote.
+ */
+export async function prepareLearnJob(
+  req: LearnJobSpec,
+  dir: string,
+): Promise<{ argv: string[]; skipped: Array<{ path: string; reason: string }> }> {
   const progress: OnProgress = req.onProgress ?? (() => undefined);
   const model = modelFromBytes(req.modelBytes);
   const detected = detectFamily(modelSignature(model), req.family ? { family: req.family } : {});
+  const job = await writeLearnJob({
+    modelBytes: req.modelBytes,
+    plan: req.plan,
+    images: req.images,
+    letterbox: detected.adapter.letterboxOptions(detected.input),
+    family: detected.family,
+    dir,
+    blocks: { fallbackSize: req.options.blockSize },
+    output: detected.adapter.outputLayout,
+    onProgress: (d, t) => progress('preprocessing', d, t),
+  });
+  return { argv: stageArgv(dir, req.options), skipped: [...job.images.skipped] };
+}
+
+/**
+ * The second half of `learnRounding`: the plan with the codes the Python stage wrote into the job folder `dir`.
+ * InputError when the stage has not finished there, or when the job was written for another plan or model (its
+ * plan.json must be exactly the one `prepareLearnJob` writes for these).
+ */
+export function finishLearnJob(modelBytes: Uint8Array, plan: QuantPlan, dir: string): Omit<LearnOutcome, 'skipped'> {
+  const model = modelFromBytes(modelBytes);
+  const work = planWorkingGraph(model, plan);
+  const file = (name: string) => join(dir, name);
+  for (const name of ['plan.json', 'result.json', 'codes.safetensors'])
+    if (!existsSync(file(name)))
+      throw new InputError(
+        `${dir}: no ${name}${name === 'plan.json' ? ' (not a learning job)' : ' (the Python stage has not finished there)'}`,
+      );
+  if (readFileSync(file('plan.json'), 'utf8') !== jobPlanJson(work, plan))
+    throw new InputError(`${dir}: the job was written for another plan or model than the ones given`);
+  const result = JSON.parse(readFileSync(file('result.json'), 'utf8')) as LearnStageResult;
+  const learned = readLearnedCodes(readFileSync(file('codes.safetensors')));
+  const inits = new Map(mainGraph(work).initializers.map((t) => [t.name, t]));
+  const merged = mergeLearnedCodes(
+    plan,
+    learned,
+    {
+      iterations: result.iterations,
+      batch: result.batch,
+      images: result.images,
+      seed: result.seed,
+      qdrop: result.qdrop,
+      ...(result.loss === 'output' ? { loss: 'output' as const } : {}),
+    },
+    (name) => toFloat32(inits.get(name)!),
+  );
+  return { plan: merged.plan, changed: merged.changed, result };
+}
+
+/** Learn the plan's rounding (see the file comment). InputError when the plan does not fit the model. */
+export async function learnRounding(req: LearnRequest): Promise<LearnOutcome> {
+  const progress: OnProgress = req.onProgress ?? (() => undefined);
   const work = req.workDir ? resolve(req.workDir) : mkdtempSync(join(tmpdir(), 'yoloq-learn-'));
   try {
-    const job = await writeLearnJob({
-      modelBytes: req.modelBytes,
-      plan: req.plan,
-      images: req.images,
-      letterbox: detected.adapter.letterboxOptions(detected.input),
-      family: detected.family,
-      dir: work,
-      blocks: { fallbackSize: req.options.blockSize },
-      output: detected.adapter.outputLayout,
-      onProgress: (d, t) => progress('preprocessing', d, t),
-    });
+    const job = await prepareLearnJob(req, work);
     const py = req.python ?? (await ensurePythonEnv({ onLog: (l) => progress('installing the Python stage', 0, 0, l.slice(0, 60)) }));
     const steps = Math.max(1, req.options.iters);
-    await runPythonStage(py, stageArgv(work, req.options), {
+    await runPythonStage(py, job.argv, {
       module: 'yoloq_brevitas.learned',
       onProgress: (e) =>
         progress(
@@ -178,23 +230,7 @@ export async function learnRounding(req: LearnRequest): Promise<LearnOutcome> {
         ),
       ...(req.onLog ? { onLog: req.onLog } : {}),
     });
-    const result = JSON.parse(readFileSync(join(work, 'result.json'), 'utf8')) as LearnStageResult;
-    const learned = readLearnedCodes(readFileSync(join(work, 'codes.safetensors')));
-    const inits = new Map(mainGraph(planWorkingGraph(model, req.plan)).initializers.map((t) => [t.name, t]));
-    const merged = mergeLearnedCodes(
-      req.plan,
-      learned,
-      {
-        iterations: result.iterations,
-        batch: result.batch,
-        images: result.images,
-        seed: result.seed,
-        qdrop: result.qdrop,
-        ...(result.loss === 'output' ? { loss: 'output' as const } : {}),
-      },
-      (name) => toFloat32(inits.get(name)!),
-    );
-    return { plan: merged.plan, changed: merged.changed, result, skipped: [...job.images.skipped] };
+    return { ...finishLearnJob(req.modelBytes, req.plan, work), skipped: job.skipped };
   } finally {
     if (!req.workDir) rmSync(work, { recursive: true, force: true });
   }
