@@ -39,7 +39,8 @@ import { benchArgs, benchNumber } from './bench-args.js';
  * folder), and its plan is scored as the variant's base row. Every DIR/<cell>/<run>/ holding the Python stage's
  * result.json and codes.safetensors for that job (run there as `python -m yoloq_brevitas.learned --job …`, any
  * settings) is merged (`yoloq learn --from-job`) and scored as the row "<variant> [<run>]". Scores are cached per
- * folder, so a second pass scores only new runs.
+ * folder, so a second pass scores only new runs. `--skip-base` leaves the plans unscored (their row is then left
+ * out): for preparing jobs quickly when the plan's own row was measured before.
  */
 
 const DATA = '../shared/data';
@@ -152,6 +153,7 @@ const { values: opts } = benchArgs(import.meta.url, {
   out: { type: 'string', default: '' },
   person300: { type: 'boolean' },
   'learn-dir': { type: 'string', default: '' },
+  'skip-base': { type: 'boolean' },
 });
 const list = (s: string) => s.split(',').filter(Boolean);
 const models = list(opts.models);
@@ -251,9 +253,10 @@ async function offloadedLearning(
       console.error(`  learn it: python -m yoloq_brevitas.learned ${job.argv.join(' ')}`);
     } else plan = readPlanFiles(basePath);
     const work = planWorkingGraph(modelFromBytes(bytes), plan);
-    base.push(
-      await scorePlan(work, plan, v, scheme, join(cell, 'base-scores.json'), join(tmp, `${m}-${scheme}-${slug}-base-${seed}.onnx`)),
-    );
+    if (!opts['skip-base'] || existsSync(join(cell, 'base-scores.json')))
+      base.push(
+        await scorePlan(work, plan, v, scheme, join(cell, 'base-scores.json'), join(tmp, `${m}-${scheme}-${slug}-base-${seed}.onnx`)),
+      );
     for (const run of readdirSync(cell, { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .map((d) => d.name)
@@ -291,7 +294,7 @@ async function offloadedLearning(
       console.log(`person300: ${line}`);
     }
   };
-  row(`${v.name.replace(/\+learned$/, '')} (the plan learned from)`, base);
+  if (base.length === seeds.length) row(`${v.name.replace(/\+learned$/, '')} (the plan learned from)`, base);
   for (const [run, xs] of runs) {
     if (xs.length === seeds.length) row(`${v.name} [${run}]`, xs);
     else console.error(`  (${m} ${scheme} ${v.name} [${run}]: ${xs.length} of ${seeds.length} draws learned; row left out)`);
@@ -307,8 +310,16 @@ for (const m of models) {
   if (!MODELS[m]) throw new Error(`--models ${m}: expected one of ${Object.keys(MODELS).join(', ')}`);
   await ensureExported(m);
   const bytes = readFileSync(MODELS[m]!);
-  const fp = await mAP(MODELS[m]!);
-  const fpPerson = withPerson ? await mAP(MODELS[m]!, PERSON300) : 0;
+  // Under --learn-dir the float scores are cached there too: a second pass scores only new runs.
+  const fpCache = learnDir ? resolve(learnDir, `fp-${m}.json`) : '';
+  const cached =
+    fpCache && existsSync(fpCache) ? (JSON.parse(readFileSync(fpCache, 'utf8')) as { fp: number; fpPerson: number }) : undefined;
+  const fp = cached?.fp ?? (await mAP(MODELS[m]!));
+  const fpPerson = withPerson ? (cached && cached.fpPerson > 0 ? cached.fpPerson : await mAP(MODELS[m]!, PERSON300)) : 0;
+  if (fpCache) {
+    mkdirSync(resolve(learnDir), { recursive: true });
+    writeFileSync(fpCache, `${JSON.stringify({ fp, fpPerson })}\n`);
+  }
   if (withPerson) personRows.push(`| ${m} | FP32 | — | ${fpPerson.toFixed(4)} | | ${fpPerson.toFixed(4)} | |`);
   log(`| ${m} | FP32 | — | 0 | 32 | ${fp.toFixed(4)} | | ${fp.toFixed(4)} | |`);
   for (const scheme of schemes) {
