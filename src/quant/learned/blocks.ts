@@ -1,5 +1,6 @@
 import { indexGraph, topologicalOrder } from '../../onnx/ir/graph-index.js';
 import { mainGraph, nodeLabel, type Model } from '../../onnx/ir/graph.js';
+import { InputError } from '../../errors.js';
 import type { QuantPlan } from '../plan.js';
 
 /**
@@ -8,6 +9,11 @@ import type { QuantPlan } from '../plan.js';
  * first quantized weight's node and runs up to the next block's first one, so the activations after a block's last
  * Conv (SiLU as Sigmoid·Mul, Concat, …) belong to it and its loss sees them. Nodes before the first block are run,
  * never learned.
+ *
+ * Nodes from a selection (TopK, ArgMax, ArgMin, NonMaxSuppression) on belong to no block: YOLOv10's end-to-end head
+ * picks its 300 detections inside the graph, and a squared error between the float and quantized picks compares
+ * different anchors once the two rank them differently. The last block's loss is on what the selection reads (every
+ * anchor's boxes and scores) instead.
  */
 export interface LearnBlock {
   /** The shared module path ("/model.4"), or "convs N–M" for a fallback group. */
@@ -36,6 +42,41 @@ export function modulePath(label: string): string | undefined {
   if (/^model\.\d+$/.test(parts[1]!)) return `/${parts[1]}`;
   if (parts[1] === 'backbone' && parts[2] === 'backbone' && parts.length > 4) return `/backbone/backbone/${parts[3]}`;
   return `/${parts[1]}/${parts[2]}`;
+}
+
+/** Ops whose outputs depend on a ranking of their input: nothing downstream of one is a dense function of the weights. */
+const SELECTION_OPS = new Set(['TopK', 'ArgMax', 'ArgMin', 'NonMaxSuppression']);
+
+/** Node indices at or downstream of a selection op. */
+function afterSelection(graph: ReturnType<typeof mainGraph>, sequence: readonly number[]): Set<number> {
+  const after = new Set<number>();
+  const tainted = new Set<string>();
+  for (const i of sequence) {
+    const node = graph.nodes[i]!;
+    if (SELECTION_OPS.has(node.opType) || node.inputs.some((v) => v && tainted.has(v))) {
+      after.add(i);
+      for (const v of node.outputs) if (v) tainted.add(v);
+    }
+  }
+  return after;
+}
+
+/** Ops whose outputs describe their input's shape, not its values. */
+const SHAPE_OPS = new Set(['Shape', 'Size']);
+
+/**
+ * Values that carry image data: computed from a graph input through anything but a shape query. A block loss on the
+ * rest (constants, shape arithmetic such as YOLOv10's min(300, anchors)) measures nothing and need not be float.
+ */
+function dataValues(graph: ReturnType<typeof mainGraph>, sequence: readonly number[]): Set<string> {
+  // Old exports list initializers among the graph inputs too: those are weights, not images.
+  const weights = new Set(graph.initializers.map((t) => t.name));
+  const data = new Set(graph.inputs.map((v) => v.name).filter((n) => !weights.has(n)));
+  for (const i of sequence) {
+    const node = graph.nodes[i]!;
+    if (!SHAPE_OPS.has(node.opType) && node.inputs.some((v) => v && data.has(v))) for (const v of node.outputs) if (v) data.add(v);
+  }
+  return data;
 }
 
 /** Group the quantized weights (labels, in topological order) by module path, or N at a time without paths. */
@@ -72,15 +113,19 @@ export function planBlocks(model: Model, plan: QuantPlan, options: BlockOptions 
   const groups = groupWeights(weights, options.fallbackSize ?? 4);
   const position = new Map(sequence.map((nodeIndex, pos) => [labels[nodeIndex]!, pos]));
   const starts = groups.map((g) => position.get(g.first)!);
+  const selected = afterSelection(graph, sequence);
+  const data = dataValues(graph, sequence);
+  const late = weights.find((w) => selected.has(sequence[position.get(w)!]!));
+  if (late) throw new InputError(`learned rounding: ${late} comes after a TopK/ArgMax/NonMaxSuppression, where no block loss reaches it`);
   return groups.map((g, k) => {
-    const span = sequence.slice(starts[k], k + 1 < starts.length ? starts[k + 1] : sequence.length);
+    const span = sequence.slice(starts[k], k + 1 < starts.length ? starts[k + 1] : sequence.length).filter((i) => !selected.has(i));
     const inside = new Set(span);
     const outputs: string[] = [];
     for (const i of span) {
       for (const v of graph.nodes[i]!.outputs) {
         if (!v) continue;
         const outside = (index.consumers.get(v) ?? []).some((c) => !inside.has(c));
-        if ((outside || index.graphOutputs.has(v)) && !outputs.includes(v)) outputs.push(v);
+        if ((outside || index.graphOutputs.has(v)) && data.has(v) && !outputs.includes(v)) outputs.push(v);
       }
     }
     return { name: g.name, nodes: span.map((i) => labels[i]!), weights: g.members, outputs };

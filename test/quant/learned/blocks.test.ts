@@ -64,6 +64,34 @@ test('module paths group consecutive Convs of one module into one block', () => 
   assert.deepEqual(blocks[1]!.outputs, ['output']);
 });
 
+test('an in-graph selection (YOLOv10 end-to-end TopK) belongs to no block: the last block is scored on what it reads', () => {
+  const b = new GraphBuilder('topk');
+  const x = b.input('images', DataType.FLOAT, [1, 2, 4, 4]);
+  const w = b.constant('/model.0/conv.w', DataType.FLOAT, [2, 2, 1, 1], [1, 0.5, -0.25, 2]);
+  const conv = b.op('Conv', [x, w], { name: '/model.0/conv/Conv' });
+  const flat = b.op('Reshape', [conv, b.constant('/model.1/shape', DataType.INT64, [2], [1, 32])], { name: '/model.1/Reshape' });
+  // k = min(3, elements): shape arithmetic the selection reads, which is no block output.
+  const size = b.op('Size', [flat], { name: '/model.1/Size' });
+  const k = b.op(
+    'Min',
+    [
+      b.op('Reshape', [size, b.constant('/model.1/one', DataType.INT64, [1], [1])], { name: '/model.1/k1' }),
+      b.constant('/model.1/three', DataType.INT64, [1], [3]),
+    ],
+    { name: '/model.1/Min' },
+  );
+  const [values, indices] = b.node('TopK', [flat, k], 2, { name: '/model.1/TopK' });
+  const picked = b.op('GatherElements', [flat, indices!], { name: '/model.1/GatherElements', attrs: { axis: 1 } });
+  b.node('Add', [picked, values!], ['output'], { name: '/model.1/Add' });
+  b.output('output', DataType.FLOAT, [1, 3]);
+  const model = b.model(17);
+  const blocks = planBlocks(model, rtnPlan(model));
+  assert.equal(blocks.length, 1);
+  assert.deepEqual(blocks[0]!.nodes, ['/model.0/conv/Conv', '/model.1/Reshape', '/model.1/Size', '/model.1/k1', '/model.1/Min']);
+  // What TopK and GatherElements read: every anchor, densely.
+  assert.deepEqual(blocks[0]!.outputs, [flat]);
+});
+
 test('activation readers follow the exporters: quantized readers only, or every reader for readers "all"', () => {
   const model = buildTinyDetector('float');
   const plan = rtnPlan(model);
