@@ -200,7 +200,7 @@ export const learnCommand: Command = {
         args.values.json
           ? JSON.stringify({ model: modelPath, plan: planPath, job: resolve(workArg!), command }, null, 2)
           : [
-              `${workArg}: learning job written (${set.paths.length - job.skipped.length} images)`,
+              `${workArg}: learning job written (${set.paths.length - job.skipped.length} image${set.paths.length - job.skipped.length === 1 ? '' : 's'})`,
               `learn it, in yoloq's python/ folder (with PyTorch and onnx2torch; --job takes the folder where it lies there):`,
               `  ${command}`,
               `then: yoloq learn --model ${modelPath} --plan ${planPath} --from-job ${workArg} -o learned.json`,
