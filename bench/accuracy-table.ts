@@ -191,7 +191,10 @@ interface Scored {
   eff: number;
 }
 
-/** Score one plan (cached in `cache`): val100, person300 when asked, and inspect's 4-bit share and bits per weight. */
+/**
+ * Score one plan: val100, person300 when asked, and the 4-bit share and bits per weight as `yoloq inspect` counts
+ * them (over every Conv weight, float ones included). Cached in the file `cache` when one is given.
+ */
 async function scorePlan(
   work: ReturnType<typeof planWorkingGraph>,
   plan: QuantPlan,
@@ -200,7 +203,7 @@ async function scorePlan(
   cache: string,
   path: string,
 ): Promise<Scored> {
-  if (existsSync(cache)) {
+  if (cache && existsSync(cache)) {
     const s = JSON.parse(readFileSync(cache, 'utf8')) as Scored;
     if (!withPerson || s.person > 0) return s;
   }
@@ -216,7 +219,7 @@ async function scorePlan(
     share: info.conv.percentAt4Bits / 100,
     eff: info.bitsPerWeight,
   };
-  writeFileSync(cache, `${JSON.stringify(s)}\n`);
+  if (cache) writeFileSync(cache, `${JSON.stringify(s)}\n`);
   return s;
 }
 
@@ -366,18 +369,18 @@ for (const m of models) {
           learnSeconds += (performance.now() - t1) / 1000;
         }
         seconds += (performance.now() - t0) / 1000;
-        const model = applyPlan(work, plan, {
-          format: v.format ?? (v.blocked ? 'int4' : 'qcdq'),
-          ...(scheme.endsWith('a16') ? { actDtype: 'fp32' as const } : {}),
-        });
-        const path = join(tmp, `${m}-${scheme}-${v.name.replace(/[^a-z0-9.]+/gi, '_')}-${seed}.onnx`);
-        saveModel(model, path);
-        values.push(await mAP(path));
-        if (withPerson) personValues.push(await mAP(path, PERSON300));
-        // Both as `yoloq inspect` counts them: over every Conv weight of the model, float ones included.
-        const info = inspectModel(model);
-        share = info.conv.percentAt4Bits / 100;
-        eff = info.bitsPerWeight;
+        const scored = await scorePlan(
+          work,
+          plan,
+          v,
+          scheme,
+          '',
+          join(tmp, `${m}-${scheme}-${v.name.replace(/[^a-z0-9.]+/gi, '_')}-${seed}.onnx`),
+        );
+        values.push(scored.val);
+        if (withPerson) personValues.push(scored.person);
+        share = scored.share;
+        eff = scored.eff;
       }
       const mean = values.reduce((a, b) => a + b, 0) / values.length;
       log(
