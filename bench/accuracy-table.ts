@@ -97,6 +97,12 @@ const compact = (blockSize: number): Partial<PlanRequest> => ({
   weights: { granularity: { kind: 'blocked', blockSize }, blockScales: 'uint8' },
 });
 
+/** The same with FP8 E4M3 block-scale codes under one float32 scale per tensor (`--format int4-compact-fp8`). */
+const compactFp8 = (blockSize: number): Partial<PlanRequest> => ({
+  ...recipePlanRequest(RECIPES.default, FORMAT_CAPABILITIES['int4-compact-fp8']),
+  weights: { granularity: { kind: 'blocked', blockSize }, blockScales: 'e4m3' },
+});
+
 const VARIANTS: Variant[] = [
   { name: 'rtn', req: { algorithm: 'rtn' } },
   { name: 'rtn+budget0.9', req: { algorithm: 'rtn', budget: 0.9 } },
@@ -135,6 +141,11 @@ const VARIANTS: Variant[] = [
   // A bits budget (`--bits 4.6`): each 4-bit layer's block size (16–128) and the 8-bit layers chosen together.
   { name: 'default compact bits4.6', req: { ...compact(16), bitsPerWeight: 4.6 }, format: 'int4-compact' },
   { name: 'default compact bits4.5', req: { ...compact(16), bitsPerWeight: 4.5 }, format: 'int4-compact' },
+  // FP8 E4M3 block-scale codes, one scale per tensor (the NVFP4 layout of scales): the row scales' 32/K bits go to the
+  // budget; 'sym' also drops the zero points (4/B bits), as TensorRT would need.
+  { name: 'default fp8:16', req: compactFp8(16), format: 'int4-compact-fp8' },
+  { name: 'default fp8 bits4.6', req: { ...compactFp8(16), bitsPerWeight: 4.6 }, format: 'int4-compact-fp8' },
+  { name: 'default fp8 bits4.6 sym', req: { ...compactFp8(16), bitsPerWeight: 4.6, asymWeights: false }, format: 'int4-compact-fp8' },
   // `--target tensorrt` as quantize and run apply it: per-channel symmetric 4-bit weights, symmetric activations,
   // NVIDIA's Q/DQ placement for YOLO with prediction layers in float, written as QDQ.
   { name: 'tensorrt', req: targetPlanRequest(DEFAULT_QDQ, 'tensorrt', 'qdq'), format: 'qdq' },

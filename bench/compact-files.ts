@@ -75,6 +75,14 @@ const FORMS: Form[] = [
     budget: 0.95,
   },
   { name: 'int4-compact --bits 4.5', format: 'int4-compact', granularity: { kind: 'blocked', blockSize: 16 }, twoLevel: true, bits: 4.5 },
+  { name: 'int4-compact-fp8 block:16', format: 'int4-compact-fp8', granularity: { kind: 'blocked', blockSize: 16 }, twoLevel: true },
+  {
+    name: 'int4-compact-fp8 --bits 4.5',
+    format: 'int4-compact-fp8',
+    granularity: { kind: 'blocked', blockSize: 16 },
+    twoLevel: true,
+    bits: 4.5,
+  },
 ];
 
 const selectedForms =
@@ -123,7 +131,10 @@ for (const name of values.models!.split(',')) {
         equalize: false,
         ...(form.budget !== undefined ? { budget: form.budget } : {}),
         ...(form.bits !== undefined ? { bitsPerWeight: form.bits } : {}),
-        weights: { granularity: form.granularity, ...(form.twoLevel ? { blockScales: 'uint8' as const } : {}) },
+        weights: {
+          granularity: form.granularity,
+          ...(form.twoLevel ? { blockScales: FORMAT_CAPABILITIES[form.format].blockScaleCodes ?? 'uint8' } : {}),
+        },
       };
       const { plan, work } = await makePlan(bytes, {
         scheme,

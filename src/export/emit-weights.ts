@@ -4,6 +4,7 @@ import { blockCount } from '../onnx/ir/block-quant.js';
 import { DataType } from '../onnx/ir/dtypes.js';
 import { makeTensor } from '../onnx/ir/tensor.js';
 import { codeRange } from '../quant/weights/layout.js';
+import { codeKindOf, type BlockScalesField } from '../quant/weights/two-level.js';
 import type { GraphEdit } from './graph-edit.js';
 import type { ResolvedWeight } from './resolve-plan.js';
 
@@ -75,21 +76,35 @@ function storedType(bits: number): number {
 export interface Int4Options {
   layout: 'as-planned' | 'cuda-blocked';
   /**
-   * 2: a decision with two-level block scales stores them as uint8 codes [rows, blocks] and float32 row scales
-   * [rows], dequantized by a DequantizeLinear (axis 0) whose output is the weight DequantizeLinear's scale input.
+   * 2: a decision with two-level block scales stores them as 8-bit codes [rows, blocks] and their float32
+   * second-level scales, dequantized by a DequantizeLinear whose output is the weight DequantizeLinear's scale input.
    * 1 (default): the float32 block scales themselves.
    */
   scaleLevels?: 1 | 2;
 }
 
-/** uint8 block-scale codes → DequantizeLinear against the row scales: the float32 block scales [rows, blocks]. */
-function blockScaleChain(edit: GraphEdit, name: string, rows: number, blocks: number, b: { codes: number[]; rowScales: number[] }): string {
-  const codes = edit.addInitializer(makeTensor(edit.fresh(`${name}_sq`), DataType.UINT8, [rows, blocks], b.codes));
-  const rowScales = edit.addInitializer(makeTensor(edit.fresh(`${name}_ss`), DataType.FLOAT, [rows], b.rowScales));
+/**
+ * Block-scale codes → DequantizeLinear against the second-level scales: the float32 block scales [rows, blocks].
+ * uint8 codes read one scale per row (axis 0); FP8 E4M3 codes one scale for the tensor (per-tensor, as NVFP4).
+ */
+function blockScaleChain(edit: GraphEdit, name: string, rows: number, blocks: number, b: BlockScalesField): string {
+  const e4m3 = codeKindOf(b) === 'e4m3';
+  const codes = edit.addInitializer(
+    e4m3
+      ? {
+          name: edit.fresh(`${name}_sq`),
+          dtype: DataType.FLOAT8E4M3FN,
+          dims: [rows, blocks],
+          data: Uint8Array.from(b.codes),
+          field: 'raw_data',
+        }
+      : makeTensor(edit.fresh(`${name}_sq`), DataType.UINT8, [rows, blocks], b.codes),
+  );
+  const second = edit.addInitializer(makeTensor(edit.fresh(`${name}_ss`), DataType.FLOAT, e4m3 ? [] : [rows], b.rowScales));
   return edit.addNode({
     opType: 'DequantizeLinear',
-    inputs: [codes, rowScales],
-    attributes: [intAttr('axis', 0)],
+    inputs: [codes, second],
+    attributes: e4m3 ? [] : [intAttr('axis', 0)],
     outputs: [edit.fresh(`${name}_s`)],
   });
 }

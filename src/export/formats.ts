@@ -6,7 +6,7 @@ import { emitInt4, emitQcdq, emitQdq, type WeightEmitter } from './emit-weights.
  * Export formats as data: one frozen row per format with what it can carry and how its weights are emitted.
  * Adding a format is adding a row here (and its emitter in emit-weights.ts); nothing else branches on format names.
  */
-export type FormatName = 'qcdq' | 'qdq' | 'int4' | 'int4-cuda' | 'int4-compact';
+export type FormatName = 'qcdq' | 'qdq' | 'int4' | 'int4-cuda' | 'int4-compact' | 'int4-compact-fp8';
 
 export interface ExportFormatRow {
   readonly name: FormatName;
@@ -63,7 +63,14 @@ export const FORMATS: Readonly<Record<FormatName, ExportFormatRow>> = Object.fre
     name: 'int4-compact',
     summary:
       'native INT4 with two-level block scales: uint8 block-scale codes → DequantizeLinear against a float32 scale per output channel → the weight DequantizeLinear (opset 21; the int4-cuda layout)',
-    capabilities: { ...INT4, scaleLevels: 2 },
+    capabilities: { ...INT4, scaleLevels: 2, blockScaleCodes: 'uint8' },
+    emitWeight: emitInt4({ layout: 'cuda-blocked', scaleLevels: 2 }),
+  }),
+  'int4-compact-fp8': row({
+    name: 'int4-compact-fp8',
+    summary:
+      'native INT4 with two-level block scales as NVFP4 stores them: FP8 E4M3 block-scale codes → DequantizeLinear against one float32 scale per tensor → the weight DequantizeLinear (opset 21; the int4-cuda layout)',
+    capabilities: { ...INT4, scaleLevels: 2, blockScaleCodes: 'e4m3' },
     emitWeight: emitInt4({ layout: 'cuda-blocked', scaleLevels: 2 }),
   }),
 });

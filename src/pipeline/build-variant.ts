@@ -61,8 +61,8 @@ export interface BuildRecord {
  * two-level format.
  */
 export function targetPlanRequest(req: Partial<PlanRequest>, target: TargetName | undefined, format: FormatName): Partial<PlanRequest> {
-  const twoLevel = FORMAT_CAPABILITIES[format].scaleLevels === 2;
-  if (!target && !twoLevel) return req;
+  const codes = FORMAT_CAPABILITIES[format].blockScaleCodes;
+  if (!target && !codes) return req;
   const t = target ? TARGETS[target] : undefined;
   const granularity = t && t.granularity !== 'recipe' ? t.granularity : req.weights?.granularity;
   return {
@@ -70,7 +70,7 @@ export function targetPlanRequest(req: Partial<PlanRequest>, target: TargetName 
     weights: {
       ...req.weights,
       ...(granularity ? { granularity } : {}),
-      ...(twoLevel ? { blockScales: 'uint8' as const } : {}),
+      ...(codes ? { blockScales: codes } : {}),
       ...(t?.placement === 'tensorrt' ? { floatPredictionLayers: true } : {}),
     },
     ...(t?.symmetricWeights ? { asymWeights: false } : {}),

@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js';
 import { isSchemeName, type SchemeName } from './scheme.js';
+import { blockScalesOf, codeKindOf, codeRange, perTensorSecondLevel, type BlockScalesField } from './weights/two-level.js';
 
 /**
  * The QuantPlan: every quantization decision, per tensor, as JSON. Producers (RTN, GPTQ, calibration, policy)
@@ -110,11 +111,13 @@ export interface WeightDecision {
    */
   zeroPoints?: number[];
   /**
-   * Two-level block scales (blocked granularity only): `scales[r·B + j]` = float32(codes[r·B + j] · rowScales[r]),
-   * uint8 codes 1…255 and one float32 scale per row (src/quant/weights/two-level.ts). Formats with two scale levels
-   * store the codes and row scales; any other format stores `scales` as they are.
+   * Two-level block scales (blocked granularity only), src/quant/weights/two-level.ts: uint8 codes 1…255 with one
+   * float32 scale per row, `scales[r·B + j]` = float32(codes[r·B + j] · rowScales[r]); or, with `codeType: 'e4m3'`,
+   * FP8 E4M3FN bytes 1…126 with one float32 scale for the tensor, `scales[i]` = float32(e4m3(codes[i]) ·
+   * rowScales[0]). Formats with two scale levels store the codes and second-level scales; any other format stores
+   * `scales` as they are.
    */
-  blockScales?: { codes: number[]; rowScales: number[] };
+  blockScales?: BlockScalesField;
   /** The algorithm that chose scales and codes, with its settings. */
   algorithm: AlgorithmRecord;
   /** Base64 of the int8 codes (row-major, one byte each) when they differ from round-to-nearest of the float weight. */
@@ -223,15 +226,21 @@ function checkBlockScales(w: WeightDecision, at: string): void {
   const b = w.blockScales!;
   const rows = w.shape[0]!;
   if (w.granularity.kind !== 'blocked') fail(`${at}.blockScales need blocked granularity`);
-  if (!isNumArray(b.codes) || b.codes.length !== w.scales.length || b.codes.some((c) => !Number.isInteger(c) || c < 1 || c > 255)) {
-    fail(`${at}.blockScales.codes must be one integer in [1, 255] per scale`);
+  if (b.codeType !== undefined && b.codeType !== 'e4m3') fail(`${at}.blockScales.codeType must be "e4m3" or absent (uint8)`);
+  const kind = codeKindOf(b);
+  const { min, max } = codeRange(kind);
+  if (!isNumArray(b.codes) || b.codes.length !== w.scales.length || b.codes.some((c) => !Number.isInteger(c) || c < min || c > max)) {
+    fail(`${at}.blockScales.codes must be one integer in [${min}, ${max}] per scale`);
   }
-  if (!isNumArray(b.rowScales) || b.rowScales.length !== rows || b.rowScales.some((s) => !(s > 0))) {
-    fail(`${at}.blockScales.rowScales must be one positive number per output channel`);
+  const perTensor = perTensorSecondLevel(kind);
+  if (!isNumArray(b.rowScales) || b.rowScales.length !== (perTensor ? 1 : rows) || b.rowScales.some((s) => !(s > 0))) {
+    fail(
+      `${at}.blockScales.rowScales must be ${perTensor ? 'one positive number (e4m3 codes share one scale)' : 'one positive number per output channel'}`,
+    );
   }
-  const blocks = w.scales.length / rows;
-  const i = w.scales.findIndex((s, k) => s !== Math.fround(b.codes[k]! * b.rowScales[Math.floor(k / blocks)]!));
-  if (i >= 0) fail(`${at}.scales[${i}] is not blockScales.codes[${i}] × its row scale`);
+  const rebuilt = blockScalesOf(b, w.scales.length / rows);
+  const i = w.scales.findIndex((s, k) => s !== rebuilt[k]);
+  if (i >= 0) fail(`${at}.scales[${i}] is not blockScales.codes[${i}]'s value × its second-level scale`);
 }
 
 function checkActivation(a: Partial<ActivationDecision>, i: number): void {

@@ -9,6 +9,8 @@ import { inspectModel } from '../../src/inspect/inspect-model.js';
 import { modelFromBytes, modelToBytes } from '../../src/onnx/serde/model-io.js';
 import { seededRandom } from '../../src/util/seeded-random.js';
 import { isCleanInputError, runCli } from '../helpers/cli.js';
+import { runTiny, tinyInput } from '../helpers/run-tiny.js';
+import { readPlanFiles } from '../../src/quant/plan-file.js';
 
 /**
  * `quantize --bits B`: the block sizes and 8-bit layers are chosen under an all-in bits budget, and the file
@@ -90,4 +92,44 @@ test('--bits refusals: one line, exit 2, nothing written', async () => {
     assert.match(r.stderr, message);
     assert.ok(!existsSync(out));
   }
+});
+
+test('int4-compact-fp8 under the default recipe: GPTQ and correction stay on the e4m3 grid; the plan applied as int4 gives the same outputs', async () => {
+  await images();
+  const out = join(dir, 'fp8.onnx');
+  const planFile = join(dir, 'fp8.plan.json');
+  const args = ['quantize', '--model', model, '--scheme', 'w4a16', '--act-dtype', 'fp32', '--format', 'int4-compact-fp8'];
+  const r = runCli([
+    ...args,
+    '--calib',
+    calib,
+    '--no-keep-first-last',
+    '--bits',
+    '5',
+    '--sqnr-images',
+    '0',
+    '--plan',
+    planFile,
+    '-o',
+    out,
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const plan = readPlanFiles(planFile);
+  const twoLevel = plan.weights.filter((w) => w.blockScales);
+  assert.ok(twoLevel.length > 0);
+  for (const w of twoLevel) {
+    assert.equal(w.blockScales!.codeType, 'e4m3', w.node);
+    assert.ok(w.algorithm.name === 'gptq' && 'correction' in w.algorithm, w.node);
+  }
+  const summary = JSON.parse(r.stdout) as { bitsPerWeight: number };
+  assert.ok(summary.bitsPerWeight <= 5, `${summary.bitsPerWeight}`);
+  const int4 = join(dir, 'fp8-as-int4.onnx');
+  const applied = runCli(['apply', '--plan', planFile, model, '--format', 'int4', '--act-dtype', 'fp32', '-o', int4]);
+  assert.equal(applied.code, 0, applied.stderr);
+  const input = tinyInput(5);
+  assert.deepEqual(
+    Array.from(await runTiny(modelFromBytes(readFileSync(out)), input)),
+    Array.from(await runTiny(modelFromBytes(readFileSync(int4)), input)),
+  );
 });

@@ -18,7 +18,7 @@ import { runTiny, tinyInput } from '../helpers/run-tiny.js';
 
 const input = tinyInput(3);
 
-function plan(blockScales: 'uint8' | 'float32'): QuantPlan {
+function plan(blockScales: 'uint8' | 'e4m3' | 'float32'): QuantPlan {
   const model = buildTinyDetector('float');
   const granularity = { kind: 'blocked', blockSize: 8 } as const;
   const { weights, float } = planWeightsRtn(findQuantTargets(model), SCHEMES.w4a16, { granularity, keepFirstLast: false, blockScales });
@@ -77,6 +77,72 @@ test('inspect: bits per weight, all in, by hand for one two-level layer', () => 
     const n = w.shape.reduce((a, b) => a * b, 1);
     // INT4 codes + uint8 block-scale codes + float32 row scales.
     const expected = (4 * n + 8 * w.scales.length + 32 * w.shape[0]!) / n;
+    assert.ok(Math.abs(row.bitsPerWeight - expected) < 1e-9, `${w.node}: ${row.bitsPerWeight} vs ${expected}`);
+  }
+});
+
+test('int4-compact-fp8: E4M3 block-scale codes → DequantizeLinear against one tensor scale; same outputs as int4 from the same plan', async () => {
+  const p = plan('e4m3');
+  const twoLevel = p.weights.filter((w) => w.blockScales);
+  // One scale serves the whole tensor, so every blocked 4-bit weight takes codes, rows of one block included.
+  assert.equal(twoLevel.length, p.weights.filter((w) => w.granularity.kind === 'blocked' && w.bits <= 4).length);
+  for (const w of twoLevel) {
+    assert.equal(w.blockScales!.codeType, 'e4m3');
+    assert.equal(w.blockScales!.rowScales.length, 1);
+  }
+  const float = buildTinyDetector('float');
+  const fp8 = exportModel(float, p, { format: 'int4-compact-fp8' });
+  const single = exportModel(float, p, { format: 'int4' });
+  assert.equal(checkModel(fp8).errors, 0);
+  const codes = fp8.graph!.initializers.filter((t) => t.dtype === 17 /* FLOAT8E4M3FN */);
+  assert.equal(codes.length, twoLevel.length);
+  const scaleDq = fp8.graph!.nodes.filter((n) => n.opType === 'DequantizeLinear' && codes.some((t) => t.name === n.inputs[0]));
+  for (const n of scaleDq) assert.deepEqual(fp8.graph!.initializers.find((t) => t.name === n.inputs[1])!.dims, [], 'one scale per tensor');
+  // ORT's CPU EP dequantizes the FP8 codes exactly as the plan rebuilds them.
+  assert.deepEqual(Array.from(await runTiny(fp8, input)), Array.from(await runTiny(single, input)));
+  const folded = runPasses(fp8, [foldWeightDequantizePass()]).model;
+  assert.equal(folded.graph!.nodes.filter((n) => n.opType === 'DequantizeLinear').length, 0);
+  assert.deepEqual(Array.from(await runTiny(folded, input)), Array.from(await runTiny(single, input)));
+  // Fewer bits than uint8 codes with a float32 scale per row.
+  assert.ok(inspectModel(fp8).bitsPerWeight < inspectModel(exportModel(float, plan('uint8'), { format: 'int4-compact' })).bitsPerWeight);
+});
+
+test('int4-compact-fp8 reads back into the same plan (E4M3 codes and the tensor scale)', () => {
+  const p = plan('e4m3');
+  const read = readPlan(exportModel(buildTinyDetector('float'), p, { format: 'int4-compact-fp8' }));
+  assert.deepEqual(read.kept, []);
+  const byNode = new Map(read.plan.weights.map((w) => [w.node, w]));
+  for (const w of p.weights) {
+    const r = byNode.get(w.node)!;
+    assert.deepEqual(r.scales, w.scales, w.node);
+    assert.deepEqual(r.blockScales, w.blockScales, w.node);
+  }
+});
+
+test('a two-level format refuses a plan with the other code type, naming the format that stores it', () => {
+  const float = buildTinyDetector('float');
+  assert.throws(
+    () => exportModel(float, plan('uint8'), { format: 'int4-compact-fp8' }),
+    (e: unknown) =>
+      e instanceof InputError &&
+      /has uint8 block-scale codes: --format int4-compact-fp8 stores e4m3 ones.*--format int4-compact or/.test(e.message),
+  );
+  assert.throws(
+    () => exportModel(float, plan('e4m3'), { format: 'int4-compact' }),
+    (e: unknown) =>
+      e instanceof InputError &&
+      /has e4m3 block-scale codes: --format int4-compact stores uint8 ones.*--format int4-compact-fp8/.test(e.message),
+  );
+});
+
+test('inspect: bits per weight, all in, by hand for an e4m3 two-level layer', () => {
+  const p = plan('e4m3');
+  const r = inspectModel(exportModel(buildTinyDetector('float'), p, { format: 'int4-compact-fp8' }));
+  for (const w of p.weights.filter((x) => x.blockScales)) {
+    const row = r.weights.find((x) => x.node === w.node)!;
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    // INT4 codes + one E4M3 code per block + one float32 scale for the tensor.
+    const expected = (4 * n + 8 * w.scales.length + 32) / n;
     assert.ok(Math.abs(row.bitsPerWeight - expected) < 1e-9, `${w.node}: ${row.bitsPerWeight} vs ${expected}`);
   }
 });

@@ -14,6 +14,8 @@ test('a run variant under a target gets what `quantize --target` asks for; witho
   assert.equal(trt.placement, 'tensorrt');
   const compact = targetPlanRequest(recipePlanRequest(RECIPES.default, FORMAT_CAPABILITIES['int4-compact']), undefined, 'int4-compact');
   assert.deepEqual(compact.weights, { granularity: { kind: 'blocked', blockSize: 16 }, blockScales: 'uint8' });
+  const fp8 = targetPlanRequest(recipePlanRequest(RECIPES.default, FORMAT_CAPABILITIES['int4-compact-fp8']), undefined, 'int4-compact-fp8');
+  assert.deepEqual(fp8.weights, { granularity: { kind: 'blocked', blockSize: 16 }, blockScales: 'e4m3' });
   const cuda = targetPlanRequest(base, 'ort-cuda', 'int4-cuda');
   assert.deepEqual(cuda.weights, base.weights);
   assert.equal(cuda.asymWeights, true);

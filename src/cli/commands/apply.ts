@@ -15,7 +15,7 @@ export const applyCommand: Command = {
   name: 'apply',
   summary: 'apply a saved QuantPlan to the float model it was made for',
   usage:
-    'yoloq apply --plan plan.json <model.onnx> -o out.onnx [--target ort-cpu|ort-cpu-integer|ort-cuda|tensorrt|brevitas] [--format qcdq|qdq|int4|int4-cuda|int4-compact] [--act-dtype fp16|fp32]',
+    'yoloq apply --plan plan.json <model.onnx> -o out.onnx [--target ort-cpu|ort-cpu-integer|ort-cuda|tensorrt|brevitas] [--format qcdq|qdq|int4|int4-cuda|int4-compact|int4-compact-fp8] [--act-dtype fp16|fp32]',
   options: {
     target: { type: 'string' },
     plan: { type: 'string' },

@@ -119,6 +119,7 @@ export const quantizeCommand: Command = {
     '  --format F          qcdq (Brevitas-style, opset 13; default) | int4 (native INT4, opset 21) | qdq (int8-carried, no Clip)',
     "                      | int4-cuda (native INT4, every 4-bit weight block-dequantized: what ORT's CUDA EP runs)",
     '                      | int4-compact (int4-cuda with two-level block scales: uint8 codes under a float scale per row)',
+    '                      | int4-compact-fp8 (the same with FP8 E4M3 codes under one float scale per tensor, as NVFP4)',
     '  --cuda-layout       the same as --format int4-cuda',
     "  --act-dtype D       A16 schemes: fp16 (GPU graph, default) | fp32 (twin for CPU: ORT's x86 CPU EP has no FP16 Conv)",
     '  --observer O        activation ranges: minmax (default) | percentile | mse | entropy; --percentile P (default 99.99).',
@@ -128,7 +129,7 @@ export const quantizeCommand: Command = {
     '  --act-mode M        asymmetric (uint8 + zero point, default) | symmetric (zero point 0, TensorRT)',
     "  --silu-path         A8: also quantize each Conv's SiLU path, so ORT CPU runs Conv → Sigmoid → Mul as integer kernels",
     '  --granularity G     4-bit weight scales: per-channel | per-tensor | block:N (N input elements per scale; int4 only).',
-    '                      Default: block:16 with --format int4/int4-cuda/int4-compact under the default recipe, else',
+    '                      Default: block:16 with --format int4/int4-cuda/int4-compact(-fp8) under the default recipe, else',
     '                      per-channel.',
     '                      A format that cannot carry the request is refused before calibration (exit 2)',
     "  --no-keep-first-last  also put the stem and prediction layers at the scheme's bits (default keeps them at 8)",
@@ -151,7 +152,7 @@ export const quantizeCommand: Command = {
     '  --bits B            all-in bits per Conv weight, at most (codes, scales, zero points, 8-bit and float layers, as',
     '                      `yoloq inspect` counts the file written): each 4-bit layer gets block:16, 32, 64 or 128',
     '                      or stays at 8 bits, chosen together by measured sensitivity; --budget is then the least share',
-    '                      at 4 bits (default 0.9). Needs a blocked format (int4, int4-cuda, int4-compact) and --calib;',
+    '                      at 4 bits (default 0.9). Needs a blocked format (int4, int4-cuda, int4-compact(-fp8)) and --calib;',
     '                      a budget the model cannot meet exits 2 before calibration',
     '  --correct N         error correction: re-fit each Conv (weights + bias) to the float outputs from the quantized',
     "                      model's inputs, N layers per ORT pass (0: off; needs --calib). See docs/accuracy.md",
@@ -204,7 +205,7 @@ export const quantizeCommand: Command = {
     checkFormatRequest(format, FORMAT_CAPABILITIES, { granularity: weightGranularity, zeroPoints: request.asymWeights ?? false });
     if (request.bitsPerWeight !== undefined && weightGranularity.kind !== 'blocked')
       throw new InputError(
-        `--bits chooses each 4-bit layer's block size: it needs blocked scales (--format int4, int4-cuda or int4-compact), not ${weightGranularity.kind} ones`,
+        `--bits chooses each 4-bit layer's block size: it needs blocked scales (--format int4, int4-cuda, int4-compact or int4-compact-fp8), not ${weightGranularity.kind} ones`,
       );
     const t0 = performance.now();
     const timer = createStageTimer();
@@ -237,7 +238,7 @@ export const quantizeCommand: Command = {
       percentile: numberOpt(args, 'percentile', 99.99, { min: 50, max: 100 }),
       weights: {
         granularity: weightGranularity,
-        ...(FORMAT_CAPABILITIES[format].scaleLevels === 2 ? { blockScales: 'uint8' as const } : {}),
+        ...(FORMAT_CAPABILITIES[format].blockScaleCodes ? { blockScales: FORMAT_CAPABILITIES[format].blockScaleCodes } : {}),
         ...(trtPlacement ? { floatPredictionLayers: true } : {}),
         keepFirstLast: !args.values['no-keep-first-last'],
         include: args.values.include as string[] | undefined,

@@ -37,7 +37,7 @@ export const runCommand: Command = {
     '  --coco J, --images D  evaluation set (COCO instances JSON and its images); --max-images N for the first N',
     '  --calib D           calibration images (needed by the A8 and learned-* variants; never the evaluation images), --calib-count N (64), --seed S',
     '  --variants LIST     fp32,w8a16,w8a8,w4a16,w4a8 (default), qat-w4a8 and learned-w4a16, learned-w4a8 (Python stage:',
-    "                      the default recipe's plan, then `yoloq learn`); NAME:FORMAT picks qcdq|qdq|int4|int4-cuda|int4-compact",
+    "                      the default recipe's plan, then `yoloq learn`); NAME:FORMAT picks qcdq|qdq|int4|int4-cuda|int4-compact|int4-compact-fp8",
     '  --recipe R          default (the default: GPTQ, sensitivity budget, searched ranges, error correction) | none (round-to-nearest)',
     "                      for the PTQ variants; the learned-* variants always learn from the default recipe's plan",
     '  --ep E, --threads N ONNX Runtime execution provider (cpu | cuda | tensorrt) and intra-op threads',

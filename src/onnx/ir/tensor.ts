@@ -1,5 +1,6 @@
 import { DataType, byteLength, dtypeInfo, dtypeName, intRange, type DataTypeCode } from './dtypes.js';
 import { fromBfloat16Bits, fromHalfBits, toHalfBits } from './float16.js';
+import { fromFloat8E4M3FNBits } from './float8.js';
 import { pack4, unpack2, unpack4 } from './packed.js';
 
 /** Which TensorProto field held the data, so that a saved model stores it the same way it was read. */
@@ -84,6 +85,8 @@ export function toFloat32(t: Tensor): Float32Array {
       for (let i = 0; i < n; i++) out[i] = fromBfloat16Bits(u[i]!);
       return out;
     }
+    case DataType.FLOAT8E4M3FN:
+      return Float32Array.from(d.subarray(0, n), fromFloat8E4M3FNBits);
     default:
       return Float32Array.from(toIntegers(t));
   }

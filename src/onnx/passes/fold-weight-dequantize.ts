@@ -21,7 +21,8 @@ import { PassProperty, type Pass } from './pass.js';
 
 /** Float result of DequantizeLinear on constants: per-tensor, per-axis or blocked (block_size along `axis`). */
 export function dequantizeConstant(x: Tensor, scale: Tensor, zp: Tensor | undefined, axis: number, blockSize: number): Float32Array {
-  const q = toIntegers(x);
+  // FP8 codes (two-level E4M3 block scales) dequantize from their values; integer codes from themselves.
+  const q = x.dtype === DataType.FLOAT8E4M3FN ? toFloat32(x) : toIntegers(x);
   const s = toFloat32(scale);
   const z = zp ? toIntegers(zp) : undefined;
   const dims = x.dims;
@@ -48,7 +49,8 @@ function constant(index: GraphIndex, name: string | undefined): Tensor | undefin
 }
 
 /**
- * A weight scale given as a DequantizeLinear of constants (two-level block scales: uint8 codes × per-row scale),
+ * A weight scale given as a DequantizeLinear of constants (two-level block scales: uint8 codes × per-row scale, or
+ * E4M3 codes × one scale),
  * evaluated once as DequantizeLinear would; `node` is that DequantizeLinear, dropped when this was its only reader.
  */
 function dequantizedScale(graph: Graph, index: GraphIndex, name: string | undefined): { tensor: Tensor; node: number } | undefined {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { mainGraph, type Graph, type Model } from '../../onnx/ir/graph.js';
 import { indexGraph, type GraphIndex } from '../../onnx/ir/graph-index.js';
 import { constantThroughIdentity } from '../read/weight-trace.js';
-import { BlockScaleRows } from '../weights/two-level.js';
+import { BlockScaleRows, gridOf } from '../weights/two-level.js';
 import { toFloat32 } from '../../onnx/ir/tensor.js';
 import type { HostTensor } from '../../runtime/host-tensor.js';
 import type { QuantPlan, WeightDecision } from '../plan.js';
@@ -293,7 +293,7 @@ export function correctDecision(
       free: 1,
       asymmetric,
       refine: options.refine,
-      twoLevel: d.blockScales !== undefined,
+      ...(d.blockScales ? { twoLevel: gridOf(d.blockScales) } : {}),
     });
     codes.set(r.codes, g * per * k);
     for (const s of r.scales) scales.push(s);

@@ -3,7 +3,7 @@ import { toFloat32 } from '../../onnx/ir/tensor.js';
 import type { HostTensor } from '../../runtime/host-tensor.js';
 import type { WeightDecision } from '../plan.js';
 import type { QuantTarget } from '../policy/targets.js';
-import { BlockScaleRows } from '../weights/two-level.js';
+import { BlockScaleRows, gridOf } from '../weights/two-level.js';
 import { NO_TIMER, type StageTimer } from '../stage-timer.js';
 import { gptqQuantize } from './gptq.js';
 import { collectHessians, hessianSupported, type LayerHessian } from './hessian.js';
@@ -63,7 +63,7 @@ export function gptqDecision(d: WeightDecision, weight: Float32Array, hess: Laye
       clipRatios: options.clipRatios,
       asymmetric,
       refine: options.refine,
-      twoLevel: d.blockScales !== undefined,
+      ...(d.blockScales ? { twoLevel: gridOf(d.blockScales) } : {}),
     });
     codes.set(r.codes, g * rowsPerGroup * k);
     for (const s of r.scales) scales.push(s);

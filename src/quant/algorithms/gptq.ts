@@ -2,7 +2,7 @@ import { blockCount } from '../../onnx/ir/block-quant.js';
 import type { WeightGranularity } from '../plan.js';
 import { roundHalfEven } from '../rounding.js';
 import { codeRange } from '../weights/layout.js';
-import { blockScaleCode, blockScaleValue, rowScale } from '../weights/two-level.js';
+import { blockScaleCode, blockScaleValue, rowScale, type TwoLevelGrid } from '../weights/two-level.js';
 import { choleskyInverse, choleskyLower, choleskyUpper } from './linalg.js';
 
 /**
@@ -44,10 +44,11 @@ export interface GptqOptions {
   refine?: number;
   /**
    * Two-level block scales (blocked granularity): every block scale is chosen among the values an 8-bit code times
-   * the row's scale can represent (src/quant/weights/two-level.ts) — the clipping search runs on that grid, so
-   * nothing is rounded after the fact.
+   * the second-level scale can represent (src/quant/weights/two-level.ts) — the clipping search runs on that grid, so
+   * nothing is rounded after the fact. 'uint8': each row's scale is fixed here from its unclipped block scales;
+   * 'e4m3': the given tensor scale, shared with the weight's other row groups.
    */
-  twoLevel?: boolean;
+  twoLevel?: TwoLevelGrid;
 }
 
 export interface GptqResult {
@@ -59,9 +60,11 @@ export interface GptqResult {
   zeroPoints?: Int8Array;
   /** Final values of the `free` trailing columns [rows, free] (empty when free = 0). */
   free: Float64Array;
-  /** Two-level scales: uint8 block-scale codes [rows, blocks] and float32 row scales [rows] (`scales` = code · row scale). */
-  blockScales?: { codes: Uint8Array; rowScales: Float32Array };
+  /** Two-level scales: 8-bit block-scale codes [rows, blocks] and float32 second-level scales, [rows] or [1] (e4m3). */
+  blockScales?: TwoLevelResult;
 }
+
+type TwoLevelResult = { codes: Uint8Array; rowScales: Float32Array; codeType?: 'e4m3' };
 
 export const DEFAULT_CLIP_RATIOS: readonly number[] = Object.freeze(Array.from({ length: 21 }, (_, i) => 1 - i * 0.02));
 
@@ -88,14 +91,15 @@ type Candidate = (lo: number, hi: number, ratio: number, snap: (s: number) => nu
 interface GroupSearch {
   scales: Float32Array;
   zeroPoints: Int8Array;
-  blockScales?: { codes: Uint8Array; rowScales: Float32Array };
+  blockScales?: TwoLevelResult;
 }
 
 /**
  * For every scale group of every row, the grid among `candidate(lo, hi, ratio)` over the clipping ratios that
  * minimises Σ diag(H)_k·(w_k − dq(q(w_k)))², lo ≤ 0 ≤ hi the group's extremes. A group `candidate` refuses
  * (all zeros) gets scale 1 and zero point 0 (two-level: the smallest code). With `twoLevel` each row's scale is
- * fixed first from its groups' unclipped scales, and every candidate scale is snapped to that row's grid.
+ * fixed first from its groups' unclipped scales (e4m3: the given tensor scale), and every candidate scale is snapped
+ * to that grid.
  */
 function searchGroups(
   w: Float64Array,
@@ -109,11 +113,14 @@ function searchGroups(
 ): GroupSearch {
   const { blocks, size } = blocking(k, opts.granularity);
   const ratios = opts.clipRatios ?? DEFAULT_CLIP_RATIOS;
-  const twoLevel = opts.twoLevel === true && opts.granularity.kind === 'blocked';
+  const grid = opts.granularity.kind === 'blocked' ? opts.twoLevel : undefined;
+  const twoLevel = grid !== undefined;
+  const kind = grid?.codes ?? 'uint8';
   const scales = new Float32Array(rows * blocks).fill(1);
   const zeroPoints = new Int8Array(rows * blocks);
   const codes = new Uint8Array(twoLevel ? rows * blocks : 0);
-  const rowScales = new Float32Array(twoLevel ? rows : 0);
+  const rowScales = new Float32Array(grid === undefined ? 0 : grid.codes === 'e4m3' ? 1 : rows);
+  if (grid?.codes === 'e4m3') rowScales[0] = grid.tensorScale;
   const identity = (s: number) => s;
   const extremes = (r: number, b: number): [number, number] => {
     let lo = 0;
@@ -127,13 +134,16 @@ function searchGroups(
   for (let r = 0; r < rows; r++) {
     let snap = identity;
     let rs = 0;
-    if (twoLevel) {
-      let max = 0;
-      for (let b = 0; b < blocks; b++) max = Math.max(max, candidate(...extremes(r, b), 1, identity)?.s ?? 0);
-      rs = rowScale(max);
-      rowScales[r] = rs;
-      snap = (s) => blockScaleValue(blockScaleCode(s, rs), rs);
-      scales.fill(blockScaleValue(1, rs), r * blocks, (r + 1) * blocks);
+    if (grid) {
+      if (grid.codes === 'e4m3') rs = grid.tensorScale;
+      else {
+        let max = 0;
+        for (let b = 0; b < blocks; b++) max = Math.max(max, candidate(...extremes(r, b), 1, identity)?.s ?? 0);
+        rs = rowScale(max);
+        rowScales[r] = rs;
+      }
+      snap = (s) => blockScaleValue(blockScaleCode(s, rs, kind), rs, kind);
+      scales.fill(blockScaleValue(1, rs, kind), r * blocks, (r + 1) * blocks);
     }
     for (let b = 0; b < blocks; b++) {
       const a0 = r * k + b * size;
@@ -155,10 +165,11 @@ function searchGroups(
           zeroPoints[at] = g.z;
         }
       }
-      if (twoLevel) codes[at] = blockScaleCode(scales[at]!, rs);
+      if (twoLevel) codes[at] = blockScaleCode(scales[at]!, rs, kind);
     }
   }
-  return { scales, zeroPoints, ...(twoLevel ? { blockScales: { codes, rowScales } } : {}) };
+  const codeType = kind === 'e4m3' ? { codeType: 'e4m3' as const } : {};
+  return { scales, zeroPoints, ...(twoLevel ? { blockScales: { codes, rowScales, ...codeType } } : {}) };
 }
 
 /**

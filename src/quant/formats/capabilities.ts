@@ -1,5 +1,6 @@
 import { InputError } from '../../errors.js';
 import { formatGranularity, type GranularityRequest, type QuantPlan } from '../plan.js';
+import { codeKindOf, type BlockScaleCodes } from '../weights/two-level.js';
 
 /**
  * What an export format can carry, as data. The exporter's format table (src/export/formats.ts) gives every row
@@ -19,6 +20,11 @@ export interface FormatCapabilities {
   readonly scaleDtypes: readonly ('float32' | 'float16')[];
   /** Scale levels: 1 = one float scale per group; 2 = block scales that are themselves dequantized. */
   readonly scaleLevels: 1 | 2;
+  /**
+   * Two levels: the type of the block-scale codes — uint8 under a float scale per output channel, or FP8 E4M3 under
+   * one float scale per tensor (src/quant/weights/two-level.ts).
+   */
+  readonly blockScaleCodes?: BlockScaleCodes;
   /**
    * Whether ORT folds the weight DequantizeLinear into a float constant when it loads the file: never — ORT's
    * constant folding skips DequantizeLinear (onnxruntime/core/optimizer/constant_folding.cc) so that its QDQ
@@ -87,6 +93,14 @@ export function checkPlanFits(name: string, formats: Readonly<Record<string, For
   if (single) {
     throw new InputError(
       `plan weight ${single.node} has float32 block scales: --format ${name} stores two-level ones; make the plan with \`yoloq quantize --format ${name}\`, or export this one with --format ${formatsThat(formats, (c) => c.blockedScales && c.scaleLevels === 1)}`,
+    );
+  }
+  const codes = caps.blockScaleCodes;
+  const otherCodes = codes ? plan.weights.find((w) => w.blockScales && codeKindOf(w.blockScales) !== codes) : undefined;
+  if (otherCodes?.blockScales) {
+    const has = codeKindOf(otherCodes.blockScales);
+    throw new InputError(
+      `plan weight ${otherCodes.node} has ${has} block-scale codes: --format ${name} stores ${codes} ones; make the plan with \`yoloq quantize --format ${name}\`, or export this one with --format ${formatsThat(formats, (c) => c.blockScaleCodes === has)} or ${formatsThat(formats, (c) => c.blockedScales && c.scaleLevels === 1)}`,
     );
   }
   const asym = plan.weights.find((w) => w.zeroPoints?.some((z) => z !== 0));

@@ -7,7 +7,7 @@ import { decisionBits } from './decision-bits.js';
 import { measureSensitivity } from './sensitivity.js';
 import { floatConvParams, keepAtEightBits, sensitivityTarget } from './sensitivity-budget.js';
 import type { QuantTarget } from './targets.js';
-import { rtnDecision } from './weight-policy.js';
+import { rtnDecision, type BlockScaleRequest } from './weight-policy.js';
 
 /**
  * A bits-per-weight budget (`--bits`): the all-in storage of every Conv weight — codes, scales, zero points, 8-bit
@@ -28,7 +28,7 @@ export interface BitsBudgetRequest {
   minShare: number;
   /** GPTQ will give the 4-bit grids zero points: counted in the cost. */
   asymmetric: boolean;
-  blockScales?: 'float32' | 'uint8';
+  blockScales?: BlockScaleRequest;
   narrow: boolean;
   blockSizes?: readonly number[];
   /** Width of the file's float scales and float weights: 32 (default), 16 in the FP16 W4A16 graph. */

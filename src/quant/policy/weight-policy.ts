@@ -3,7 +3,7 @@ import { toFloat32 } from '../../onnx/ir/tensor.js';
 import type { GranularityRequest, WeightDecision, WeightGranularity } from '../plan.js';
 import type { Scheme } from '../scheme.js';
 import { maxAbsScales } from '../weights/codes.js';
-import { toTwoLevel } from '../weights/two-level.js';
+import { perTensorSecondLevel, toTwoLevel, type BlockScaleCodes } from '../weights/two-level.js';
 import { selectLayers, type LayerSelection } from './layer-selection.js';
 import type { QuantTarget } from './targets.js';
 
@@ -11,10 +11,10 @@ export interface WeightPolicyOptions extends LayerSelection {
   /** Scale layout for the scheme's low-bit layers; default per-channel. */
   granularity?: GranularityRequest;
   /**
-   * Blocked ≤ 4-bit layers: store block scales as uint8 codes under a float32 row scale (two levels,
-   * src/quant/weights/two-level.ts) instead of float32 each. Default 'float32'.
+   * Blocked ≤ 4-bit layers: store block scales as uint8 codes under a float32 row scale, or as FP8 E4M3 codes under
+   * one float32 scale per tensor (two levels, src/quant/weights/two-level.ts), instead of float32 each. Default 'float32'.
    */
-  blockScales?: 'float32' | 'uint8';
+  blockScales?: BlockScaleRequest;
   /** Leave the prediction layers float instead of keeping them at 8 bits (NVIDIA's Q/DQ placement for YOLO). */
   floatPredictionLayers?: boolean;
   /** Keep stem and prediction layers at 8 bits (default true): they hold ~2% of YOLO Conv parameters and most of its 4-bit error. */
@@ -22,9 +22,8 @@ export interface WeightPolicyOptions extends LayerSelection {
   narrow?: boolean;
 }
 
-function twoLevelOf(scales: Float32Array, rows: number) {
-  return toTwoLevel(scales, rows, scales.length / rows, true);
-}
+/** How a plan request stores the block scales of blocked ≤ 4-bit layers. */
+export type BlockScaleRequest = 'float32' | BlockScaleCodes;
 
 function granularityFor(t: QuantTarget, g: GranularityRequest | undefined): WeightGranularity {
   if (g?.kind === 'per-tensor') return { kind: 'per-tensor' };
@@ -34,21 +33,23 @@ function granularityFor(t: QuantTarget, g: GranularityRequest | undefined): Weig
 
 /**
  * One layer at `bits` with round-to-nearest scales on `granularity`. Round-to-nearest takes the representable block
- * scale at or above max|w| / qmax, so no weight clips. A row of one block (a depthwise 3×3 filter under block:16)
- * gains nothing from a second level and keeps its float32 scale.
+ * scale at or above max|w| / qmax, so no weight clips. Under uint8 codes a row of one block (a depthwise 3×3 filter
+ * under block:16) gains nothing from a second level and keeps its float32 scale; under e4m3 codes, whose one scale
+ * serves the whole tensor, it takes an 8-bit code like any other block.
  */
 export function rtnDecision(
   t: QuantTarget,
   bits: number,
   granularity: WeightGranularity,
-  options: { narrow: boolean; blockScales?: 'float32' | 'uint8' },
+  options: { narrow: boolean; blockScales?: BlockScaleRequest },
   reason: string,
 ): WeightDecision {
   const maxAbs = maxAbsScales(toFloat32(t.weight), t.weight.dims, granularity, bits);
   const rows = t.weight.dims[0]!;
+  const codes = options.blockScales === 'float32' ? undefined : options.blockScales;
   const two =
-    options.blockScales === 'uint8' && granularity.kind === 'blocked' && bits <= 4 && maxAbs.length > rows
-      ? twoLevelOf(maxAbs, rows)
+    codes && granularity.kind === 'blocked' && bits <= 4 && (perTensorSecondLevel(codes) || maxAbs.length > rows)
+      ? toTwoLevel(maxAbs, rows, maxAbs.length / rows, true, codes)
       : undefined;
   const scales = two ? two.scales : maxAbs;
   return {
@@ -61,7 +62,15 @@ export function rtnDecision(
     narrow: options.narrow,
     granularity,
     scales: Array.from(scales),
-    ...(two ? { blockScales: { codes: Array.from(two.codes), rowScales: Array.from(two.rowScales) } } : {}),
+    ...(two && codes
+      ? {
+          blockScales: {
+            codes: Array.from(two.codes),
+            rowScales: Array.from(two.rowScales),
+            ...(codes === 'e4m3' ? { codeType: 'e4m3' as const } : {}),
+          },
+        }
+      : {}),
     algorithm: { name: 'rtn' },
     reason,
   };

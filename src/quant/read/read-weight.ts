@@ -212,7 +212,7 @@ function readChain(
   const scaleRead = weightScaleOf(graph, index, dq.inputs[1] ?? '');
   const scale = scaleRead?.tensor;
   if (!scale || scale.dtype !== DataType.FLOAT)
-    return "the DequantizeLinear's scale is not a float32 constant (or two-level uint8 block scales)";
+    return "the DequantizeLinear's scale is not a float32 constant (or two-level uint8 or E4M3 block scales)";
   const s = toFloat32(scale);
   if (s.some((v) => !(v > 0) || !Number.isFinite(v))) return 'a scale that is not positive';
   const zpT = dq.inputs[2] ? constantOf(graph, index, dq.inputs[2]) : undefined;

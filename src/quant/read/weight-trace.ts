@@ -3,6 +3,8 @@ import { DataType, dtypeInfo, dtypeName, isFloatType } from '../../onnx/ir/dtype
 import type { Graph, Node } from '../../onnx/ir/graph.js';
 import { producerOf, type GraphIndex } from '../../onnx/ir/graph-index.js';
 import { elementCount, toFloat32, toIntegers, type Tensor } from '../../onnx/ir/tensor.js';
+import { E4M3_CODE_MAX, E4M3_CODE_MIN } from '../weights/e4m3.js';
+import { blockScalesOf, type BlockScalesField } from '../weights/two-level.js';
 
 /**
  * Follows a weight input back to its stored tensor and reads how it is quantized, whatever tool wrote it:
@@ -68,31 +70,38 @@ function prepend(walk: Walk, graph: Graph, i: number): void {
 const PASS_THROUGH = new Set(['Identity', 'Cast', 'Reshape', 'Transpose', 'Flatten', 'Squeeze', 'Unsqueeze']);
 
 /**
- * A weight DequantizeLinear's scale: a float constant, or two-level block scales — a DequantizeLinear of uint8
- * codes [rows, blocks] against float32 row scales (axis 0, zero point 0) — evaluated exactly as that node computes
- * them, with the codes and row scales for a plan's `blockScales`.
+ * A weight DequantizeLinear's scale: a float constant, or two-level block scales — a DequantizeLinear (zero point 0)
+ * of uint8 codes [rows, blocks] against float32 row scales (axis 0), or of FP8 E4M3 codes against one float32 scale
+ * — evaluated exactly as that node computes them, with the codes and second-level scales for a plan's `blockScales`.
  */
 export function weightScaleOf(
   graph: Graph,
   index: GraphIndex,
   name: string,
-): { tensor: Tensor; blockScales?: { codes: number[]; rowScales: number[] } } | undefined {
+): { tensor: Tensor; blockScales?: BlockScalesField } | undefined {
   const c = constantOf(graph, index, name);
   if (c) return { tensor: c };
   const dq = producerOf(graph, index, name);
   if (dq?.opType !== 'DequantizeLinear' || dq.inputs[2]) return undefined;
   const codes = constantOf(graph, index, dq.inputs[0] ?? '');
-  const rowScales = constantOf(graph, index, dq.inputs[1] ?? '');
-  if (codes?.dtype !== DataType.UINT8 || codes.dims.length !== 2 || rowScales?.dtype !== DataType.FLOAT) return undefined;
-  const axis = getInt(dq, 'axis', 1);
+  const second = constantOf(graph, index, dq.inputs[1] ?? '');
+  if (codes?.dims.length !== 2 || second?.dtype !== DataType.FLOAT) return undefined;
   const rows = codes.dims[0]!;
-  if ((axis !== 0 && axis !== -2) || elementCount(rowScales.dims) !== rows) return undefined;
-  const q = Array.from(toIntegers(codes), Number);
-  const s = toFloat32(rowScales);
-  const blocks = codes.dims[1]!;
-  const values = q.map((v, i) => Math.fround(v * s[Math.floor(i / blocks)]!));
-  const tensor: Tensor = { ...rowScales, name, dims: [...codes.dims], data: new Uint8Array(Float32Array.from(values).buffer) };
-  return { tensor, blockScales: { codes: q, rowScales: Array.from(s) } };
+  const n = elementCount(second.dims);
+  let blockScales: BlockScalesField;
+  if (codes.dtype === DataType.UINT8) {
+    const axis = getInt(dq, 'axis', 1);
+    if ((axis !== 0 && axis !== -2) || n !== rows) return undefined;
+    blockScales = { codes: Array.from(toIntegers(codes), Number), rowScales: Array.from(toFloat32(second)) };
+  } else if (codes.dtype === DataType.FLOAT8E4M3FN) {
+    const bytes = Array.from(codes.data.subarray(0, elementCount(codes.dims)));
+    // Only positive, finite, non-zero codes are block scales a plan can hold.
+    if (n !== 1 || bytes.some((b) => b < E4M3_CODE_MIN || b > E4M3_CODE_MAX)) return undefined;
+    blockScales = { codes: bytes, rowScales: Array.from(toFloat32(second)), codeType: 'e4m3' };
+  } else return undefined;
+  const values = blockScalesOf(blockScales, codes.dims[1]!);
+  const tensor: Tensor = { ...second, name, dims: [...codes.dims], data: new Uint8Array(values.buffer) };
+  return { tensor, blockScales };
 }
 
 /** A constant tensor behind `name`: an initializer or a Constant node's `value`. */

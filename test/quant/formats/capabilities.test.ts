@@ -34,8 +34,13 @@ const plan = (weights: WeightDecision[]): QuantPlan => ({
 });
 
 test('the format table: one row per format, capabilities as data, opsets as the ONNX spec gives them', () => {
-  assert.deepEqual(FORMAT_NAMES, ['qcdq', 'qdq', 'int4', 'int4-cuda', 'int4-compact']);
+  assert.deepEqual(FORMAT_NAMES, ['qcdq', 'qdq', 'int4', 'int4-cuda', 'int4-compact', 'int4-compact-fp8']);
   assert.equal(FORMAT_CAPABILITIES['int4-compact'].scaleLevels, 2);
+  assert.equal(FORMAT_CAPABILITIES['int4-compact'].blockScaleCodes, 'uint8');
+  assert.equal(FORMAT_CAPABILITIES['int4-compact-fp8'].blockScaleCodes, 'e4m3');
+  // Exactly the two-level rows name a block-scale code type.
+  for (const n of FORMAT_NAMES)
+    assert.equal(FORMAT_CAPABILITIES[n].blockScaleCodes !== undefined, FORMAT_CAPABILITIES[n].scaleLevels === 2, n);
   for (const n of FORMAT_NAMES) {
     assert.equal(FORMATS[n].name, n);
     assert.ok(Object.isFrozen(FORMATS[n]) && Object.isFrozen(FORMATS[n].capabilities));
@@ -52,7 +57,10 @@ test('--format and --cuda-layout resolve to one row; --cuda-layout without int4 
   assert.equal(formatFromOptions('int4', true), 'int4-cuda');
   assert.equal(formatFromOptions('int4-cuda', true), 'int4-cuda');
   assert.throws(() => formatFromOptions('qdq', true), isInput(/--cuda-layout applies to --format int4 only/));
-  assert.throws(() => formatFromOptions('int3'), isInput(/--format int3: expected one of qcdq, qdq, int4, int4-cuda, int4-compact/));
+  assert.throws(
+    () => formatFromOptions('int3'),
+    isInput(/--format int3: expected one of qcdq, qdq, int4, int4-cuda, int4-compact, int4-compact-fp8$/),
+  );
 });
 
 test('a request a format cannot carry is refused naming the option and the formats that can', () => {
@@ -60,7 +68,7 @@ test('a request a format cannot carry is refused naming the option and the forma
   assert.throws(
     () => checkFormatRequest('qcdq', FORMAT_CAPABILITIES, { granularity: block16 }),
     isInput(
-      /^--granularity block:16: --format qcdq cannot carry blocked scales .* use --format int4 or int4-cuda or int4-compact, or --granularity per-channel$/,
+      /^--granularity block:16: --format qcdq cannot carry blocked scales .* use --format int4 or int4-cuda or int4-compact or int4-compact-fp8, or --granularity per-channel$/,
     ),
   );
   assert.throws(() => checkFormatRequest('qdq', FORMAT_CAPABILITIES, { granularity: block16 }), isInput(/--format qdq/));

@@ -46,11 +46,12 @@ test('decision bits by hand: codes, scales, zero points, two-level codes and row
   assert.equal(decisionBits(eight, { asymmetric: true }), 512 * 8 + 8 * 32);
 });
 
-test('decision bits agree with what inspect counts in the exported file (int4 and int4-compact)', () => {
+test('decision bits agree with what inspect counts in the exported file (int4, int4-compact, int4-compact-fp8)', () => {
   const model = buildTinyDetector('float');
   for (const [format, blockScales] of [
     ['int4', 'float32'],
     ['int4-compact', 'uint8'],
+    ['int4-compact-fp8', 'e4m3'],
   ] as const) {
     const granularity = { kind: 'blocked', blockSize: 8 } as const;
     const { weights, float } = planWeightsRtn(findQuantTargets(model), SCHEMES.w4a16, { granularity, blockScales });

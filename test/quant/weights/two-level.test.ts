@@ -38,7 +38,7 @@ test('GPTQ with two-level scales searches on the grid: every scale is its code t
   const h = new Float64Array(k * k);
   for (let i = 0; i < k; i++) h[i * k + i] = 1 + i / k;
   const g = { kind: 'blocked', blockSize: 16 } as const;
-  const two = gptqQuantize(w, rows, k, h, { bits: 4, narrow: true, granularity: g, twoLevel: true });
+  const two = gptqQuantize(w, rows, k, h, { bits: 4, narrow: true, granularity: g, twoLevel: { codes: 'uint8' } });
   const one = gptqQuantize(w, rows, k, h, { bits: 4, narrow: true, granularity: g });
   assert.ok(two.blockScales && !one.blockScales);
   const blocks = k / 16;
@@ -56,4 +56,48 @@ test('GPTQ with two-level scales searches on the grid: every scale is its code t
     return e;
   };
   assert.ok(err(two) < 1.25 * err(one), `two-level ${err(two)} vs float32 scales ${err(one)}`);
+});
+
+test('two-level e4m3 by hand: one scale per tensor puts the largest block scale on 448, codes are E4M3 bytes', () => {
+  // Rows [0.896, 0.002] and [0.45, 0]: tensor scale 0.896 / 448 = 0.002.
+  const two = toTwoLevel([0.896, 0.002, 0.45, 0], 2, 2, false, 'e4m3');
+  const t = Math.fround(0.896 / 448);
+  assert.deepEqual(Array.from(two.rowScales), [t]);
+  assert.equal(rowScale(0.896, 'e4m3'), t);
+  // 448 → 0x7e; 1 → 0x38; 0.45 / t = 225 lies between 224 (0x76) and 240 (0x77): nearer 224; 0 → the smallest code.
+  assert.deepEqual(Array.from(two.codes), [0x7e, 0x38, 0x76, 1]);
+  for (let i = 0; i < 4; i++) assert.equal(two.scales[i], blockScaleValue(two.codes[i]!, t, 'e4m3'));
+  assert.equal(blockScaleCode(Math.fround(0.45), t, 'e4m3'), 0x76);
+  // Rounding up never gives less than asked: 225 → 240.
+  const up = toTwoLevel([0.896, 0.002, 0.45, 0], 2, 2, true, 'e4m3');
+  assert.equal(up.codes[2], 0x77);
+  assert.ok(up.scales[2]! >= Math.fround(0.45));
+});
+
+test('GPTQ on the e4m3 grid: every scale is an E4M3 value times the given tensor scale, shared by row groups', () => {
+  const rows = 4;
+  const k = 64;
+  let seed = 11;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const w = Float64Array.from({ length: rows * k }, (_, i) => rnd() * (1 + (i % k) / 8));
+  const h = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) h[i * k + i] = 1 + i / k;
+  const g = { kind: 'blocked', blockSize: 16 } as const;
+  const tensorScale = Math.fround(9 / 7 / 448);
+  const r = gptqQuantize(w, rows, k, h, { bits: 4, narrow: true, granularity: g, twoLevel: { codes: 'e4m3', tensorScale } });
+  assert.ok(r.blockScales);
+  assert.equal(r.blockScales.codeType, 'e4m3');
+  assert.deepEqual(Array.from(r.blockScales.rowScales), [tensorScale]);
+  for (let i = 0; i < r.scales.length; i++) {
+    const c: number = r.blockScales.codes[i]!;
+    assert.ok(c >= 1 && c <= 126);
+    assert.equal(r.scales[i], blockScaleValue(c, tensorScale, 'e4m3'));
+  }
+  const one = gptqQuantize(w, rows, k, h, { bits: 4, narrow: true, granularity: g });
+  const err = (x: typeof one) => {
+    let e = 0;
+    for (let i = 0; i < rows * k; i++) e += (w[i]! - x.codes[i]! * x.scales[Math.floor(i / 16)]!) ** 2 * h[(i % k) * k + (i % k)]!;
+    return e;
+  };
+  assert.ok(err(r) < 1.3 * err(one), `e4m3 ${err(r)} vs float32 scales ${err(one)}`);
 });
