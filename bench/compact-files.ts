@@ -75,14 +75,13 @@ const FORMS: Form[] = [
     budget: 0.95,
   },
   { name: 'int4-compact --bits 4.5', format: 'int4-compact', granularity: { kind: 'blocked', blockSize: 16 }, twoLevel: true, bits: 4.5 },
-  { name: 'int4-compact-fp8 block:16', format: 'int4-compact-fp8', granularity: { kind: 'blocked', blockSize: 16 }, twoLevel: true },
-  {
-    name: 'int4-compact-fp8 --bits 4.5',
-    format: 'int4-compact-fp8',
-    granularity: { kind: 'blocked', blockSize: 16 },
+  ...(['block:16', '--bits 4.5'] as const).map((v) => ({
+    name: `int4-compact-fp8 ${v}`,
+    format: 'int4-compact-fp8' as const,
+    granularity: { kind: 'blocked', blockSize: 16 } as const,
     twoLevel: true,
-    bits: 4.5,
-  },
+    ...(v === '--bits 4.5' ? { bits: 4.5 } : {}),
+  })),
 ];
 
 const selectedForms =

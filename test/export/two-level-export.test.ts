@@ -45,17 +45,22 @@ test('int4-compact: uint8 block-scale codes → DequantizeLinear → the weight 
   assert.ok(inspectModel(compact).bitsPerWeight < inspectModel(single).bitsPerWeight);
 });
 
-test('int4-compact reads back into the same plan (codes, scales, block-scale codes, row scales)', () => {
-  const p = plan('uint8');
-  const read = readPlan(exportModel(buildTinyDetector('float'), p, { format: 'int4-compact' }));
-  assert.deepEqual(read.kept, []);
-  const byNode = new Map(read.plan.weights.map((w) => [w.node, w]));
-  for (const w of p.weights) {
-    const r = byNode.get(w.node)!;
-    assert.deepEqual(r.scales, w.scales, w.node);
-    assert.deepEqual(r.blockScales, w.blockScales, w.node);
-  }
-});
+for (const [format, codes] of [
+  ['int4-compact', 'uint8'],
+  ['int4-compact-fp8', 'e4m3'],
+] as const) {
+  test(`${format} reads back into the same plan (codes, scales, ${codes} block-scale codes, second-level scales)`, () => {
+    const p = plan(codes);
+    const read = readPlan(exportModel(buildTinyDetector('float'), p, { format }));
+    assert.deepEqual(read.kept, []);
+    const byNode = new Map(read.plan.weights.map((w) => [w.node, w]));
+    for (const w of p.weights) {
+      const r = byNode.get(w.node)!;
+      assert.deepEqual(r.scales, w.scales, w.node);
+      assert.deepEqual(r.blockScales, w.blockScales, w.node);
+    }
+  });
+}
 
 test('int4-compact refuses what it cannot store: per-channel requests, plans with float32 block scales', () => {
   assert.throws(
@@ -105,18 +110,6 @@ test('int4-compact-fp8: E4M3 block-scale codes → DequantizeLinear against one 
   assert.deepEqual(Array.from(await runTiny(folded, input)), Array.from(await runTiny(single, input)));
   // Fewer bits than uint8 codes with a float32 scale per row.
   assert.ok(inspectModel(fp8).bitsPerWeight < inspectModel(exportModel(float, plan('uint8'), { format: 'int4-compact' })).bitsPerWeight);
-});
-
-test('int4-compact-fp8 reads back into the same plan (E4M3 codes and the tensor scale)', () => {
-  const p = plan('e4m3');
-  const read = readPlan(exportModel(buildTinyDetector('float'), p, { format: 'int4-compact-fp8' }));
-  assert.deepEqual(read.kept, []);
-  const byNode = new Map(read.plan.weights.map((w) => [w.node, w]));
-  for (const w of p.weights) {
-    const r = byNode.get(w.node)!;
-    assert.deepEqual(r.scales, w.scales, w.node);
-    assert.deepEqual(r.blockScales, w.blockScales, w.node);
-  }
 });
 
 test('a two-level format refuses a plan with the other code type, naming the format that stores it', () => {

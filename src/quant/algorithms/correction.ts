@@ -259,7 +259,8 @@ export function correctDecision(
   const codes = new Int8Array(rows * k);
   const scales: number[] = [];
   const zeroPoints: number[] = [];
-  // A two-level decision is re-rounded on its own grid kind; its row scales are chosen anew with the new weights.
+  // A two-level decision is re-rounded on its own grid kind: uint8 row scales are chosen anew with the new weights,
+  // an e4m3 tensor scale is kept (the row groups are corrected one at a time and must share it).
   const blockScales = new BlockScaleRows();
   // An asymmetric decision (GPTQ's zero points) is re-rounded on an asymmetric grid.
   const asymmetric = d.zeroPoints !== undefined;

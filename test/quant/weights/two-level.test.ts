@@ -29,14 +29,20 @@ test('round-up snapping never gives a smaller scale than asked (round-to-nearest
   }
 });
 
-test('GPTQ with two-level scales searches on the grid: every scale is its code times the row scale, error close to float32 scales', () => {
+/** A [4, 64] layer whose columns grow in magnitude, and a diagonal Hessian favouring later columns. */
+function layer(seed: number): { rows: number; k: number; w: Float64Array; h: Float64Array } {
   const rows = 4;
   const k = 64;
-  let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  let state = seed;
+  const rnd = () => ((state = (state * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
   const w = Float64Array.from({ length: rows * k }, (_, i) => rnd() * (1 + (i % k) / 8));
   const h = new Float64Array(k * k);
   for (let i = 0; i < k; i++) h[i * k + i] = 1 + i / k;
+  return { rows, k, w, h };
+}
+
+test('GPTQ with two-level scales searches on the grid: every scale is its code times the row scale, error close to float32 scales', () => {
+  const { rows, k, w, h } = layer(7);
   const g = { kind: 'blocked', blockSize: 16 } as const;
   const two = gptqQuantize(w, rows, k, h, { bits: 4, narrow: true, granularity: g, twoLevel: { codes: 'uint8' } });
   const one = gptqQuantize(w, rows, k, h, { bits: 4, narrow: true, granularity: g });
@@ -75,13 +81,7 @@ test('two-level e4m3 by hand: one scale per tensor puts the largest block scale 
 });
 
 test('GPTQ on the e4m3 grid: every scale is an E4M3 value times the given tensor scale, shared by row groups', () => {
-  const rows = 4;
-  const k = 64;
-  let seed = 11;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
-  const w = Float64Array.from({ length: rows * k }, (_, i) => rnd() * (1 + (i % k) / 8));
-  const h = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) h[i * k + i] = 1 + i / k;
+  const { rows, k, w, h } = layer(11);
   const g = { kind: 'blocked', blockSize: 16 } as const;
   const tensorScale = Math.fround(9 / 7 / 448);
   const r = gptqQuantize(w, rows, k, h, { bits: 4, narrow: true, granularity: g, twoLevel: { codes: 'e4m3', tensorScale } });
