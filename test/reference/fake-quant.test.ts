@@ -78,6 +78,8 @@ const FORMATS: Array<[string, ExportOptions]> = [
   ['qdq', { format: 'qdq' }],
   ['int4', { format: 'int4' }],
   ['int4 cuda layout', { format: 'int4-cuda' }],
+  ['int4-compact', { format: 'int4-compact' }],
+  ['int4-compact-fp8', { format: 'int4-compact-fp8' }],
 ];
 
 const PLANS: Array<[string, QuantPlan, string[]]> = [
@@ -93,6 +95,16 @@ const PLANS: Array<[string, QuantPlan, string[]]> = [
     ['int4', 'int4 cuda layout'],
   ],
   ["SiLU path with readers: 'all'", makePlan({}, SILU_PATH), ['qcdq', 'int4']],
+  [
+    'two-level W4 (block 8, uint8 codes under row scales)',
+    makePlan({ granularity: { kind: 'blocked', blockSize: 8 }, keepFirstLast: false, blockScales: 'uint8' }),
+    ['int4-compact'],
+  ],
+  [
+    'two-level W4 (block 8, E4M3 codes under one tensor scale)',
+    makePlan({ granularity: { kind: 'blocked', blockSize: 8 }, keepFirstLast: false, blockScales: 'e4m3' }),
+    ['int4-compact-fp8'],
+  ],
 ];
 
 for (const [planName, plan, formats] of PLANS) {
