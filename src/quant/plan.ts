@@ -1,6 +1,6 @@
 import { InputError } from '../errors.js';
 import { isSchemeName, type SchemeName } from './scheme.js';
-import { blockScalesOf, codeKindOf, codeRange, perTensorSecondLevel, type BlockScalesField } from './weights/two-level.js';
+import { blockScaleCodeRange, blockScalesOf, codeKindOf, perTensorSecondLevel, type BlockScalesField } from './weights/two-level.js';
 
 /**
  * The QuantPlan: every quantization decision, per tensor, as JSON. Producers (RTN, GPTQ, calibration, policy)
@@ -228,7 +228,7 @@ function checkBlockScales(w: WeightDecision, at: string): void {
   if (w.granularity.kind !== 'blocked') fail(`${at}.blockScales need blocked granularity`);
   if (b.codeType !== undefined && b.codeType !== 'e4m3') fail(`${at}.blockScales.codeType must be "e4m3" or absent (uint8)`);
   const kind = codeKindOf(b);
-  const { min, max } = codeRange(kind);
+  const { min, max } = blockScaleCodeRange(kind);
   if (!isNumArray(b.codes) || b.codes.length !== w.scales.length || b.codes.some((c) => !Number.isInteger(c) || c < min || c > max)) {
     fail(`${at}.blockScales.codes must be one integer in [${min}, ${max}] per scale`);
   }

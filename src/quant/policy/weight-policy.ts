@@ -3,7 +3,7 @@ import { toFloat32 } from '../../onnx/ir/tensor.js';
 import type { GranularityRequest, WeightDecision, WeightGranularity } from '../plan.js';
 import type { Scheme } from '../scheme.js';
 import { maxAbsScales } from '../weights/codes.js';
-import { perTensorSecondLevel, toTwoLevel, type BlockScaleCodes } from '../weights/two-level.js';
+import { blockScalesField, perTensorSecondLevel, toTwoLevel, type BlockScaleCodes } from '../weights/two-level.js';
 import { selectLayers, type LayerSelection } from './layer-selection.js';
 import type { QuantTarget } from './targets.js';
 
@@ -62,15 +62,7 @@ export function rtnDecision(
     narrow: options.narrow,
     granularity,
     scales: Array.from(scales),
-    ...(two && codes
-      ? {
-          blockScales: {
-            codes: Array.from(two.codes),
-            rowScales: Array.from(two.rowScales),
-            ...(codes === 'e4m3' ? { codeType: 'e4m3' as const } : {}),
-          },
-        }
-      : {}),
+    ...(two && codes ? { blockScales: blockScalesField(two.codes, two.rowScales, codes) } : {}),
     algorithm: { name: 'rtn' },
     reason,
   };

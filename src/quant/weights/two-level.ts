@@ -68,8 +68,13 @@ export function perTensorSecondLevel(kind: BlockScaleCodes): boolean {
 }
 
 /** Code range of a kind, for validation. */
-export function codeRange(kind: BlockScaleCodes): { min: number; max: number } {
+export function blockScaleCodeRange(kind: BlockScaleCodes): { min: number; max: number } {
   return { min: CODE_KINDS[kind].min, max: CODE_KINDS[kind].max };
+}
+
+/** The plan field for two-level codes and their second-level scales. */
+export function blockScalesField(codes: ArrayLike<number>, rowScales: ArrayLike<number>, kind: BlockScaleCodes): BlockScalesField {
+  return { codes: Array.from(codes), rowScales: Array.from(rowScales), ...(kind === 'e4m3' ? { codeType: 'e4m3' as const } : {}) };
 }
 
 /** The second-level scale for block scales up to `maxScale` (all zeros get 1/maxValue: any scale rebuilds zeros). */
@@ -167,9 +172,6 @@ export class BlockScaleRows {
 
   /** `{ blockScales }` when any group was two-level, else nothing (spread into a decision). */
   decisionField(): { blockScales?: BlockScalesField } {
-    if (this.codes.length === 0) return {};
-    return {
-      blockScales: { codes: this.codes, rowScales: this.rowScales, ...(this.kind === 'e4m3' ? { codeType: 'e4m3' as const } : {}) },
-    };
+    return this.codes.length > 0 ? { blockScales: blockScalesField(this.codes, this.rowScales, this.kind) } : {};
   }
 }
